@@ -1,0 +1,44 @@
+"""The `tenantsync` command line."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.group()
+@click.version_option(package_name="tenantsync")
+def main() -> None:
+    """tenantsync: self-hosted, Supaglue-compatible managed syncs."""
+
+
+@main.command()
+@click.option("--data-dir", type=click.Path(), default=None,
+              help="Embedded Postgres data directory (default: the user's data directory).")
+def demo(data_dir: str | None) -> None:
+    """Run the demo sync into the embedded Postgres and show what landed."""
+    from tenantsync.demo import run_demo
+
+    run_demo(data_dir)
+
+
+@main.group()
+def db() -> None:
+    """The embedded Postgres."""
+
+
+@db.command("uri")
+@click.option("--data-dir", type=click.Path(), default=None)
+def db_uri(data_dir: str | None) -> None:
+    """Start the embedded Postgres if needed and print its connection URI."""
+    from tenantsync import embedded_pg
+
+    click.echo(embedded_pg.start(data_dir))
+
+
+@db.command("stop")
+@click.option("--data-dir", type=click.Path(), default=None)
+def db_stop(data_dir: str | None) -> None:
+    """Stop the embedded Postgres."""
+    from tenantsync import embedded_pg
+
+    click.echo("stopped" if embedded_pg.stop(data_dir) else "not running")

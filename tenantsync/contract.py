@@ -1,0 +1,98 @@
+"""The stream contract: which Supaglue table a Singer stream lands in, decided from its name alone.
+
+Stream names survive every Singer runner unchanged (catalogs, Meltano selection, stream maps),
+unlike custom schema keywords, so the contract lives in the name. The grammar:
+
+    stream   := [provider "-"] object_ref
+    object_ref := common_table          e.g. crm_accounts, engagement_sequences -> common object
+                | "custom__" object     e.g. custom__Invoice__c, custom__p_pets -> custom object
+                | object                e.g. Account, line_item, deals           -> standard object
+
+(`crm_*` and `engagement_*` names other than the common tables are refused as typos.)
+
+- common: the record follows the common schema (tenantsync.common_schema) plus `raw_data`,
+  and lands in the common table of that name.
+- custom: the raw provider record lands in `custom_objects` with
+  `_supaglue_object_name = {provider}_{slug(object)}`, readable through a view of that name.
+- standard: the raw provider record lands in `{provider}_{slug(object)}`.
+
+The provider comes from the optional `provider-` prefix, or else the target's `provider_name`
+setting; if both are given they must agree (a tenant guard). A stream from any Singer tap that
+declares nothing is therefore a standard object of the configured provider.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from tenantsync.common_schema import COMMON_OBJECTS
+
+CUSTOM_PREFIX = "custom__"
+CUSTOM_TABLE = "custom_objects"
+_PROVIDER_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class ContractError(ValueError):
+    """A stream name, or the provider it implies, does not follow the contract."""
+
+
+@dataclass(frozen=True)
+class Destination:
+    kind: str  # "common" | "standard" | "custom"
+    provider: str
+    object: str  # provider object name (standard/custom) or common table name
+    table: str  # physical table
+    object_name: str | None = None  # custom objects: `_supaglue_object_name`, also the view name
+
+
+def slug(name: str) -> str:
+    """Supaglue's slugify: lowercase, every run of non-alphanumerics becomes one `_`."""
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+def stream_name(kind: str, object_name: str, provider: str | None = None) -> str:
+    """The stream name a tap gives an object (the inverse of `resolve`)."""
+    ref = {"common": object_name, "custom": CUSTOM_PREFIX + object_name,
+           "standard": object_name}[kind]
+    if kind == "standard" and (ref in COMMON_OBJECTS or ref.startswith(CUSTOM_PREFIX)):
+        raise ContractError(f"standard object name {object_name!r} collides with the contract")
+    return f"{provider}-{ref}" if provider else ref
+
+
+def resolve(stream: str, configured_provider: str | None) -> Destination:
+    """Decide the destination of `stream`, or raise ContractError naming what is wrong."""
+    if not stream:
+        raise ContractError("empty stream name")
+    provider, sep, ref = stream.partition("-")
+    if not sep:
+        provider, ref = None, stream
+    elif not _PROVIDER_RE.match(provider):
+        raise ContractError(
+            f"stream {stream!r}: provider prefix {provider!r} must match [a-z][a-z0-9_]*")
+    if provider and configured_provider and provider != configured_provider:
+        raise ContractError(
+            f"stream {stream!r} names provider {provider!r} but this target is configured for "
+            f"provider_name {configured_provider!r}")
+    provider = provider or configured_provider
+    if not provider:
+        raise ContractError(
+            f"stream {stream!r}: no provider; set the target's provider_name or name the stream "
+            f"'<provider>-{stream}'")
+    if not _PROVIDER_RE.match(provider):
+        raise ContractError(f"provider_name {provider!r} must match [a-z][a-z0-9_]*")
+
+    if ref in COMMON_OBJECTS:
+        return Destination("common", provider, ref, ref)
+    if ref.startswith(CUSTOM_PREFIX):
+        obj = ref[len(CUSTOM_PREFIX):]
+        if not slug(obj):
+            raise ContractError(f"stream {stream!r}: custom object name is empty")
+        return Destination("custom", provider, obj, CUSTOM_TABLE, f"{provider}_{slug(obj)}")
+    if not slug(ref):
+        raise ContractError(f"stream {stream!r}: object name has no letters or digits")
+    if ref.startswith(("crm_", "engagement_")):
+        # The common-table namespace is reserved: a near miss is a typo, not a standard object.
+        known = ", ".join(sorted(COMMON_OBJECTS))
+        raise ContractError(f"stream {stream!r} is not a common object table; known: {known}")
+    return Destination("standard", provider, ref, f"{provider}_{slug(ref)}")
