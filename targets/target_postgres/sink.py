@@ -1,0 +1,157 @@
+"""One sink per Singer stream: buffer COPY lines, then per batch COPY into a temp table and merge
+into the Supaglue table in one transaction; the full-sync delete sweep on ACTIVATE_VERSION."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import typing as t
+
+import psycopg2
+from singer_sdk.sinks import Sink
+
+from tenantsync.contract import ContractError, Destination, resolve
+
+from . import rows, tables
+from .connection import connect
+
+if t.TYPE_CHECKING:
+    from .target import TargetPostgres
+
+
+class SinkError(RuntimeError):
+    """A batch or sweep failed; the message names the stream and what went wrong."""
+
+
+class SupaglueSink(Sink):
+    """Writes one stream into its Supaglue table for one tenant (application, provider,
+    customer)."""
+
+    def __init__(self, target: TargetPostgres, stream_name: str, schema: dict,
+                 key_properties: t.Sequence[str] | None) -> None:
+        super().__init__(target, stream_name, schema, key_properties)
+        self.target = target
+        try:
+            self.destination: Destination = resolve(stream_name, target.config.get("provider_name"))
+        except ContractError as exc:
+            raise ContractError(f"target-postgres: {exc}") from None
+        self.spec = tables.spec_for(self.destination)
+        self.schema_name: str = target.config.get("schema") or "supaglue"
+        self.params = {
+            "app": target.config["application_id"],
+            "provider": self.destination.provider,
+            "customer": target.config["customer_id"],
+            "object_name": self.spec.object_name,
+        }
+        bookmarks = target.bookmark_properties.get(stream_name) or []
+        self._last_modified_field = bookmarks[0] if bookmarks else None
+        self._keys = tuple(key_properties or ())
+        self._is_common = self.destination.kind == "common"
+        self._max_rows = int(target.config.get("batch_size_rows") or 50_000)
+        self._max_bytes = int(target.config.get("batch_size_bytes") or 64 * 1024 * 1024)
+        self._lines: list[str] = []
+        self._bytes = 0
+        self._seq = 0
+        self._conn = None
+        self._merge = tables.merge_sql(self.schema_name, self.spec)
+        self._copy = tables.copy_sql(self.spec)
+
+    # Lifecycle
+
+    def setup(self) -> None:
+        self._conn = connect(self.target.dsn)
+        try:
+            with self._conn.cursor() as cur:
+                tables.ensure_table(cur, self.schema_name, self.spec)
+                tables.create_temp_table(cur, self.spec)
+            self._conn.commit()
+        except psycopg2.Error as exc:
+            self._conn.rollback()
+            raise SinkError(f"stream {self.stream_name!r}: preparing table "
+                            f"{self.schema_name}.{self.spec.table} failed: {exc}".strip()) from exc
+
+    def clean_up(self) -> None:
+        super().clean_up()
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    # Buffering (the per-record hot path)
+
+    def add(self, record: dict) -> None:
+        """Buffer one record as a COPY line; raises rows.RecordError on a record that can't be
+        stored as it is."""
+        self._seq += 1
+        if self._is_common:
+            line = rows.common_line(self._seq, self.spec, record)
+        else:
+            rid = rows.record_id(record, self._keys)
+            lm_field = self._last_modified_field
+            last_modified = record.get(lm_field) if lm_field else None
+            deleted = False
+            if any(k.startswith("_") for k in record):  # Singer/_supaglue_ metadata (rare)
+                record = dict(record)
+                deleted = record.get("_sdc_deleted_at") is not None
+                for key in [k for k in record if k.startswith(("_sdc_", "_supaglue_"))]:
+                    value = record.pop(key)
+                    if key == "_supaglue_is_deleted":
+                        deleted = bool(value)
+                    elif key == "_supaglue_last_modified_at":
+                        last_modified = value
+            line = rows.object_line(self._seq, rid, last_modified, deleted, record)
+        self._lines.append(line)
+        self._bytes += len(line)
+        self._batch_records_read += 1
+
+    def process_record(self, record: dict, context: dict) -> None:
+        self.add(record)
+
+    @property
+    def current_size(self) -> int:
+        return len(self._lines)
+
+    @property
+    def is_full(self) -> bool:
+        return len(self._lines) >= self._max_rows or self._bytes >= self._max_bytes
+
+    # Writing
+
+    def process_batch(self, context: dict) -> None:
+        if not self._lines:
+            return
+        payload = io.StringIO("".join(self._lines))
+        count = len(self._lines)
+        try:
+            with self._conn.cursor() as cur:
+                cur.copy_expert(self._copy, payload, size=1 << 20)
+                cur.execute(self._merge, self.params)
+            self._conn.commit()
+        except psycopg2.Error as exc:
+            self._conn.rollback()
+            raise SinkError(
+                f"stream {self.stream_name!r}: writing a batch of {count} records to "
+                f"{self.schema_name}.{self.spec.table} failed; nothing of this batch was written "
+                f"and no STATE was emitted for it: {str(exc).strip()}") from exc
+        self._lines = []
+        self._bytes = 0
+        self.record_counter_metric.increment(count)
+        self.logger.info("stream %s: merged %d records into %s.%s", self.stream_name, count,
+                         self.schema_name, self.spec.table)
+
+    def activate_version(self, new_version: int) -> None:
+        """A full sync that began at `new_version` (epoch ms, or s) has completed: mark deleted
+        this tenant's rows of this object that were not written since then."""
+        seconds = new_version / 1000 if new_version > 1e11 else new_version
+        since = dt.datetime.fromtimestamp(seconds, tz=dt.timezone.utc).replace(tzinfo=None)
+        try:
+            with self._conn.cursor() as cur:
+                cur.execute(tables.sweep_sql(self.schema_name, self.spec), {**self.params,
+                                                                          "since": since})
+                swept = cur.rowcount
+            self._conn.commit()
+        except psycopg2.Error as exc:
+            self._conn.rollback()
+            raise SinkError(f"stream {self.stream_name!r}: full-sync delete sweep failed: "
+                            f"{str(exc).strip()}") from exc
+        self.logger.info("stream %s: full sync since %s complete; %d unseen rows marked deleted",
+                         self.stream_name, since.isoformat(), swept)

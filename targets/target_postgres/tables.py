@@ -1,0 +1,237 @@
+"""Supaglue's destination tables: their columns (a table of data), their DDL, and the merge SQL.
+
+Three shapes exist (reference/supaglue.md §3): standard-object tables, the one `custom_objects`
+table (plus a view per custom object), and common-object tables. Everything below is derived
+from `TableSpec`, so DDL, COPY columns and the merge can never disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from psycopg2 import sql
+
+from tenantsync.common_schema import BASE_FIELDS, COMMON_OBJECTS, JSONB, TIMESTAMP
+from tenantsync.contract import Destination
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    not_null: bool = False
+
+
+_TENANT = (
+    Column("_supaglue_application_id", "TEXT", True),
+    Column("_supaglue_provider_name", "TEXT", True),
+    Column("_supaglue_customer_id", "TEXT", True),
+)
+_OBJECT = (
+    *_TENANT,
+    Column("_supaglue_id", "TEXT", True),
+    Column("_supaglue_emitted_at", TIMESTAMP, True),
+    Column("_supaglue_last_modified_at", TIMESTAMP, True),
+    Column("_supaglue_is_deleted", "BOOLEAN", True),
+    Column("_supaglue_raw_data", JSONB, True),
+    Column("_supaglue_mapped_data", JSONB, True),
+)
+TENANT_COLUMNS = tuple(c.name for c in _TENANT)
+EMITTED_AT = "_supaglue_emitted_at"
+OBJECT_NAME = "_supaglue_object_name"
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    table: str
+    columns: tuple[Column, ...]
+    id_col: str
+    last_modified_col: str
+    deleted_col: str
+    # Columns loaded per record through COPY (everything except tenant stamp, emitted-at, and
+    # constants), in COPY order.
+    record_cols: tuple[str, ...]
+    object_name: str | None = None  # custom objects: the `_supaglue_object_name` and view name
+    unified_col: str | None = None  # common objects: `_supaglue_unified_data`
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        return (*TENANT_COLUMNS, self.id_col, *((OBJECT_NAME,) if self.object_name else ()))
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+def spec_for(dest: Destination) -> TableSpec:
+    if dest.kind == "common":
+        obj = COMMON_OBJECTS[dest.table]
+        fields = tuple(Column(f.name, f.type, f.not_null) for f in (*BASE_FIELDS, *obj.fields))
+        columns = (
+            *_TENANT,
+            Column(EMITTED_AT, TIMESTAMP, True),
+            Column("_supaglue_unified_data", JSONB),
+            *fields,
+            Column("raw_data", JSONB),
+        )
+        return TableSpec(
+            table=dest.table, columns=columns, id_col="id", last_modified_col="last_modified_at",
+            deleted_col="is_deleted", unified_col="_supaglue_unified_data",
+            record_cols=("_supaglue_unified_data", *(f.name for f in fields), "raw_data"),
+        )
+    object_name = dest.object_name if dest.kind == "custom" else None
+    columns = (*_OBJECT, Column(OBJECT_NAME, "TEXT", True)) if object_name else _OBJECT
+    return TableSpec(
+        table=dest.table, columns=columns, id_col="_supaglue_id",
+        last_modified_col="_supaglue_last_modified_at", deleted_col="_supaglue_is_deleted",
+        record_cols=("_supaglue_id", "_supaglue_last_modified_at", "_supaglue_is_deleted",
+                     "_supaglue_raw_data"),
+        object_name=object_name,
+    )
+
+
+def _ident(schema: str, name: str) -> sql.Composed:
+    return sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(name))
+
+
+def ensure_table(cur, schema: str, spec: TableSpec) -> None:
+    """Create schema, table, indexes and view when missing; add missing columns. Never drops.
+
+    Runs under a transaction-level advisory lock so concurrent targets (many tenants at once)
+    do not race on CREATE ... IF NOT EXISTS.
+    """
+    lock_key = f"tenantsync:{schema}.{spec.table}"
+    cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (lock_key,))
+    cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+    table = _ident(schema, spec.table)
+    cols = sql.SQL(", ").join(
+        sql.SQL("{} {}{}").format(sql.Identifier(c.name), sql.SQL(c.type),
+                                  sql.SQL(" NOT NULL" if c.not_null else ""))
+        for c in spec.columns
+    )
+    key = sql.SQL(", ").join(map(sql.Identifier, spec.key))
+    cur.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {} ({}, PRIMARY KEY ({}))").format(
+        table, cols, key))
+    cur.execute(
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_schema = %s AND table_name = %s", (schema, spec.table))
+    existing = {r[0] for r in cur.fetchall()}
+    for c in spec.columns:
+        if c.name not in existing:  # older Supaglue tables: add, nullable, never rewrite
+            cur.execute(sql.SQL("ALTER TABLE {} ADD COLUMN {} {}").format(
+                table, sql.Identifier(c.name), sql.SQL(c.type)))
+    index_cols = [spec.last_modified_col]
+    if spec.object_name:
+        cur.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
+            sql.Identifier(f"{spec.table}_object_name_idx"), table, sql.Identifier(OBJECT_NAME)))
+        index_cols = [OBJECT_NAME, spec.last_modified_col]
+    cur.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
+        sql.Identifier(f"{spec.table}_last_modified_idx"), table,
+        sql.SQL(", ").join(map(sql.Identifier, index_cols))))
+    if spec.object_name:
+        ensure_view(cur, schema, spec.object_name)
+
+
+def ensure_view(cur, schema: str, object_name: str) -> None:
+    """The per-custom-object view over `custom_objects`, created when missing."""
+    cur.execute("SELECT c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = %s AND c.relname = %s", (schema, object_name))
+    row = cur.fetchone()
+    if row is None:
+        cur.execute(sql.SQL("CREATE VIEW {} AS SELECT * FROM {} WHERE {} = {}").format(
+            _ident(schema, object_name), _ident(schema, "custom_objects"),
+            sql.Identifier(OBJECT_NAME), sql.Literal(object_name)))
+    elif row[0] != "v":
+        raise ValueError(
+            f'cannot create view "{schema}"."{object_name}" for custom object: a relation of '
+            f"that name exists and is not a view")
+
+
+def temp_table_name(spec: TableSpec) -> str:
+    return f"tmp_{spec.table}"[:63]
+
+
+def _temp_type(column: Column) -> str:
+    # Timestamps arrive with offsets (+0000, Z); parse them as timestamptz, stored as UTC.
+    return "TIMESTAMPTZ" if column.type == TIMESTAMP else column.type
+
+
+def create_temp_table(cur, spec: TableSpec) -> None:
+    cols = sql.SQL(", ").join(
+        sql.SQL("{} {}").format(sql.Identifier(n), sql.SQL(_temp_type(spec.column(n))))
+        for n in spec.record_cols)
+    cur.execute(sql.SQL(
+        "CREATE TEMP TABLE IF NOT EXISTS {} (_seq BIGINT, {}) ON COMMIT DELETE ROWS"
+    ).format(sql.Identifier(temp_table_name(spec)), cols))
+
+
+def copy_sql(spec: TableSpec) -> str:
+    return "COPY {} (_seq, {}) FROM STDIN".format(
+        sql.Identifier(temp_table_name(spec)).string,
+        ", ".join(sql.Identifier(n).string for n in spec.record_cols))
+
+
+def merge_sql(schema: str, spec: TableSpec) -> sql.Composed:
+    """One set-based upsert from the temp table: newest last-modified wins, ties go to the later
+    arrival; an older version never overwrites a newer one but still refreshes emitted-at (the
+    record was seen, which the full-sync delete sweep relies on).
+
+    Parameters: %(app)s, %(provider)s, %(customer)s, and %(object_name)s for custom objects.
+    """
+    main = _ident(schema, spec.table)
+    lm = sql.Identifier(spec.last_modified_col)
+    consts = [sql.Placeholder("app"), sql.Placeholder("provider"), sql.Placeholder("customer")]
+    insert_cols = [*TENANT_COLUMNS, EMITTED_AT, *spec.record_cols]
+    select = [*consts, sql.SQL("now()")]
+    for name in spec.record_cols:
+        expr = sql.Identifier(name)
+        if name == spec.last_modified_col:
+            expr = sql.SQL("COALESCE({}, now())").format(expr)
+        elif name == spec.deleted_col:
+            expr = sql.SQL("COALESCE({}, false)").format(expr)
+        elif spec.column(name).type == JSONB and spec.column(name).not_null:
+            expr = sql.SQL("COALESCE({}, '[]'::jsonb)").format(expr)
+        select.append(expr)
+    if spec.object_name:
+        insert_cols += [OBJECT_NAME, "_supaglue_mapped_data"]
+        select += [sql.Placeholder("object_name"), sql.SQL("'{}'::jsonb")]
+    elif spec.unified_col is None:
+        insert_cols.append("_supaglue_mapped_data")
+        select.append(sql.SQL("'{}'::jsonb"))
+    newer = sql.SQL("{main}.{lm} <= EXCLUDED.{lm}").format(main=main, lm=lm)
+    updates = [sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(EMITTED_AT))]
+    for name in spec.record_cols:
+        if name == spec.id_col:
+            continue
+        updates.append(sql.SQL("{c} = CASE WHEN {newer} THEN EXCLUDED.{c} ELSE {main}.{c} END")
+                       .format(c=sql.Identifier(name), newer=newer, main=main))
+    return sql.SQL(
+        "INSERT INTO {main} ({cols}) SELECT DISTINCT ON ({id}) {select} FROM {tmp} "
+        "ORDER BY {id}, {lm} DESC NULLS LAST, _seq DESC "
+        "ON CONFLICT ({key}) DO UPDATE SET {updates}"
+    ).format(
+        main=main, cols=sql.SQL(", ").join(map(sql.Identifier, insert_cols)),
+        id=sql.Identifier(spec.id_col), select=sql.SQL(", ").join(select),
+        tmp=sql.Identifier(temp_table_name(spec)), lm=lm,
+        key=sql.SQL(", ").join(map(sql.Identifier, spec.key)),
+        updates=sql.SQL(", ").join(updates),
+    )
+
+
+def sweep_sql(schema: str, spec: TableSpec) -> sql.Composed:
+    """Mark deleted every row of one tenant and object not written since the full sync began.
+
+    Parameters: %(app)s, %(provider)s, %(customer)s, %(since)s, and %(object_name)s for custom.
+    """
+    deleted = sql.Identifier(spec.deleted_col)
+    sets = [sql.SQL("{} = true").format(deleted)]
+    if spec.unified_col:  # keep the unified JSON consistent with the column
+        sets.append(sql.SQL("{u} = jsonb_set(COALESCE({u}, '{{}}'::jsonb), '{{is_deleted}}', "
+                            "'true'::jsonb)").format(u=sql.Identifier(spec.unified_col)))
+    where = [sql.SQL("{} = {}").format(sql.Identifier(c), sql.Placeholder(p))
+             for c, p in zip(TENANT_COLUMNS, ("app", "provider", "customer"), strict=True)]
+    if spec.object_name:
+        where.append(sql.SQL("{} = %(object_name)s").format(sql.Identifier(OBJECT_NAME)))
+    where += [sql.SQL("NOT {}").format(deleted),
+              sql.SQL("{} < %(since)s").format(sql.Identifier(EMITTED_AT))]
+    return sql.SQL("UPDATE {} SET {} WHERE {}").format(
+        _ident(schema, spec.table), sql.SQL(", ").join(sets), sql.SQL(" AND ").join(where))

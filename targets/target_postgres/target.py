@@ -1,0 +1,171 @@
+"""target-postgres: Singer records into Supaglue's destination schema in PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import typing as t
+
+from singer_sdk import Target
+from singer_sdk import typing as th
+from singer_sdk.contrib.msgspec import MsgSpecReader
+from singer_sdk.exceptions import (
+    InvalidInputLine,
+    MissingKeyPropertiesError,
+    RecordsWithoutSchemaException,
+)
+from singer_sdk.helpers.capabilities import TargetCapabilities
+
+from .connection import resolve_dsn
+from .rows import RecordError
+from .sink import SupaglueSink
+
+_STREAM_IN_LINE = re.compile(r'"stream"\s*:\s*"([^"]{1,200})"')
+
+
+class LineReader(MsgSpecReader):
+    """msgspec reader that knows the input line number, so every error can name it."""
+
+    line_number = 0
+
+    def process_lines(self, file_input, callbacks):
+        def numbered(lines):
+            for self.line_number, line in enumerate(lines, start=1):
+                yield line
+
+        try:
+            return super().process_lines(numbered(file_input or self.default_input), callbacks)
+        except Exception as exc:
+            exc.add_note(f"target-postgres: while processing input line {self.line_number}")
+            raise
+
+    def deserialize_json(self, line: str) -> dict:
+        try:
+            return super().deserialize_json(line)
+        except InvalidInputLine:
+            stream = _STREAM_IN_LINE.search(line)
+            where = f" (stream {stream.group(1)!r})" if stream else ""
+            raise InvalidInputLine(
+                f"input line {self.line_number}{where} is not valid JSON: {line[:120]!r}"
+                f"{'...' if len(line) > 120 else ''}") from None
+
+
+class TargetPostgres(Target):
+    name = "target-postgres"
+    default_sink_class = SupaglueSink
+    message_reader_class = LineReader
+    capabilities: t.ClassVar = [*Target.capabilities, TargetCapabilities.SOFT_DELETE]
+
+    config_jsonschema = th.PropertiesList(
+        th.Property("application_id", th.StringType, required=True,
+                    description="Tenant stamp: `_supaglue_application_id` of every row."),
+        th.Property("customer_id", th.StringType, required=True,
+                    description="Tenant stamp: `_supaglue_customer_id` (your customer's id)."),
+        th.Property("provider_name", th.StringType,
+                    description="Tenant stamp: `_supaglue_provider_name`, unless streams are named "
+                                "`<provider>-<object>` (see the stream contract)."),
+        th.Property("host", th.StringType, description="Server host (or Unix socket directory). "
+                    "With no host and no sqlalchemy_url, the embedded Postgres is used."),
+        th.Property("port", th.IntegerType, default=5432),
+        th.Property("user", th.StringType),
+        th.Property("password", th.StringType, secret=True),
+        th.Property("database", th.StringType),
+        th.Property("schema", th.StringType, default="supaglue",
+                    description="Destination schema; created when missing."),
+        th.Property("sqlalchemy_url", th.StringType, secret=True,
+                    description="A URL or libpq DSN instead of host, port, user, ..."),
+        th.Property("ssl_mode", th.StringType, allowed_values=[
+            "disable", "allow", "prefer", "require", "verify-ca", "verify-full"]),
+        th.Property("ssl_root_cert", th.StringType, description="Path of the server CA cert."),
+        th.Property("ssl_cert", th.StringType, description="Path of the client certificate."),
+        th.Property("ssl_key", th.StringType, secret=True, description="Path of the client key."),
+        th.Property("embedded_data_dir", th.StringType,
+                    description="Embedded Postgres data directory (default: user data dir)."),
+        th.Property("batch_size_rows", th.IntegerType, default=50_000,
+                    description="Rows per merged batch (a STATE is emitted after each)."),
+        th.Property("batch_size_bytes", th.IntegerType, default=64 * 1024 * 1024,
+                    description="Bytes of buffered COPY data per stream before a batch is merged."),
+        th.Property("validate_records", th.BooleanType, default=False,
+                    description="Validate records against their stream schema (raw data is "
+                                "stored as JSONB either way)."),
+    ).to_dict()
+
+    def __init__(self, *args, **kwargs) -> None:
+        self.bookmark_properties: dict[str, list[str]] = {}
+        self._dsn: str | None = None
+        super().__init__(*args, **kwargs)
+
+    @property
+    def dsn(self) -> str:
+        if self._dsn is None:
+            self._dsn = resolve_dsn(self.config)
+        return self._dsn
+
+    @property
+    def _line(self) -> int:
+        return self.message_reader.line_number
+
+    # Messages
+
+    def _process_schema_message(self, message_dict: dict) -> None:
+        self.bookmark_properties[message_dict.get("stream", "")] = list(
+            message_dict.get("bookmark_properties") or [])
+        super()._process_schema_message(message_dict)
+
+    def _process_record_message(self, message_dict: dict) -> None:
+        """The SDK's record path without per-record timestamp parsing (raw data is stored as
+        received) and with a full drain, so a STATE follows every committed batch."""
+        self._assert_line_requires(message_dict, requires={"stream", "record"})
+        stream = message_dict["stream"]
+        if stream not in self.mapper.stream_maps:
+            raise RecordsWithoutSchemaException(
+                f"input line {self._line}: a RECORD for stream {stream!r} arrived before its "
+                f"SCHEMA message")
+        full = False
+        for stream_map in self.mapper.stream_maps[stream]:
+            record = stream_map.transform(message_dict["record"])
+            if record is None:  # filtered out by a stream map
+                continue
+            sink = self.get_sink(stream_map.stream_alias, record=record)
+            if self.config.get("validate_records"):
+                sink._validate_and_parse(record)
+            try:
+                sink.add(record)
+            except RecordError as exc:
+                cls = MissingKeyPropertiesError if "key propert" in str(exc) else RecordError
+                raise cls(f"input line {self._line}, stream {stream!r}: {exc}") from None
+            full = full or sink.is_full
+        if full:
+            self.drain_all()  # commits every sink, then emits the latest STATE
+        else:
+            self._handle_max_record_age()
+
+    def _process_state_message(self, message_dict: dict) -> None:
+        super()._process_state_message(message_dict)
+        # Nothing uncommitted precedes this STATE: it is safe to pass on at once.
+        if self._latest_state and not any(s.current_size for s in self._sinks_active.values()):
+            self._write_state_message(self._latest_state)
+
+    def _process_activate_version_message(self, message_dict: dict) -> None:
+        self._assert_line_requires(message_dict, requires={"stream", "version"})
+        stream = message_dict["stream"]
+        if stream not in self.mapper.stream_maps:
+            raise RecordsWithoutSchemaException(
+                f"input line {self._line}: ACTIVATE_VERSION for stream {stream!r} arrived before "
+                f"its SCHEMA message")
+        self.drain_all()  # the sweep must see every record of the full sync first
+        for stream_map in self.mapper.stream_maps[stream]:
+            self.get_sink(stream_map.stream_alias).activate_version(int(message_dict["version"]))
+
+    def _write_state_message(self, state: dict) -> None:
+        # Never repeat an identical STATE (the eager path above and drain_all may both emit).
+        if state == getattr(self, "_last_written_state", None):
+            return
+        self._last_written_state = state
+        sys.stdout.write(json.dumps(state) + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    TargetPostgres.cli()
