@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 import uuid
 
 import psycopg2
@@ -9,14 +12,23 @@ import pytest
 
 from tenantsync import embedded_pg
 
+# One data directory per test session, known at import time so that test classes built at
+# collection (singer-sdk's standard suites) can join the same server through `session_pg_uri`.
+os.environ.setdefault("TENANTSYNC_TEST_PGDATA", tempfile.mkdtemp(prefix="tenantsync-pg-"))
+
+
+def session_pg_uri() -> str:
+    """Start (or join) this session's embedded PostgreSQL and return its libpq URI."""
+    return embedded_pg.start(os.environ["TENANTSYNC_TEST_PGDATA"])
+
 
 @pytest.fixture(scope="session")
-def pg_server_uri(tmp_path_factory) -> str:
+def pg_server_uri() -> str:
     """libpq URI of a real PostgreSQL started for this session (embedded, Unix socket only)."""
-    data_dir = tmp_path_factory.mktemp("pgdata")
-    uri = embedded_pg.start(data_dir)
-    yield uri
+    yield session_pg_uri()
+    data_dir = os.environ["TENANTSYNC_TEST_PGDATA"]
     embedded_pg.stop(data_dir)
+    shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture
