@@ -22,13 +22,17 @@ def session_pg_uri() -> str:
     return embedded_pg.start(os.environ["TENANTSYNC_TEST_PGDATA"])
 
 
-@pytest.fixture(scope="session")
-def pg_server_uri() -> str:
-    """libpq URI of a real PostgreSQL started for this session (embedded, Unix socket only)."""
-    yield session_pg_uri()
+def pytest_sessionfinish(session, exitstatus) -> None:
+    """Stop the session's server (it outlives processes by design) and remove its data."""
     data_dir = os.environ["TENANTSYNC_TEST_PGDATA"]
     embedded_pg.stop(data_dir)
     shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg_server_uri() -> str:
+    """libpq URI of a real PostgreSQL started for this session (embedded, Unix socket only)."""
+    return session_pg_uri()
 
 
 @pytest.fixture
