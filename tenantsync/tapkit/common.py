@@ -1,0 +1,172 @@
+"""Mapping provider records to Supaglue's common objects (tenantsync.common_schema).
+
+A provider declares, per common table, a `CommonMapping`: where the base fields come from and
+one getter per common field, built from the helpers below (`src`, `address`, `phones`, ...).
+`CommonMapping.to_common(record)` then yields the common record with `raw_data` = the provider
+record. The mapping is checked against the common schema when it is declared, so a typo in a
+field name fails at import, not in a customer's table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any
+
+from tenantsync.common_schema import (
+    ADDRESS_TYPES,
+    COMMON_OBJECTS,
+    CRM_EMAIL_TYPES,
+    CRM_PHONE_TYPES,
+)
+
+Getter = Callable[[Mapping[str, Any]], Any]
+
+
+def iso_timestamp(value: Any) -> str | None:
+    """RFC 3339 UTC with milliseconds (`2024-01-02T03:04:05.000+00:00`) from a provider's
+    datetime string (any ISO 8601 offset style), date string (midnight UTC), or epoch millis."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        if len(value) == 28 and value.endswith("+0000") and value[10] == "T":
+            return value[:23] + "+00:00"  # Salesforce's own format: no parsing needed
+        if len(value) == 10:
+            parsed = datetime.combine(date.fromisoformat(value), datetime.min.time(),
+                                      tzinfo=timezone.utc)
+        else:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    elif isinstance(value, (int, float)):
+        parsed = datetime.fromtimestamp(value / 1000, tz=timezone.utc)
+    elif isinstance(value, datetime):
+        parsed = value
+    else:
+        raise ValueError(f"not a timestamp: {value!r}")
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def src(name: str, convert: Callable[[Any], Any] | None = None) -> Getter:
+    """The provider field `name`, optionally converted (None stays None)."""
+    if convert is None:
+        return lambda record: record.get(name)
+
+    def get(record: Mapping[str, Any]) -> Any:
+        value = record.get(name)
+        return None if value is None else convert(value)
+    return get
+
+
+def const(value: Any) -> Getter:
+    return lambda record: value
+
+
+def timestamp(name: str) -> Getter:
+    return lambda record: iso_timestamp(record.get(name))
+
+
+def to_int(value: Any) -> int | None:
+    if _blank(value):
+        return None
+    return int(float(value))
+
+
+def to_float(value: Any) -> float | None:
+    return None if _blank(value) else float(value)
+
+
+def address(address_type: str, *, street: str | None = None, city: str | None = None,
+            state: str | None = None, postal_code: str | None = None,
+            country: str | None = None) -> Getter:
+    """A common Address from the named provider fields; a multi-line street fills street_1 and
+    street_2. Yields None when every part is empty (dropped by `addresses`)."""
+    if address_type not in ADDRESS_TYPES:
+        raise ValueError(f"address_type {address_type!r} not in {ADDRESS_TYPES}")
+
+    def get(record: Mapping[str, Any]) -> dict | None:
+        parts = {k: (record.get(v) if v else None) for k, v in
+                 (("city", city), ("state", state), ("postal_code", postal_code),
+                  ("country", country))}
+        raw_street = record.get(street) if street else None
+        street_1, _, street_2 = (raw_street or "").partition("\n")
+        if _blank(raw_street) and all(_blank(v) for v in parts.values()):
+            return None
+        return {"street_1": street_1.strip() or None, "street_2": street_2.strip() or None,
+                **{k: (None if _blank(v) else v) for k, v in parts.items()},
+                "address_type": address_type}
+    return get
+
+
+def addresses(*getters: Getter) -> Getter:
+    return lambda record: [a for a in (g(record) for g in getters) if a is not None]
+
+
+def phones(**by_type: str) -> Getter:
+    """`phones(primary="Phone", mobile="MobilePhone")`: non-empty numbers, in that order."""
+    for kind in by_type:
+        if kind not in CRM_PHONE_TYPES:
+            raise ValueError(f"phone type {kind!r} not in {CRM_PHONE_TYPES}")
+    pairs = tuple(by_type.items())
+    return lambda record: [{"phone_number": record[f], "phone_number_type": kind}
+                           for kind, f in pairs if not _blank(record.get(f))]
+
+
+def emails(**by_type: str) -> Getter:
+    """`emails(primary="Email")`: non-empty addresses, in that order."""
+    for kind in by_type:
+        if kind not in CRM_EMAIL_TYPES:
+            raise ValueError(f"email type {kind!r} not in {CRM_EMAIL_TYPES}")
+    pairs = tuple(by_type.items())
+    return lambda record: [{"email_address": record[f], "email_address_type": kind}
+                           for kind, f in pairs if not _blank(record.get(f))]
+
+
+def opportunity_status(is_closed: str, is_won: str) -> Getter:
+    """OPEN / WON / LOST from a provider's closed and won flags."""
+    def get(record: Mapping[str, Any]) -> str:
+        if record.get(is_won):
+            return "WON"
+        return "LOST" if record.get(is_closed) else "OPEN"
+    return get
+
+
+@dataclass(frozen=True)
+class CommonMapping:
+    table: str  # e.g. "crm_accounts"
+    id: str  # provider field names of the base fields
+    last_modified_at: str
+    created_at: str | None = None
+    updated_at: str | None = None
+    is_deleted: str | None = None
+    fields: Mapping[str, Getter] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        obj = COMMON_OBJECTS.get(self.table)
+        if obj is None:
+            raise ValueError(f"unknown common table {self.table!r}")
+        expected = {f.name for f in obj.fields}
+        if set(self.fields) != expected:
+            missing = sorted(expected - set(self.fields))
+            extra = sorted(set(self.fields) - expected)
+            raise ValueError(f"mapping for {self.table}: missing {missing}, unknown {extra}")
+
+    def to_common(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": record[self.id],
+            "created_at": iso_timestamp(record.get(self.created_at)) if self.created_at
+            else None,
+            "updated_at": iso_timestamp(record.get(self.updated_at)) if self.updated_at
+            else None,
+            "is_deleted": bool(record.get(self.is_deleted)) if self.is_deleted else False,
+            "last_modified_at": iso_timestamp(record[self.last_modified_at]),
+        }
+        for name, get in self.fields.items():
+            out[name] = get(record)
+        out["raw_data"] = record
+        return out

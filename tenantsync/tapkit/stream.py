@@ -1,0 +1,176 @@
+"""The stream and tap base classes every tapkit tap builds on.
+
+A provider stream only says how to read pages of records for a `SyncPlan` (`fetch_pages`), in
+watermark order. The engine decides the plan from the stream's state (tapkit.strategy),
+checkpoints a STATE after every page, ends a completed full sync with ACTIVATE_VERSION
+(the version kept in state across interruptions), stops cleanly on `StopSync`, and emits
+records through a fast path that skips the per-record work singer-sdk does for features the
+stream does not use (field deselection, stream maps, type conformance).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timezone
+from typing import Any
+
+from singer_sdk import Stream, Tap
+from singer_sdk.exceptions import InvalidStreamSortException
+from singer_sdk.helpers.capabilities import PluginCapabilities, TapCapabilities
+from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.mapper import SameRecordTransform
+from singer_sdk.singerlib.catalog import REPLICATION_FULL_TABLE
+
+from tenantsync.tapkit import strategy as strategies
+from tenantsync.tapkit.errors import StopSync
+from tenantsync.tapkit.settings import strategy_from
+from tenantsync.tapkit.writer import BufferedMsgSpecWriter
+
+
+class TapkitTap(Tap):
+    """Base tap: buffered msgspec output, and a clean stop shared by all of its streams."""
+
+    message_writer_class = BufferedMsgSpecWriter
+    # BATCH is left out on purpose: it bypasses per-page STATE and full-sync versions.
+    capabilities = [
+        PluginCapabilities.ABOUT, TapCapabilities.CATALOG, TapCapabilities.STATE,
+        TapCapabilities.DISCOVER, PluginCapabilities.ACTIVATE_VERSION,
+        PluginCapabilities.STREAM_MAPS, PluginCapabilities.FLATTENING,
+        PluginCapabilities.STRUCTURED_LOGGING,
+    ]
+
+    stop_reason: str | None = None
+
+    def request_stop(self, reason: str) -> None:
+        """Stop the run after the current page: no further API calls by any stream."""
+        if self.stop_reason is None:
+            self.stop_reason = reason
+            self.logger.warning("Stopping the sync cleanly: %s", reason)
+
+    def sync_all(self) -> None:  # type: ignore[misc]
+        try:
+            super().sync_all()
+        finally:
+            writer = self.message_writer
+            if isinstance(writer, BufferedMsgSpecWriter):
+                writer.flush()
+        if self.stop_reason:
+            # Exit code 0 on purpose: the last STATE is valid, so every runner saves it and
+            # the next run resumes; the warning says the data is not complete yet.
+            self.logger.warning(
+                "Sync stopped early (%s). Every stream's bookmark was saved in the last STATE; "
+                "unfinished full syncs keep their version. Run again later to resume.",
+                self.stop_reason)
+
+
+class TapkitStream(Stream):
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE  # records arrive typed per the schema
+    # True when the provider query already returns only the catalog's selected properties.
+    selects_at_source = False
+
+    def __init__(self, tap: Tap, *, name: str, schema: dict, key: str,
+                 replication_key: str | None):
+        super().__init__(tap, schema=schema, name=name)
+        self.primary_keys = [key]
+        self.replication_key = replication_key
+        self._fast_emit = False
+        self._time_extracted = ""
+        self._bookmark: dict = {}
+        self.plan: strategies.SyncPlan | None = None
+
+    # --- what a provider stream implements -------------------------------------------------
+
+    def fetch_pages(self, plan: strategies.SyncPlan) -> Iterator[Iterable[dict]]:
+        """Pages of records in ascending watermark order, from `plan.resume_from` (inclusive)
+        or from the beginning (`start_date` if set). Raise StopSync to stop the run."""
+        raise NotImplementedError
+
+    # --- singer-sdk hooks --------------------------------------------------------------------
+
+    @property
+    def is_sorted(self) -> bool:
+        return True  # fetch_pages yields in watermark order: bookmarks advance per record
+
+    @property
+    def emit_activate_version_messages(self) -> bool:
+        return False  # the engine emits ACTIVATE_VERSION itself, at the end of a full sync
+
+    def get_replication_key_signpost(self, context: Any = None) -> None:
+        return None  # sorted streams need no signpost
+
+    @property
+    def strategy(self) -> strategies.Strategy:
+        configured = strategy_from(self.config)
+        if self.replication_method == REPLICATION_FULL_TABLE:  # forced in the catalog
+            return strategies.Strategy(strategies.FULL_ONLY)
+        return configured
+
+    def get_records(self, context: Any) -> Iterator[dict]:
+        tap = self._tap
+        if getattr(tap, "stop_reason", None):
+            self.logger.warning("Skipping stream %s: the run is stopping.", self.name)
+            return
+        self._bookmark = state = self.stream_state
+        plan = strategies.plan_sync(
+            state, self.strategy, replication_key=self.replication_key,
+            now_ms=int(datetime.now(timezone.utc).timestamp() * 1000))
+        strategies.begin(state, plan)
+        self.plan = plan
+        self.logger.info("Stream %s: %s sync (%s)%s%s", self.name,
+                         "full" if plan.full else "incremental", plan.reason,
+                         f", version {plan.version}" if plan.full else "",
+                         f", from {plan.resume_from}" if plan.resume_from is not None else "")
+        self._fast_emit = self._can_fast_emit()
+        try:
+            for page in self.fetch_pages(plan):
+                self._time_extracted = datetime.now(timezone.utc).isoformat()
+                yield from page
+                self._write_state_message()  # checkpoint: every record so far is emitted
+        except StopSync as exc:
+            stop = getattr(tap, "request_stop", None)
+            if stop is None:
+                raise
+            stop(str(exc))
+            return
+        if plan.full:
+            self._write_activate_version_message(plan.version)
+        strategies.complete(state, plan)
+
+    # --- fast emission (private singer-sdk hooks; singer-sdk is pinned ~=0.54.9) ------------
+
+    def _can_fast_emit(self) -> bool:
+        maps = self.stream_maps
+        if not (isinstance(self._tap.message_writer, BufferedMsgSpecWriter) and len(maps) == 1
+                and isinstance(maps[0], SameRecordTransform) and not maps[0].flattening_enabled
+                and maps[0].stream_alias == self.name):
+            return False
+        if self.selects_at_source:
+            return True
+        mask = self.mask
+        return all(mask.get(("properties", prop), True) for prop in self.schema["properties"])
+
+    def _write_record_message(self, record: dict) -> None:
+        if self._fast_emit:
+            self._tap.message_writer.write_record(self.name, record, self._time_extracted)
+            self.state_manager.is_flushed = False
+        else:
+            super()._write_record_message(record)
+
+    def _process_record(self, record: dict, child_context: Any = None,
+                        partition_context: Any = None) -> None:
+        if self.child_streams or partition_context:
+            super()._process_record(record, child_context, partition_context)
+
+    def _increment_stream_state(self, latest_record: dict, *, context: Any = None) -> None:
+        key = self.replication_key
+        value = latest_record.get(key) if key else None
+        if value is None:
+            return
+        state = self._bookmark
+        old = state.get("replication_key_value")
+        if old is not None and value < old:
+            raise InvalidStreamSortException(
+                f"stream {self.name}: {key} went backwards ({value!r} after {old!r}); "
+                "the provider did not return records in watermark order")
+        state["replication_key"] = key
+        state["replication_key_value"] = value
