@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from tenantsync.sandbox.cli import sandbox
+
 
 @click.group()
 @click.version_option(package_name="tenantsync")
@@ -42,3 +44,6 @@ def db_stop(data_dir: str | None) -> None:
     from tenantsync import embedded_pg
 
     click.echo("stopped" if embedded_pg.stop(data_dir) else "not running")
+
+
+main.add_command(sandbox)

@@ -1,0 +1,388 @@
+"""A deterministic, provider-neutral CRM "world" that each twin maps into its own shapes.
+
+Every entity is a function of (seed, kind, index): `World.get(kind, i)` builds it on demand
+from its own `random.Random`, so a twin can stream millions of records into its store in
+batches without holding any of them, and the same seed always gives the same data.
+
+References are indexes into other kinds (`owner` -> user, `company` -> company, ...). Contacts
+belong to companies in contiguous blocks, so `contacts_of(company)` is a range and associations
+(deal contact roles, tickets, activities) always point at people of the right company. Creation
+times grow with the index across a `span_days` history ending at `now`; modification times fall
+between creation and `now`, so ordering by modified time differs from ordering by id.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+from tenantsync.sandbox.clock import DEFAULT_START
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+# Share of the total record count per kind (users are fixed separately: a small sales team).
+MIX = {
+    "company": 0.14, "contact": 0.28, "lead": 0.12, "deal": 0.10, "deal_contact": 0.04,
+    "task": 0.12, "event": 0.05, "campaign": 0.005, "ticket": 0.05, "invoice": 0.085,
+}
+KINDS = ("user", *MIX)
+
+FIRST = _words(
+    "James Mary Robert Patricia John Jennifer Michael Linda David Elizabeth William Barbara "
+    "Richard Susan Joseph Jessica Thomas Sarah Carlos Karen Daniel Lisa Matthew Nancy Anthony "
+    "Betty Mark Sandra Paul Ashley Steven Kimberly Andrew Emily Kenneth Donna Joshua Michelle "
+    "Kevin Carol Brian Amanda George Melissa Timothy Deborah Ronald Stephanie Jason Rebecca "
+    "Priya Wei Aisha Mateo Sofia Lucas Yuki Omar Fatima Hiroshi Ingrid Lars Chloe Diego Amara "
+    "Noah Olivia Liam Emma Ethan Ava Mason Mia Raj Ana Pedro Elena Ivan Nadia Kofi Zara Tomás "
+    "Léa Jürgen Siobhan Anders Mei Arjun Chiara")
+LAST = _words(
+    "Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Hernandez "
+    "Lopez Gonzalez Wilson Anderson Thomas Taylor Moore Jackson Martin Lee Perez Thompson "
+    "White Harris Sanchez Clark Ramirez Lewis Robinson Walker Young Allen King Wright Scott "
+    "Torres Nguyen Hill Flores Green Adams Nelson Baker Hall Rivera Campbell Mitchell Carter "
+    "Roberts Patel Kim Chen Müller Schmidt Rossi Dubois Tanaka Sato Kowalski Novak Silva "
+    "Santos Okafor Mensah Haddad Cohen Larsen Johansson O'Brien Murphy Fischer Weber Moreau "
+    "Bianchi Ivanova Singh Kumar Ali Yamamoto Park Choi Lindqvist Costa Oliveira Nakamura "
+    "Fernández Byrne")
+COMPANY_A = _words(
+    "Blue Northern Summit Apex Bright Silver Granite Pioneer Crescent Harbor Vertex Evergreen "
+    "Iron Golden Red Clear Atlas Nova Prime Quantum Swift Cedar Maple Orion Polar Coastal "
+    "Highland Sterling Beacon Lumen Vector Radiant Keystone Meridian Union")
+COMPANY_B = _words(
+    "Logistics Analytics Systems Foods Health Energy Robotics Software Capital Media Labs "
+    "Dynamics Networks Solutions Manufacturing Retail Pharma Motors Materials Ventures "
+    "Partners Security Cloud Telecom Biotech Insurance Consulting Aerospace Textiles Brewing")
+COMPANY_C = ("Inc.", "LLC", "Corp.", "Ltd.", "Group", "Co.", "GmbH", "S.A.", "Holdings", "")
+INDUSTRIES = ("Technology", "Manufacturing", "Healthcare", "Finance", "Retail", "Energy",
+              "Education", "Media", "Transportation", "Hospitality", "Construction", "Insurance",
+              "Telecommunications", "Biotechnology", "Consulting", "Government", "Agriculture")
+# city, state/region, country, postal-code pattern (#: digit), phone prefix
+PLACES = (
+    ("San Francisco", "CA", "United States", "941##", "+1 415"), ("New York", "NY", "United States",
+    "100##", "+1 212"), ("Austin", "TX", "United States", "787##", "+1 512"), ("Chicago", "IL",
+    "United States", "606##", "+1 312"), ("Seattle", "WA", "United States", "981##", "+1 206"),
+    ("Boston", "MA", "United States", "021##", "+1 617"), ("Denver", "CO", "United States",
+    "802##", "+1 303"), ("Atlanta", "GA", "United States", "303##", "+1 404"), ("Toronto", "ON",
+    "Canada", "M5V 1#", "+1 416"), ("London", "England", "United Kingdom", "EC1A #BB", "+44 20"),
+    ("Berlin", "Berlin", "Germany", "101##", "+49 30"), ("Paris", "Île-de-France", "France",
+    "750##", "+33 1"), ("Amsterdam", "North Holland", "Netherlands", "10## AB", "+31 20"),
+    ("Sydney", "NSW", "Australia", "2###", "+61 2"), ("Singapore", "", "Singapore", "0###0#",
+    "+65 6"), ("Tokyo", "Tokyo", "Japan", "100-00##", "+81 3"), ("São Paulo", "SP", "Brazil",
+    "01###-000", "+55 11"), ("Dublin", "Leinster", "Ireland", "D0# X###", "+353 1"),
+)
+STREETS = ("Main St", "Market St", "Oak Ave", "Pine St", "Maple Ave", "Cedar Rd", "Elm St",
+           "Park Ave", "Broadway", "Mission St", "High St", "King St", "Queen St", "Harbor Blvd",
+           "Innovation Way", "Commerce Dr", "Industrial Pkwy", "Station Rd", "Lake Shore Dr")
+TITLES = ("CEO", "CTO", "CFO", "VP of Sales", "VP of Engineering", "Head of Operations",
+          "Director of Marketing", "Sales Manager", "Account Executive", "Software Engineer",
+          "Product Manager", "Procurement Manager", "IT Director", "Office Manager", "Analyst",
+          "Data Scientist", "Customer Success Manager", "Controller", "COO", "Buyer")
+DEPARTMENTS = ("Sales", "Engineering", "Finance", "Marketing", "Operations", "IT", "Procurement",
+               "Executive", "Customer Success", "Legal", "HR")
+LEAD_SOURCES = ("Web", "Phone Inquiry", "Partner Referral", "Purchased List", "Trade Show",
+                "Word of mouth", "Employee Referral", "Advertisement", "Other")
+PRODUCTS = ("Platform License", "Enterprise Plan", "Support Renewal", "Implementation",
+            "Add-on Seats", "Data Migration", "Training Package", "Premium Support", "Expansion")
+# stage, probability, closed, won
+DEAL_STAGES = (("Prospecting", 10, False, False), ("Qualification", 20, False, False),
+               ("Needs Analysis", 30, False, False), ("Proposal", 60, False, False),
+               ("Negotiation", 80, False, False), ("Closed Won", 100, True, True),
+               ("Closed Lost", 0, True, False))
+DEAL_STAGE_WEIGHTS = (14, 14, 12, 12, 10, 24, 14)
+TICKET_SUBJECTS = ("Cannot log in", "Invoice discrepancy", "Feature request: export to CSV",
+                   "Integration error with API", "Slow dashboard loading", "Password reset",
+                   "Data import failed", "Billing address change", "SSO configuration help",
+                   "Report shows wrong totals", "Mobile app crashes on start")
+TASK_SUBJECTS = ("Call", "Send proposal", "Follow up", "Send quote", "Email", "Schedule demo",
+                 "Check in", "Prepare contract", "Review requirements", "Send case study")
+EVENT_SUBJECTS = ("Discovery call", "Product demo", "Quarterly business review", "Onsite visit",
+                  "Contract negotiation", "Kickoff meeting", "Technical deep dive", "Lunch")
+CAMPAIGN_NAMES = ("Spring Webinar", "Summer Conference", "Product Launch", "Partner Summit",
+                  "Holiday Promo", "Customer Roadshow", "Q4 Email Nurture", "Trade Show Booth",
+                  "Referral Drive", "Annual User Group")
+TIERS = ("Platinum", "Gold", "Silver", "Bronze")
+TIMEZONES = ("America/Los_Angeles", "America/New_York", "America/Chicago", "Europe/London",
+             "Europe/Berlin", "Asia/Tokyo", "Australia/Sydney")
+WORDS = ("quarterly", "budget", "renewal", "timeline", "integration", "security", "review",
+         "pricing", "rollout", "stakeholders", "requirements", "migration", "expansion", "pilot",
+         "legal", "approval", "champion", "competitor", "onboarding", "usage", "contract")
+
+_KIND_NO = {k: n for n, k in enumerate(KINDS)}
+
+
+def _ascii(s: str) -> str:
+    table = str.maketrans("áàâäãçéèêëíîïñóôöõúùûüßøåÉÎÓ'", "aaaaaceeeeiiinoooouuuusoaEIO ")
+    return s.translate(table).replace(" ", "")
+
+
+class World:
+    def __init__(self, records: int = 1000, seed: int = 0, *, now: datetime = DEFAULT_START,
+                 span_days: int = 730, counts: dict[str, int] | None = None):
+        if records < 0:
+            raise ValueError(f"records must be >= 0, got {records}")
+        self.seed = seed
+        self.now = now
+        self.start = now - timedelta(days=span_days)
+        self._span = (now - self.start).total_seconds()
+        self.counts = {"user": max(3, min(250, records // 400))}
+        for kind, share in MIX.items():
+            self.counts[kind] = max(1, round(records * share)) if records else 0
+        for kind, n in (counts or {}).items():
+            if kind not in _KIND_NO:
+                raise ValueError(f"unknown world kind {kind!r}; kinds are {', '.join(KINDS)}")
+            self.counts[kind] = n
+        self._rng = random.Random()
+        self._build = {k: getattr(self, f"_{k}") for k in KINDS}
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def _seeded(self, kind: str, i: int, stream: int = 0) -> random.Random:
+        """The generator of entity i of `kind`; other streams serve derived values (names)."""
+        rng = random.Random()
+        rng.seed(((self.seed * 64 + _KIND_NO[kind]) * 4 + stream) * 2**40 + i)
+        return rng
+
+    def get(self, kind: str, i: int) -> dict:
+        n = self.counts[kind]
+        if not 0 <= i < n:
+            raise IndexError(f"{kind} index {i} out of range 0..{n - 1}")
+        rng = self._seeded(kind, i)
+        created = self.start + timedelta(seconds=self._span * (i + rng.random()) / n)
+        rest = (self.now - created).total_seconds()
+        # most records are touched soon after creation; some much later
+        modified = created + timedelta(seconds=min(rest, rng.expovariate(1 / (rest / 4 + 1))))
+        entity = {"index": i, "created": _ms(created), "modified": _ms(modified)}
+        entity.update(self._build[kind](rng, i, created))
+        return entity
+
+    def iter(self, kind: str, start: int = 0, stop: int | None = None) -> Iterator[dict]:
+        stop = self.counts[kind] if stop is None else min(stop, self.counts[kind])
+        for i in range(start, stop):
+            yield self.get(kind, i)
+
+    # -- relationships -------------------------------------------------------------------------
+
+    def company_of_contact(self, contact: int) -> int:
+        return contact * self.counts["company"] // max(1, self.counts["contact"])
+
+    def contacts_of(self, company: int) -> range:
+        """The contacts working at `company` (contiguous, possibly empty)."""
+        nco, nct = self.counts["company"], self.counts["contact"]
+        if nco == 0:
+            return range(0)
+        lo = -(-company * nct // nco)
+        hi = -(-(company + 1) * nct // nco)
+        return range(min(lo, nct), min(hi, nct))
+
+    def _pick_before(self, rng: random.Random, kind: str, fraction: float) -> int | None:
+        """An index of `kind` created before `fraction` of the history (an existing record)."""
+        n = self.counts[kind]
+        if n == 0:
+            return None
+        return min(n - 1, int(rng.random() * max(1.0, fraction * n)))
+
+    def _fraction(self, created: datetime) -> float:
+        return (created - self.start).total_seconds() / self._span
+
+    def _owner(self, rng: random.Random) -> int:
+        return rng.randrange(self.counts["user"])
+
+    # -- per-kind builders ---------------------------------------------------------------------
+
+    def company_name(self, i: int) -> str:
+        return _company_name(self._seeded("company", i, stream=1), i)
+
+    def company_domain(self, i: int) -> str:
+        return _domain(self.company_name(i))
+
+    def _user(self, rng, i, created):
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        handle = f"{_ascii(first).lower()}.{_ascii(last).lower()}"
+        return {"first_name": first, "last_name": last,
+                "email": f"{handle}@tenantsync-demo.example",
+                "username": f"{handle}{i}@tenantsync-demo.example",
+                "title": rng.choice(("Account Executive", "Sales Manager", "SDR", "VP of Sales",
+                                     "Customer Success Manager", "Sales Engineer")),
+                "department": "Sales", "phone": _phone(rng, rng.choice(PLACES)[4]),
+                "timezone": rng.choice(TIMEZONES), "active": rng.random() > 0.08}
+
+    def _company(self, rng, i, created):
+        name = self.company_name(i)
+        place = rng.choice(PLACES)
+        employees = int(rng.lognormvariate(4.5, 1.6)) + 1
+        return {"name": name, "domain": _domain(name), "website": f"https://www.{_domain(name)}",
+                "industry": rng.choice(INDUSTRIES), "employees": employees,
+                "annual_revenue": round(employees * rng.uniform(60_000, 400_000), -3),
+                "phone": _phone(rng, place[4]), "address": _address(rng, place),
+                "type": rng.choices(("Customer", "Prospect", "Partner", "Other"), (5, 8, 2, 1))[0],
+                "description": _sentence(rng), "owner": self._owner(rng),
+                "tier": rng.choice(TIERS), "rating": rng.choice(("Hot", "Warm", "Cold")),
+                "customer_since": _date(self.start + timedelta(days=rng.randrange(730)))}
+
+    def _contact(self, rng, i, created):
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        company = self.company_of_contact(i)
+        place = rng.choice(PLACES)
+        return {"first_name": first, "last_name": last, "company": company,
+                "email": f"{_ascii(first).lower()}.{_ascii(last).lower()}@"
+                         f"{self.company_domain(company)}",
+                "phone": _phone(rng, place[4]), "mobile": _phone(rng, place[4]),
+                "title": rng.choice(TITLES), "department": rng.choice(DEPARTMENTS),
+                "address": _address(rng, place), "lead_source": rng.choice(LEAD_SOURCES),
+                "birthdate": _date(datetime(1955, 1, 1) + timedelta(days=rng.randrange(16000))),
+                "owner": self._owner(rng), "nps": rng.randrange(0, 11) if rng.random() < 0.6
+                else None, "do_not_call": rng.random() < 0.05}
+
+    def _lead(self, rng, i, created):
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        company = _company_name(self._seeded("lead", i, stream=1), i)
+        place = rng.choice(PLACES)
+        status = rng.choices(("Open - Not Contacted", "Working - Contacted", "Closed - Converted",
+                              "Closed - Not Converted"), (4, 4, 2, 2))[0]
+        return {"first_name": first, "last_name": last, "company_name": company,
+                "email": f"{_ascii(first).lower()}@{_domain(company)}",
+                "phone": _phone(rng, place[4]), "title": rng.choice(TITLES),
+                "status": status, "converted": status == "Closed - Converted",
+                "lead_source": rng.choice(LEAD_SOURCES), "industry": rng.choice(INDUSTRIES),
+                "rating": rng.choice(("Hot", "Warm", "Cold")),
+                "employees": int(rng.lognormvariate(4, 1.5)) + 1, "address": _address(rng, place),
+                "owner": self._owner(rng), "description": _sentence(rng)}
+
+    def _deal(self, rng, i, created):
+        company = self._pick_before(rng, "company", self._fraction(created))
+        stage, probability, closed, won = rng.choices(DEAL_STAGES, DEAL_STAGE_WEIGHTS)[0]
+        close = created + timedelta(days=rng.randrange(14, 180))
+        contacts = self.contacts_of(company) if company is not None else range(0)
+        return {"name": f"{self.company_name(company) if company is not None else 'New'} - "
+                        f"{rng.choice(PRODUCTS)}",
+                "company": company, "contact": contacts[rng.randrange(len(contacts))]
+                if contacts else None,
+                "amount": round(rng.lognormvariate(9.8, 1.1), -2), "stage": stage,
+                "probability": probability, "closed": closed, "won": won, "close_date":
+                _date(close), "type": rng.choice(("New Business", "Existing Business - Upgrade",
+                                                  "Existing Business - Renewal")),
+                "lead_source": rng.choice(LEAD_SOURCES), "next_step": rng.choice(TASK_SUBJECTS),
+                "forecast": "Closed" if won else "Omitted" if closed else
+                rng.choice(("Pipeline", "Best Case", "Commit")),
+                "owner": self._owner(rng), "description": _sentence(rng),
+                "campaign": self._pick_before(rng, "campaign", 1.0) if rng.random() < 0.3
+                else None}
+
+    def _deal_contact(self, rng, i, created):
+        for _ in range(8):  # find a deal whose company has people
+            deal = self._pick_before(rng, "deal", self._fraction(created))
+            company = self.get("deal", deal)["company"] if deal is not None else None
+            contacts = self.contacts_of(company) if company is not None else range(0)
+            if contacts:
+                break
+        return {"deal": deal, "contact": contacts[rng.randrange(len(contacts))]
+                if contacts else None,
+                "role": rng.choice(("Decision Maker", "Economic Buyer", "Technical Buyer",
+                                    "Influencer", "Evaluator", "Executive Sponsor")),
+                "primary": rng.random() < 0.3}
+
+    def _activity_refs(self, rng, created) -> dict:
+        contact = self._pick_before(rng, "contact", self._fraction(created))
+        company = self.company_of_contact(contact) if contact is not None else None
+        deal = self._pick_before(rng, "deal", self._fraction(created)) \
+            if rng.random() < 0.4 else None
+        return {"contact": contact, "company": company, "deal": deal, "owner": self._owner(rng)}
+
+    def _task(self, rng, i, created):
+        done = rng.random() < 0.7
+        return {"subject": rng.choice(TASK_SUBJECTS), "status": "Completed" if done else
+                rng.choice(("Not Started", "In Progress", "Waiting on someone else")),
+                "completed": done, "priority": rng.choices(("High", "Normal", "Low"), (2, 6, 2))[0],
+                "due_date": _date(created + timedelta(days=rng.randrange(1, 21))),
+                "type": rng.choice(("Call", "Email", "Meeting", "Other")),
+                "description": _sentence(rng), **self._activity_refs(rng, created)}
+
+    def _event(self, rng, i, created):
+        begins = (created + timedelta(days=rng.randrange(1, 30))).replace(
+            hour=rng.randrange(8, 18), minute=rng.choice((0, 15, 30, 45)), second=0, microsecond=0)
+        minutes = rng.choice((15, 30, 45, 60, 90))
+        return {"subject": rng.choice(EVENT_SUBJECTS), "start": begins,
+                "end": begins + timedelta(minutes=minutes), "duration_minutes": minutes,
+                "location": rng.choice(("Zoom", "Google Meet", "Microsoft Teams", "Customer office",
+                                        "Phone")), "description": _sentence(rng),
+                **self._activity_refs(rng, created)}
+
+    def _campaign(self, rng, i, created):
+        begins = created + timedelta(days=rng.randrange(7, 60))
+        budget = round(rng.uniform(2_000, 150_000), -2)
+        ends = begins + timedelta(days=rng.randrange(1, 90))
+        return {"name": f"{rng.choice(CAMPAIGN_NAMES)} {begins.year}", "type": rng.choice(
+                ("Webinar", "Conference", "Email", "Advertisement", "Trade Show", "Referral")),
+                "status": rng.choice(("Planned", "In Progress", "Completed", "Aborted")),
+                "start_date": _date(begins), "end_date": _date(ends),
+                "budget": budget, "expected_revenue": round(budget * rng.uniform(1.5, 8), -2),
+                "active": rng.random() < 0.5, "owner": self._owner(rng),
+                "description": _sentence(rng)}
+
+    def _ticket(self, rng, i, created):
+        refs = self._activity_refs(rng, created)
+        status = rng.choices(("New", "Working", "Escalated", "Closed"), (2, 3, 1, 6))[0]
+        return {"subject": rng.choice(TICKET_SUBJECTS), "status": status,
+                "closed": status == "Closed",
+                "priority": rng.choices(("Low", "Medium", "High", "Critical"), (3, 5, 2, 1))[0],
+                "origin": rng.choice(("Email", "Phone", "Web", "Chat")),
+                "type": rng.choice(("Question", "Problem", "Feature Request")),
+                "description": _sentence(rng), "contact": refs["contact"],
+                "company": refs["company"], "owner": refs["owner"]}
+
+    def _invoice(self, rng, i, created):
+        deal = self._pick_before(rng, "deal", self._fraction(created))
+        company = self.get("deal", deal)["company"] if deal is not None else None
+        issued = created.date()
+        status = rng.choices(("Draft", "Sent", "Paid", "Overdue", "Void"), (1, 3, 8, 2, 1))[0]
+        due = issued + timedelta(days=rng.choice((15, 30, 45, 60)))
+        return {"number": f"INV-{i + 1:07d}", "deal": deal, "company": company,
+                "amount": round(rng.uniform(500, 120_000), 2),
+                "currency": rng.choices(("USD", "EUR", "GBP"), (6, 2, 1))[0], "status": status,
+                "issue_date": issued.isoformat(), "due_date": due.isoformat(),
+                "paid_date": (due - timedelta(days=rng.randrange(0, 14))).isoformat()
+                if status == "Paid" else None, "owner": self._owner(rng)}
+
+
+def _ms(moment: datetime) -> datetime:
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def _date(moment) -> str:
+    return moment.strftime("%Y-%m-%d")
+
+
+def _company_name(rng: random.Random, i: int) -> str:
+    suffix = COMPANY_C[i % len(COMPANY_C)]
+    base = f"{rng.choice(COMPANY_A)} {rng.choice(COMPANY_B)}"
+    if i >= len(COMPANY_A) * len(COMPANY_B) // 3:  # keep names unique-ish at scale
+        base = f"{base} {rng.choice(LAST)}" if i % 3 else f"{rng.choice(LAST)} {base}"
+    return f"{base} {suffix}".strip()
+
+
+def _domain(name: str) -> str:
+    words = [w for w in name.split() if w not in COMPANY_C]
+    return re.sub(r"[^a-z0-9]", "", _ascii("".join(words)).lower()) + ".example"
+
+
+def _phone(rng: random.Random, prefix: str) -> str:
+    return f"{prefix} {rng.randrange(200, 999)} {rng.randrange(1000, 9999)}"
+
+
+def _address(rng: random.Random, place: tuple) -> dict:
+    city, state, country, postal, _ = place
+    code = "".join(str(rng.randrange(10)) if ch == "#" else ch for ch in postal)
+    return {"street": f"{rng.randrange(1, 9999)} {rng.choice(STREETS)}", "city": city,
+            "state": state, "postal_code": code, "country": country}
+
+
+def _sentence(rng: random.Random) -> str:
+    words = [rng.choice(WORDS) for _ in range(rng.randrange(6, 14))]
+    return " ".join(words).capitalize() + "."
