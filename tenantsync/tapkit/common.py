@@ -9,6 +9,7 @@ field name fails at import, not in a customer's table.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -24,28 +25,41 @@ from tenantsync.common_schema import (
 Getter = Callable[[Mapping[str, Any]], Any]
 
 
-def iso_timestamp(value: Any) -> str | None:
-    """RFC 3339 UTC with milliseconds (`2024-01-02T03:04:05.000+00:00`) from a provider's
-    datetime string (any ISO 8601 offset style), date string (midnight UTC), or epoch millis."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        if len(value) == 28 and value.endswith("+0000") and value[10] == "T":
-            return value[:23] + "+00:00"  # Salesforce's own format: no parsing needed
-        if len(value) == 10:
-            parsed = datetime.combine(date.fromisoformat(value), datetime.min.time(),
-                                      tzinfo=timezone.utc)
-        else:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    elif isinstance(value, (int, float)):
-        parsed = datetime.fromtimestamp(value / 1000, tz=timezone.utc)
-    elif isinstance(value, datetime):
+_OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
+
+
+def parse_timestamp(value: Any) -> datetime:
+    """An aware UTC datetime from a provider's datetime string (`Z`, `+0000` or `+00:00`
+    offsets; none means UTC), a date string (midnight UTC), epoch millis, or a datetime."""
+    if isinstance(value, datetime):
         parsed = value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        parsed = datetime.fromtimestamp(value / 1000, tz=timezone.utc)
+    elif isinstance(value, str) and len(value) == 10:
+        parsed = datetime.combine(date.fromisoformat(value), datetime.min.time())
+    elif isinstance(value, str):
+        def colon(m: re.Match) -> str:
+            off = m.group(1)
+            return "+00:00" if off == "Z" else (off if ":" in off else f"{off[:3]}:{off[3:]}")
+        try:
+            parsed = datetime.fromisoformat(_OFFSET.sub(colon, value.strip()))
+        except ValueError:
+            raise ValueError(f"not an ISO 8601 timestamp: {value!r}") from None
     else:
         raise ValueError(f"not a timestamp: {value!r}")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+    return parsed.astimezone(timezone.utc)
+
+
+def iso_timestamp(value: Any) -> str | None:
+    """RFC 3339 UTC with milliseconds (`2024-01-02T03:04:05.000+00:00`), see parse_timestamp."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and len(value) == 28 and value.endswith("+0000") \
+            and value[10] == "T":
+        return value[:23] + "+00:00"  # Salesforce's own format: no parsing needed
+    return parse_timestamp(value).isoformat(timespec="milliseconds")
 
 
 def _blank(value: Any) -> bool:

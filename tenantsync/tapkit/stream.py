@@ -147,7 +147,7 @@ class TapkitStream(Stream):
         if self.selects_at_source:
             return True
         mask = self.mask
-        return all(mask.get(("properties", prop), True) for prop in self.schema["properties"])
+        return all(mask[("properties", prop)] for prop in self.schema["properties"])
 
     def _write_record_message(self, record: dict) -> None:
         if self._fast_emit:

@@ -1,0 +1,1 @@
+"""tap-salesforce: a Singer tap for Salesforce built on tenantsync.tapkit."""

@@ -1,0 +1,165 @@
+"""Salesforce streams: one per standard or custom object (raw records) and one per CRM common
+object (common-schema records with `raw_data`). Both read through `fetch_pages`: REST
+`queryAll` in watermark order, or Bulk API 2.0 for large objects, with a fallback to REST."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from singer_sdk import Tap
+from singer_sdk.singerlib.catalog import Metadata
+
+from tap_salesforce import soql
+from tap_salesforce.client import BulkJobFailed, BulkUnavailable, SalesforceClient
+from tenantsync.tapkit.common import CommonMapping, iso_timestamp, parse_timestamp
+from tenantsync.tapkit.strategy import SyncPlan
+from tenantsync.tapkit.stream import TapkitStream
+
+DELETED_AT = "_sdc_deleted_at"
+API_TYPES = ("auto", "rest", "bulk2")
+# Fields every query selects whatever the catalog says: the key, the watermark, the delete flag.
+ALWAYS_SELECTED = ("Id", "IsDeleted")
+
+
+def _csv_converter(schema: dict) -> Callable[[str], Any]:
+    """Bulk CSV text -> the value REST would have returned for a field of this JSON Schema."""
+    types = schema.get("type") or []
+    types = [types] if isinstance(types, str) else types
+    if "boolean" in types and "string" not in types:
+        return lambda v: (v == "true") if v else None
+    if "integer" in types:
+        return lambda v: (int(v) if v.lstrip("-").isdigit() else int(float(v))) if v else None
+    if "number" in types and "string" not in types:
+        return lambda v: float(v) if v else None
+    if schema.get("format") == "date-time":
+        # Bulk writes 2024-01-02T03:04:05.000Z, REST 2024-01-02T03:04:05.000+0000.
+        return lambda v: (v[:-1] + "+0000" if v.endswith("Z") else v) if v else None
+    return lambda v: v or None  # CSV has no null: an empty text is one, as REST reports it
+
+
+class SalesforceStream(TapkitStream):
+    """Reads one SObject; subclasses turn its rows into this stream's records."""
+
+    def __init__(self, tap: Tap, *, name: str, schema: dict, sobject: str,
+                 fields: dict[str, dict], watermark: str | None, replication_key: str | None):
+        super().__init__(tap, name=name, schema=schema, key="Id",
+                         replication_key=replication_key)
+        self.sobject = soql.check_name(sobject, "object")
+        self.fields = fields  # SObject field -> JSON Schema, in describe order
+        self.watermark = watermark  # the SObject's watermark field
+
+    @property
+    def client(self) -> SalesforceClient:
+        return self._tap.client
+
+    def select_fields(self) -> list[str]:
+        return list(self.fields)
+
+    def to_record(self, row: dict) -> dict:
+        raise NotImplementedError
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def fetch_pages(self, plan: SyncPlan) -> Iterator[Iterable[dict]]:
+        since = self._since(plan.resume_from)
+        api = self.config.get("api_type") or "auto"
+        if api == "bulk2":
+            yield from self._bulk_then_rest(since)
+            return
+        threshold = int(self.config.get("bulk_threshold") or 0)
+        for index, (rows, total) in enumerate(self.client.query(self._soql(since))):
+            yield self._from_rest(rows)
+            if index == 0 and api == "auto" and threshold and total - len(rows) > threshold:
+                self.logger.info("%s: %d records to read, above bulk_threshold=%d: "
+                                 "continuing with Bulk API 2.0", self.name, total, threshold)
+                yield from self._bulk_then_rest(self._progress(since))
+                return
+
+    def _bulk_then_rest(self, since: Any) -> Iterator[Iterable[dict]]:
+        """Bulk 2.0 from `since`; a failed job is retried once, then REST takes over from the
+        bookmark (records are ordered, so nothing is lost or read twice beyond the tie)."""
+        for attempt in (1, 2):
+            try:
+                for header, rows in self.client.bulk_query(self._soql(since)):
+                    yield self._from_csv(header, rows)
+                return
+            except BulkUnavailable as exc:
+                self.logger.warning("%s: Bulk API 2.0 refused the query (%s); using REST.",
+                                    self.name, exc)
+                break
+            except BulkJobFailed as exc:
+                since = self._progress(since)
+                self.logger.warning("%s: %s (attempt %d of 2)%s", self.name, exc, attempt,
+                                    "; retrying" if attempt == 1 else "; using REST")
+        for rows, _total in self.client.query(self._soql(self._progress(since))):
+            yield self._from_rest(rows)
+
+    def _soql(self, since: Any) -> str:
+        return soql.select(self.sobject, self.select_fields(), self.watermark, since)
+
+    def _since(self, resume_from: Any) -> Any:
+        """Where reading starts: the later of the bookmark and start_date (None: everything)."""
+        candidates = [v for v in (resume_from, self.config.get("start_date")) if v]
+        return max(candidates, key=parse_timestamp) if candidates else None
+
+    def _progress(self, since: Any) -> Any:
+        """The bookmark of the last record emitted (or `since` before the first)."""
+        return self._bookmark.get("replication_key_value") or since
+
+    def _from_rest(self, rows: list[dict]) -> list[dict]:
+        to_record = self.to_record
+        for row in rows:
+            row.pop("attributes", None)
+        return [to_record(row) for row in rows]
+
+    def _from_csv(self, header: list[str], rows: list[list[str]]) -> list[dict]:
+        missing = [f for f in header if f not in self.fields]
+        if missing:
+            raise BulkJobFailed(f"bulk results carry unexpected columns {missing}")
+        converters = [_csv_converter(self.fields[f]) for f in header]
+        to_record = self.to_record
+        columns = list(zip(header, converters, strict=True))
+        return [to_record({f: conv(v) for (f, conv), v in zip(columns, row, strict=True)})
+                for row in rows]
+
+
+class ObjectStream(SalesforceStream):
+    """A standard or custom object: the raw record, plus `_sdc_deleted_at` when deleted."""
+
+    selects_at_source = True
+
+    @classmethod
+    def schema_for(cls, fields: dict[str, dict]) -> dict:
+        return {"type": "object", "properties": {
+            **fields, DELETED_AT: {"type": ["string", "null"], "format": "date-time"}}}
+
+    @property
+    def metadata(self):  # singer-sdk's MetadataMapping
+        metadata = super().metadata
+        entry = metadata.get(("properties", "IsDeleted"))
+        if entry is not None and self._tap_input_catalog is None:
+            entry.inclusion = Metadata.InclusionType.AUTOMATIC  # delete detection needs it
+        return metadata
+
+    def select_fields(self) -> list[str]:
+        mask = self.mask
+        required = {*ALWAYS_SELECTED, self.watermark}
+        return [f for f in self.fields
+                if f in required or mask[("properties", f)]]
+
+    def to_record(self, row: dict) -> dict:
+        if row.get("IsDeleted"):
+            row[DELETED_AT] = iso_timestamp(row.get(self.watermark)) if self.watermark else None
+        return row
+
+
+class CommonObjectStream(SalesforceStream):
+    """A CRM common object (crm_accounts, ...): the common-schema record, raw_data = the row."""
+
+    def __init__(self, tap: Tap, *, mapping: CommonMapping, **kwargs: Any):
+        super().__init__(tap, replication_key="last_modified_at", **kwargs)
+        self.mapping = mapping
+
+    def to_record(self, row: dict) -> dict:
+        return self.mapping.to_common(row)

@@ -1,0 +1,130 @@
+"""TapkitStream/TapkitTap run in-process on a toy provider: per-page STATE, ACTIVATE_VERSION at
+the end of a full sync only, clean stop, resume, and the fast emission path."""
+
+from __future__ import annotations
+
+import io
+import json
+from contextlib import redirect_stdout
+
+import pytest
+from singer_sdk import typing as th
+from singer_sdk.exceptions import InvalidStreamSortException
+
+from tenantsync.tapkit.errors import StopSync
+from tenantsync.tapkit.settings import COMMON_SETTINGS
+from tenantsync.tapkit.stream import TapkitStream, TapkitTap
+
+ROWS = [{"id": f"r{i}", "updated": f"2024-01-01T00:00:{i:02d}+00:00", "value": i}
+        for i in range(10)]
+SCHEMA = th.PropertiesList(
+    th.Property("id", th.StringType, required=True),
+    th.Property("updated", th.DateTimeType),
+    th.Property("value", th.IntegerType),
+).to_dict()
+
+
+class ToyStream(TapkitStream):
+    def fetch_pages(self, plan):
+        rows = [r for r in ROWS if plan.resume_from is None or r["updated"] >= plan.resume_from]
+        if self.config.get("unsorted"):
+            rows = rows[::-1]
+        for page, start in enumerate(range(0, len(rows), 3)):
+            if self.config.get("stop_at_page") == page and self.name == "alpha":
+                raise StopSync("quota reached in the toy API")
+            yield [dict(r) for r in rows[start:start + 3]]
+
+
+class ToyTap(TapkitTap):
+    name = "tap-toy"
+    config_jsonschema = th.PropertiesList(
+        th.Property("stop_at_page", th.IntegerType), th.Property("unsorted", th.BooleanType),
+        *COMMON_SETTINGS).to_dict()
+
+    def discover_streams(self):
+        return [ToyStream(self, name=n, schema=SCHEMA, key="id", replication_key="updated")
+                for n in ("alpha", "beta")]
+
+
+def run(config=None, state=None):
+    buf = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    with redirect_stdout(buf):
+        ToyTap(config=config or {}, state=state).sync_all()
+    buf.seek(0)
+    messages = [json.loads(line) for line in buf.read().splitlines()]
+    last_state = [m["value"] for m in messages if m["type"] == "STATE"][-1]
+    return messages, last_state
+
+
+def of(messages, stream, kind):
+    return [m for m in messages if m.get("stream") == stream and m["type"] == kind]
+
+
+def test_full_sync_checkpoints_every_page_and_ends_with_activate_version():
+    messages, state = run()
+    records = of(messages, "alpha", "RECORD")
+    assert [m["record"] for m in records] == ROWS
+    assert all(m["time_extracted"] for m in records)
+    activate = of(messages, "alpha", "ACTIVATE_VERSION")
+    assert len(activate) == 1
+    # ACTIVATE_VERSION comes after the stream's last record
+    order = [m["type"] for m in messages if m.get("stream") == "alpha"]
+    assert order[-1] == "ACTIVATE_VERSION" and order.count("RECORD") == 10
+    # a STATE after each of the 4 pages, bookmark = last record of that page
+    alpha_marks = []
+    for m in messages:
+        if m["type"] == "STATE":
+            mark = m["value"]["bookmarks"].get("alpha", {}).get("replication_key_value")
+            if mark and (not alpha_marks or alpha_marks[-1] != mark):
+                alpha_marks.append(mark)
+    assert alpha_marks == [ROWS[i]["updated"] for i in (2, 5, 8, 9)]
+    alpha = state["bookmarks"]["alpha"]
+    assert alpha["replication_key_value"] == ROWS[-1]["updated"]
+    assert alpha["tenantsync"] == {"full_sync_version": None, "incrementals_since_full": 0}
+
+
+def test_next_run_is_incremental_from_the_bookmark_inclusive():
+    _, state = run()
+    messages, state2 = run(state=state)
+    assert [m["record"]["id"] for m in of(messages, "alpha", "RECORD")] == ["r9"]
+    assert not of(messages, "alpha", "ACTIVATE_VERSION")
+    assert state2["bookmarks"]["alpha"]["tenantsync"]["incrementals_since_full"] == 1
+
+
+def test_stop_sync_stops_every_stream_cleanly_and_the_next_run_resumes():
+    messages, state = run({"stop_at_page": 2})
+    assert [m["record"]["id"] for m in of(messages, "alpha", "RECORD")] == \
+        [f"r{i}" for i in range(6)]
+    assert not of(messages, "alpha", "ACTIVATE_VERSION")
+    assert not of(messages, "beta", "RECORD")  # no further API calls after the stop
+    alpha = state["bookmarks"]["alpha"]
+    version = alpha["tenantsync"]["full_sync_version"]
+    assert version and alpha["replication_key_value"] == ROWS[5]["updated"]
+
+    messages, state = run({}, state=state)
+    assert [m["record"]["id"] for m in of(messages, "alpha", "RECORD")] == \
+        [f"r{i}" for i in range(5, 10)]  # r5 again: ties at the bookmark are re-read
+    assert [m["version"] for m in of(messages, "alpha", "ACTIVATE_VERSION")] == [version]
+    assert len(of(messages, "beta", "RECORD")) == 10
+    assert state["bookmarks"]["alpha"]["tenantsync"]["full_sync_version"] is None
+
+
+def test_fast_emission_writes_what_singer_sdk_would():
+    fast, _ = run()
+    # flattening switches the stream to singer-sdk's own record path (flat rows: same output)
+    slow, _ = run({"flattening_enabled": True, "flattening_max_depth": 1})
+    strip = [({k: v for k, v in m.items() if k != "time_extracted"})
+             for m in fast if m["type"] == "RECORD"]
+    assert strip == [({k: v for k, v in m.items() if k not in ("time_extracted", "version")})
+                     for m in slow if m["type"] == "RECORD"]
+
+
+def test_stream_maps_still_apply():
+    messages, _ = run({"stream_maps": {"alpha": {"value": "__NULL__"}}})
+    assert all("value" not in m["record"] for m in of(messages, "alpha", "RECORD"))
+    assert all("value" in m["record"] for m in of(messages, "beta", "RECORD"))
+
+
+def test_records_out_of_watermark_order_are_refused():
+    with pytest.raises(InvalidStreamSortException, match="went backwards"):
+        run({"unsorted": True})
