@@ -73,6 +73,12 @@ class Accounting:
                 self._violations.append(violation)
             return Admission(violation, over_rate)
 
+    def violation(self, reason: str) -> None:
+        """Count a violation the twin judged itself (e.g. a per-token or per-endpoint window)."""
+        with self._lock:
+            self._violation_count += 1
+            self._violations.append(reason)
+
     def backoff(self, seconds: float) -> None:
         """The server told the client to wait (Retry-After): requests before then are violations."""
         with self._lock:

@@ -210,6 +210,12 @@ class OAuthRegistry:
             entry.calls += 1
             return entry
 
+    def peek(self, token: str | None) -> AccessToken | None:
+        """The access token's entry without counting a call (None if never issued), so a twin
+        can tell an expired token from an unknown one in its error."""
+        with self._lock:
+            return self._s.access.get(token or "")
+
     # -- auth faults ---------------------------------------------------------------------------
 
     def expire_access_tokens_after(self, calls: int | None) -> None:
