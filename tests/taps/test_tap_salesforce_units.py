@@ -1,0 +1,152 @@
+"""tap-salesforce pieces that need no server: error classification, quota header, SOQL,
+describe -> schema, Bulk CSV typing, sync-config validation, and the Meltano plugin file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+from singer_sdk.exceptions import ConfigValidationError
+
+from tap_salesforce import soql
+from tap_salesforce.client import _csv_page, api_usage, classify
+from tap_salesforce.discovery import _wanted, object_spec
+from tap_salesforce.streams import _csv_converter
+from tap_salesforce.tap import TapSalesforce
+from tenantsync.tapkit.errors import RetriableBodyError
+from tenantsync.tapkit.http import Disposition
+
+PLUGIN = Path(__file__).parents[2] / "plugins" / "extractors" / "tap-salesforce--tenantsync.yml"
+
+
+def response(status, body=b"", headers=None):
+    r = requests.Response()
+    r.status_code, r._content = status, body if isinstance(body, bytes) else body.encode()
+    r.headers.update(headers or {})
+    return r
+
+
+@pytest.mark.parametrize(("status", "body", "disposition", "code"), [
+    (200, "{}", Disposition.OK, None),
+    (401, '[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]',
+     Disposition.REAUTH, "INVALID_SESSION_ID"),
+    (400, '<error><exceptionCode>InvalidSessionId</exceptionCode>'
+          '<exceptionMessage>Invalid session id</exceptionMessage></error>',
+     Disposition.REAUTH, "InvalidSessionId"),
+    (403, '[{"message":"TotalRequests Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}]',
+     Disposition.STOP, "REQUEST_LIMIT_EXCEEDED"),
+    (403, '[{"message":"ConcurrentPerOrgLongTxn Limit exceeded.",'
+          '"errorCode":"REQUEST_LIMIT_EXCEEDED"}]', Disposition.RETRY, "REQUEST_LIMIT_EXCEEDED"),
+    (503, "", Disposition.RETRY, None),
+    (429, "", Disposition.RETRY, None),
+    (400, '[{"message":"No such column","errorCode":"INVALID_FIELD"}]', Disposition.FATAL,
+     "INVALID_FIELD"),
+    (400, '{"error":"invalid_grant","error_description":"expired access/refresh token"}',
+     Disposition.FATAL, "invalid_grant"),
+])
+def test_classify_reads_every_salesforce_error_shape(status, body, disposition, code):
+    verdict = classify(response(status, body))
+    assert (verdict.disposition, verdict.code) == (disposition, code)
+
+
+def test_stale_catalog_field_error_says_what_to_do():
+    verdict = classify(response(400, '[{"message":"No such column","errorCode":"INVALID_FIELD"}]'))
+    assert "run discovery again" in verdict.message
+
+
+def test_api_usage_header():
+    assert api_usage({"Sforce-Limit-Info": "api-usage=18/5000"}) == (18, 5000)
+    assert api_usage({"Sforce-Limit-Info": "api-usage=10018/100000; api-bursts=1/750"}) == \
+        (10018, 100000)
+    assert api_usage({}) is None
+
+
+def test_soql_is_ordered_by_the_watermark_from_a_floored_literal():
+    assert soql.select("Account", ["Id", "Name", "SystemModstamp"], "SystemModstamp",
+                       "2024-01-02T03:04:05.678+0000") == (
+        "SELECT Id, Name, SystemModstamp FROM Account WHERE SystemModstamp >= "
+        "2024-01-02T03:04:05Z ORDER BY SystemModstamp ASC")
+    assert soql.select("Foo__c", ["Id"], None) == "SELECT Id FROM Foo__c"
+    with pytest.raises(ValueError, match="not a Salesforce API name"):
+        soql.select("Account", ["Id", "Name FROM User --"], None)
+
+
+def test_object_spec_maps_every_type_skips_compound_fields_and_warns_on_unknown_types():
+    warnings = []
+    describe = {"name": "Thing__c", "fields": [
+        {"name": "Id", "type": "id"}, {"name": "Amount__c", "type": "currency"},
+        {"name": "Count__c", "type": "int"}, {"name": "On__c", "type": "boolean"},
+        {"name": "Day__c", "type": "date"}, {"name": "SystemModstamp", "type": "datetime"},
+        {"name": "Spot__c", "type": "location"}, {"name": "Spot__Latitude__s", "type": "double"},
+        {"name": "Addr__c", "type": "address"}, {"name": "Blob__c", "type": "base64"},
+        {"name": "Odd__c", "type": "hologram"}]}
+    spec = object_spec(describe, warnings.append)
+    assert spec.watermark == "SystemModstamp"
+    assert list(spec.fields) == ["Id", "Amount__c", "Count__c", "On__c", "Day__c",
+                                 "SystemModstamp", "Spot__Latitude__s", "Odd__c"]
+    assert spec.fields["Id"] == {"type": ["string"]}
+    assert spec.fields["Count__c"] == {"type": ["integer", "null"]}
+    assert spec.fields["Odd__c"] == {"type": ["string", "null"]}
+    assert warnings == ["Thing__c.Odd__c: unknown Salesforce field type 'hologram'; "
+                        "synced as a string"]
+    assert object_spec({"name": "NoId", "fields": []}, warnings.append) is None
+
+
+def test_csv_values_become_what_rest_returns():
+    conv = {k: _csv_converter(v) for k, v in {
+        "b": {"type": ["boolean", "null"]}, "i": {"type": ["integer", "null"]},
+        "n": {"type": ["number", "null"]},
+        "t": {"type": ["string", "null"], "format": "date-time"},
+        "s": {"type": ["string", "null"]}}.items()}
+    assert [conv["b"](v) for v in ("true", "false", "")] == [True, False, None]
+    assert [conv["i"](v) for v in ("12", "-3", "4.0", "")] == [12, -3, 4, None]
+    assert [conv["n"](v) for v in ("1.5", "")] == [1.5, None]
+    assert conv["t"]("2024-01-02T03:04:05.000Z") == "2024-01-02T03:04:05.000+0000"
+    assert [conv["s"](v) for v in ("a,b", "")] == ["a,b", None]
+
+
+def test_a_short_bulk_page_is_retried():
+    body = 'Id,Name\n"001","A"\n"002","B"\n'
+    header, rows, locator = _csv_page(response(200, body, {"Sforce-NumberOfRecords": "2",
+                                                           "Sforce-Locator": "null"}))
+    assert (header, rows, locator) == (["Id", "Name"], [["001", "A"], ["002", "B"]], None)
+    with pytest.raises(RetriableBodyError, match="2 rows, Sforce-NumberOfRecords says 3"):
+        _csv_page(response(200, body, {"Sforce-NumberOfRecords": "3"}))
+    with pytest.raises(RetriableBodyError):
+        _csv_page(response(200, 'Id,Name\n"001","A', {}))
+
+
+SOBJECTS = {n: {"name": n, "queryable": True} for n in
+            ("Account", "Contact", "User", "Invoice__c", "AccountChangeEvent", "Vote")}
+
+
+def test_empty_object_lists_mean_everything_syncable():
+    common, raw = _wanted({}, SOBJECTS)
+    assert common == ["account", "contact", "user"]
+    assert raw == ["Account", "Contact", "Invoice__c", "User"]
+
+
+def test_sync_config_mistakes_are_all_named_at_once():
+    with pytest.raises(ConfigValidationError) as info:
+        _wanted({"common_objects": ["account", "deal", "lead"],
+                 "standard_objects": ["Account", "Invoice__c", "Widget"],
+                 "custom_objects": ["Invoice", "Gone__c"]}, SOBJECTS)
+    text = str(info.value)
+    for part in ("'deal' is not one of", "'lead': this org has no Lead",
+                 "'Invoice__c' is a custom object", "'Widget' does not exist",
+                 "'Invoice' must be an API name ending in __c", "'Gone__c' does not exist"):
+        assert part in text
+
+
+def test_plugin_definition_matches_the_tap_settings():
+    plugin = yaml.safe_load(PLUGIN.read_text())
+    assert (plugin["name"], plugin["namespace"], plugin["executable"]) == \
+        ("tap-salesforce", "tap_salesforce", "tap-salesforce")
+    props = TapSalesforce.config_jsonschema["properties"]
+    declared = {s["name"]: s for s in plugin["settings"]}
+    assert set(declared) == set(props)
+    for name, prop in props.items():
+        assert bool(declared[name].get("sensitive")) == bool(prop.get("secret")), name
+    assert set(plugin["capabilities"]) == {str(c) for c in TapSalesforce.capabilities}
