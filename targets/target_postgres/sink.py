@@ -4,8 +4,8 @@ into the Supaglue table in one transaction; the full-sync delete sweep on ACTIVA
 from __future__ import annotations
 
 import datetime as dt
-import io
 import typing as t
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import psycopg2
 from singer_sdk.sinks import Sink
@@ -17,6 +17,31 @@ from .connection import connect
 
 if t.TYPE_CHECKING:
     from .target import TargetPostgres
+
+
+# Keys that are metadata, never raw data: singer-sdk's record metadata and the explicit overrides
+# of the stream contract.
+META_KEYS = frozenset((
+    "_sdc_extracted_at", "_sdc_received_at", "_sdc_batched_at", "_sdc_deleted_at",
+    "_sdc_sequence", "_sdc_table_version", "_sdc_sync_started_at",
+    "_supaglue_is_deleted", "_supaglue_last_modified_at",
+))
+
+
+class _LinesReader:
+    """A read()-able view over buffered COPY lines, so a batch is never joined into one string."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self._lines, self._i = lines, 0
+
+    def read(self, size: int = -1) -> str:
+        out, total = [], 0
+        while self._i < len(self._lines) and (size < 0 or total < size):
+            out.append(self._lines[self._i])
+            total += len(self._lines[self._i])
+            self._i += 1
+        return "".join(out)
+
 
 
 class SinkError(RuntimeError):
@@ -47,13 +72,20 @@ class SupaglueSink(Sink):
         self._last_modified_field = bookmarks[0] if bookmarks else None
         self._keys = tuple(key_properties or ())
         self._is_common = self.destination.kind == "common"
-        self._max_rows = int(target.config.get("batch_size_rows") or 50_000)
-        self._max_bytes = int(target.config.get("batch_size_bytes") or 64 * 1024 * 1024)
+        self._max_rows = int(target.config.get("batch_size_rows") or 10_000)
+        self._max_bytes = int(target.config.get("batch_size_bytes") or 16 * 1024 * 1024)
         self._lines: list[str] = []
         self._bytes = 0
         self._seq = 0
         self._conn = None
-        self._merge = tables.merge_sql(self.schema_name, self.spec)
+        # One writer thread per sink: Postgres merges batch N while this thread formats batch
+        # N+1. At most one batch is in flight, so memory stays bounded to two batches.
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sink-{stream_name}")
+        self._inflight: Future | None = None
+        self._merge = {dedupe: tables.merge_sql(self.schema_name, self.spec, dedupe=dedupe)
+                       for dedupe in (True, False)}
+        self._ids: set[str] = set()  # ids in the buffered batch, to know if it repeats one
+        self._repeats = False
         self._copy = tables.copy_sql(self.spec)
 
     # Lifecycle
@@ -72,6 +104,7 @@ class SupaglueSink(Sink):
 
     def clean_up(self) -> None:
         super().clean_up()
+        self._writer.shutdown(wait=True)
         if self._conn is not None:
             self._conn.close()
             self._conn = None
@@ -84,21 +117,26 @@ class SupaglueSink(Sink):
         self._seq += 1
         if self._is_common:
             line = rows.common_line(self._seq, self.spec, record)
+            rid = record.get("id")
         else:
             rid = rows.record_id(record, self._keys)
             lm_field = self._last_modified_field
             last_modified = record.get(lm_field) if lm_field else None
             deleted = False
-            if any(k.startswith("_") for k in record):  # Singer/_supaglue_ metadata (rare)
+            if not META_KEYS.isdisjoint(record):  # Singer or _supaglue_ metadata (rare)
                 record = dict(record)
                 deleted = record.get("_sdc_deleted_at") is not None
-                for key in [k for k in record if k.startswith(("_sdc_", "_supaglue_"))]:
+                for key in META_KEYS.intersection(record):
                     value = record.pop(key)
                     if key == "_supaglue_is_deleted":
                         deleted = bool(value)
                     elif key == "_supaglue_last_modified_at":
                         last_modified = value
             line = rows.object_line(self._seq, rid, last_modified, deleted, record)
+        if rid in self._ids:
+            self._repeats = True
+        else:
+            self._ids.add(rid)
         self._lines.append(line)
         self._bytes += len(line)
         self._batch_records_read += 1
@@ -116,15 +154,40 @@ class SupaglueSink(Sink):
 
     # Writing
 
-    def process_batch(self, context: dict) -> None:
+    def submit(self) -> Future | None:
+        """Hand the buffered batch to the writer thread and return its future (None if empty).
+        Waits for the previous batch first, so its error, if any, surfaces here."""
+        self.wait()
         if not self._lines:
-            return
-        payload = io.StringIO("".join(self._lines))
-        count = len(self._lines)
+            return None
+        lines, repeats = self._lines, self._repeats
+        self._lines, self._bytes, self._ids, self._repeats = [], 0, set(), False
+        self._batch_records_read = 0
+        self._inflight = self._writer.submit(self._write, lines, repeats)
+        return self._inflight
+
+    @property
+    def inflight(self) -> Future | None:
+        return self._inflight
+
+    def wait(self) -> None:
+        """Block until the batch in flight is committed; raise its error if it failed."""
+        if self._inflight is not None:
+            inflight, self._inflight = self._inflight, None
+            inflight.result()
+
+    def process_batch(self, context: dict) -> None:
+        """The SDK's synchronous drain: commit everything buffered before returning."""
+        self.submit()
+        self.wait()
+
+    def _write(self, lines: list[str], repeats: bool) -> None:
+        payload = _LinesReader(lines)
+        count = len(lines)
         try:
             with self._conn.cursor() as cur:
                 cur.copy_expert(self._copy, payload, size=1 << 20)
-                cur.execute(self._merge, self.params)
+                cur.execute(self._merge[repeats], self.params)
             self._conn.commit()
         except psycopg2.Error as exc:
             self._conn.rollback()
@@ -132,15 +195,14 @@ class SupaglueSink(Sink):
                 f"stream {self.stream_name!r}: writing a batch of {count} records to "
                 f"{self.schema_name}.{self.spec.table} failed; nothing of this batch was written "
                 f"and no STATE was emitted for it: {str(exc).strip()}") from exc
-        self._lines = []
-        self._bytes = 0
         self.record_counter_metric.increment(count)
         self.logger.info("stream %s: merged %d records into %s.%s", self.stream_name, count,
                          self.schema_name, self.spec.table)
 
     def activate_version(self, new_version: int) -> None:
         """A full sync that began at `new_version` (epoch ms, or s) has completed: mark deleted
-        this tenant's rows of this object that were not written since then."""
+        this tenant's rows of this object that were not written since then. The caller has
+        committed every buffered record first."""
         seconds = new_version / 1000 if new_version > 1e11 else new_version
         since = dt.datetime.fromtimestamp(seconds, tz=dt.timezone.utc).replace(tzinfo=None)
         try:

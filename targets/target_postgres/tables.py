@@ -151,8 +151,9 @@ def temp_table_name(spec: TableSpec) -> str:
 
 
 def _temp_type(column: Column) -> str:
-    # Timestamps arrive with offsets (+0000, Z); parse them as timestamptz, stored as UTC.
-    return "TIMESTAMPTZ" if column.type == TIMESTAMP else column.type
+    # Timestamps arrive with offsets (+0000, Z): parse them as timestamptz, stored as UTC.
+    # JSON stays text in the temp table and is parsed once, by the merge's cast.
+    return {TIMESTAMP: "TIMESTAMPTZ", JSONB: "TEXT"}.get(column.type, column.type)
 
 
 def create_temp_table(cur, spec: TableSpec) -> None:
@@ -170,10 +171,11 @@ def copy_sql(spec: TableSpec) -> str:
         ", ".join(sql.Identifier(n).string for n in spec.record_cols))
 
 
-def merge_sql(schema: str, spec: TableSpec) -> sql.Composed:
+def merge_sql(schema: str, spec: TableSpec, *, dedupe: bool = True) -> sql.Composed:
     """One set-based upsert from the temp table: newest last-modified wins, ties go to the later
     arrival; an older version never overwrites a newer one but still refreshes emitted-at (the
-    record was seen, which the full-sync delete sweep relies on).
+    record was seen, which the full-sync delete sweep relies on). A batch known to hold each id
+    once skips the sort that picks one version per id (`dedupe=False`).
 
     Parameters: %(app)s, %(provider)s, %(customer)s, and %(object_name)s for custom objects.
     """
@@ -188,8 +190,10 @@ def merge_sql(schema: str, spec: TableSpec) -> sql.Composed:
             expr = sql.SQL("COALESCE({}, now())").format(expr)
         elif name == spec.deleted_col:
             expr = sql.SQL("COALESCE({}, false)").format(expr)
-        elif spec.column(name).type == JSONB and spec.column(name).not_null:
-            expr = sql.SQL("COALESCE({}, '[]'::jsonb)").format(expr)
+        elif spec.column(name).type == JSONB:
+            expr = sql.SQL("{}::jsonb").format(expr)
+            if spec.column(name).not_null:
+                expr = sql.SQL("COALESCE({}, '[]'::jsonb)").format(expr)
         select.append(expr)
     if spec.object_name:
         insert_cols += [OBJECT_NAME, "_supaglue_mapped_data"]
@@ -204,10 +208,11 @@ def merge_sql(schema: str, spec: TableSpec) -> sql.Composed:
             continue
         updates.append(sql.SQL("{c} = CASE WHEN {newer} THEN EXCLUDED.{c} ELSE {main}.{c} END")
                        .format(c=sql.Identifier(name), newer=newer, main=main))
+    pick = ("SELECT DISTINCT ON ({id}) {select} FROM {tmp} "
+            "ORDER BY {id}, {lm} DESC NULLS LAST, _seq DESC " if dedupe
+            else "SELECT {select} FROM {tmp} ")
     return sql.SQL(
-        "INSERT INTO {main} ({cols}) SELECT DISTINCT ON ({id}) {select} FROM {tmp} "
-        "ORDER BY {id}, {lm} DESC NULLS LAST, _seq DESC "
-        "ON CONFLICT ({key}) DO UPDATE SET {updates}"
+        "INSERT INTO {main} ({cols}) " + pick + "ON CONFLICT ({key}) DO UPDATE SET {updates}"
     ).format(
         main=main, cols=sql.SQL(", ").join(map(sql.Identifier, insert_cols)),
         id=sql.Identifier(spec.id_col), select=sql.SQL(", ").join(select),

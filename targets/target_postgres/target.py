@@ -6,6 +6,7 @@ import json
 import re
 import sys
 import typing as t
+from collections import deque
 
 from singer_sdk import Target
 from singer_sdk import typing as th
@@ -82,9 +83,9 @@ class TargetPostgres(Target):
         th.Property("ssl_key", th.StringType, secret=True, description="Path of the client key."),
         th.Property("embedded_data_dir", th.StringType,
                     description="Embedded Postgres data directory (default: user data dir)."),
-        th.Property("batch_size_rows", th.IntegerType, default=50_000,
+        th.Property("batch_size_rows", th.IntegerType, default=10_000,
                     description="Rows per merged batch (a STATE is emitted after each)."),
-        th.Property("batch_size_bytes", th.IntegerType, default=64 * 1024 * 1024,
+        th.Property("batch_size_bytes", th.IntegerType, default=16 * 1024 * 1024,
                     description="Bytes of buffered COPY data per stream before a batch is merged."),
         th.Property("validate_records", th.BooleanType, default=False,
                     description="Validate records against their stream schema (raw data is "
@@ -94,6 +95,11 @@ class TargetPostgres(Target):
     def __init__(self, *args, **kwargs) -> None:
         self.bookmark_properties: dict[str, list[str]] = {}
         self._dsn: str | None = None
+        # STATEs waiting for the batches before them to commit, in arrival order, and every
+        # batch handed to a writer thread and not yet known to be committed.
+        self._pending_states: deque[tuple[dict, list]] = deque()
+        self._outstanding: list = []
+        self._last_written_state: dict | None = None
         super().__init__(*args, **kwargs)
 
     @property
@@ -115,7 +121,8 @@ class TargetPostgres(Target):
 
     def _process_record_message(self, message_dict: dict) -> None:
         """The SDK's record path without per-record timestamp parsing (raw data is stored as
-        received) and with a full drain, so a STATE follows every committed batch."""
+        received); a full sink hands every sink's batch to its writer thread, and the latest
+        STATE follows once those batches are committed."""
         self._assert_line_requires(message_dict, requires={"stream", "record"})
         stream = message_dict["stream"]
         if stream not in self.mapper.stream_maps:
@@ -137,15 +144,44 @@ class TargetPostgres(Target):
                 raise cls(f"input line {self._line}, stream {stream!r}: {exc}") from None
             full = full or sink.is_full
         if full:
-            self.drain_all()  # commits every sink, then emits the latest STATE
-        else:
-            self._handle_max_record_age()
+            futures = [f for s in self._sinks_active.values() if (f := s.submit())]
+            self._outstanding += futures
+            if self._latest_state:
+                self._pending_states.append((self._latest_state, futures))
+        self._emit_committed_states()
+        self._handle_max_record_age()
 
     def _process_state_message(self, message_dict: dict) -> None:
         super()._process_state_message(message_dict)
-        # Nothing uncommitted precedes this STATE: it is safe to pass on at once.
-        if self._latest_state and not any(s.current_size for s in self._sinks_active.values()):
-            self._write_state_message(self._latest_state)
+        sinks = self._sinks_active.values()
+        if self._latest_state and not any(s.current_size for s in sinks):
+            # Nothing buffered precedes this STATE: it waits only for batches in flight.
+            inflight = [s.inflight for s in sinks if s.inflight is not None]
+            self._pending_states.append((self._latest_state, inflight))
+            self._emit_committed_states()
+
+    def process_endofpipe(self) -> None:
+        super().process_endofpipe()
+        self._reap(block=True)  # a failed batch fails the run even when no STATE followed it
+
+    def _reap(self, *, block: bool = False) -> None:
+        """Raise the error of any failed batch and forget committed ones; `block` waits for all."""
+        still = []
+        for f in self._outstanding:
+            if block or f.done():
+                f.result()
+            else:
+                still.append(f)
+        self._outstanding = still
+
+    def _emit_committed_states(self) -> None:
+        """Write, in order, every pending STATE whose preceding batches are all committed."""
+        self._reap()
+        while self._pending_states and all(f.done() for f in self._pending_states[0][1]):
+            state, futures = self._pending_states.popleft()
+            for f in futures:
+                f.result()  # a failed batch raises here: its STATE is never written
+            self._emit_state(state)
 
     def _process_activate_version_message(self, message_dict: dict) -> None:
         self._assert_line_requires(message_dict, requires={"stream", "version"})
@@ -154,13 +190,20 @@ class TargetPostgres(Target):
             raise RecordsWithoutSchemaException(
                 f"input line {self._line}: ACTIVATE_VERSION for stream {stream!r} arrived before "
                 f"its SCHEMA message")
-        self.drain_all()  # the sweep must see every record of the full sync first
+        self.drain_all()  # the sweep must see every record of the full sync committed first
+        self._reap(block=True)
         for stream_map in self.mapper.stream_maps[stream]:
             self.get_sink(stream_map.stream_alias).activate_version(int(message_dict["version"]))
 
     def _write_state_message(self, state: dict) -> None:
-        # Never repeat an identical STATE (the eager path above and drain_all may both emit).
-        if state == getattr(self, "_last_written_state", None):
+        """Called by the SDK's synchronous drain_all once every buffer is written: after the
+        batches in flight commit too, the latest STATE supersedes any still pending."""
+        self._reap(block=True)
+        self._pending_states.clear()
+        self._emit_state(state)
+
+    def _emit_state(self, state: dict) -> None:
+        if state == self._last_written_state:  # never repeat an identical STATE
             return
         self._last_written_state = state
         sys.stdout.write(json.dumps(state) + "\n")
