@@ -231,6 +231,14 @@ class OAuthRegistry:
                 entry.revoked = True
             return len(self._s.access)
 
+    def revoke_access_token(self, token: str) -> bool:
+        """Kill one access token; False if it is unknown."""
+        with self._lock:
+            entry = self._s.access.get(token)
+            if entry is not None:
+                entry.revoked = True
+            return entry is not None
+
     def revoke_refresh_tokens(self, token: str | None = None) -> int:
         """Revoke one refresh token, or all of them; returns how many."""
         with self._lock:

@@ -49,6 +49,7 @@ class Request:
     headers: Message
     body: bytes
     raw_path: str = ""  # as sent, with the query string
+    base_url: str = ""  # scheme://host:port the client used (https when it spoke TLS)
     params: dict[str, str] = field(default_factory=dict)  # the route regex's named groups
     route: Route | None = None
     admission: Admission | None = None
@@ -180,10 +181,12 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.request
         with self.server.live_lock:
             self.server.live.add(raw)
+        self._scheme = "http"
         if self.server.tls_context is not None:
             raw.settimeout(self.timeout)
             if raw.recv(1, socket.MSG_PEEK) == b"\x16":  # a TLS ClientHello: speak https
                 self.request = self.server.tls_context.wrap_socket(raw, server_side=True)
+                self._scheme = "https"
         self._raw = raw
         super().setup()
 
@@ -212,9 +215,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         split = urlsplit(self.path)
+        address = self.server.server_address
+        host = self.headers.get("Host") or f"{address[0]}:{address[1]}"
         request = Request(method=self.command, path=unquote(split.path),
                           query=parse_qs(split.query, keep_blank_values=True),
-                          headers=self.headers, body=self._read_body(), raw_path=self.path)
+                          headers=self.headers, body=self._read_body(), raw_path=self.path,
+                          base_url=f"{self._scheme}://{host}")
         response, fault = self.server.sandbox.respond(request)
         self._send(request, response, fault)
 
@@ -397,6 +403,18 @@ class Sandbox:
 
         return cert_files()[0]
 
+    def https_session(self):
+        """A `requests.Session` that trusts this sandbox's certificate (for https clients).
+
+        `trust_env` is off because requests lets REQUESTS_CA_BUNDLE override `session.verify`.
+        """
+        import requests
+
+        session = requests.Session()
+        session.verify = self.ca_file
+        session.trust_env = False
+        return session
+
     def _netloc(self) -> str:
         if self._server is None:
             raise RuntimeError("the sandbox is not running; use start() or a with block")
@@ -456,16 +474,20 @@ class Sandbox:
     # -- the /_sandbox/ control API ------------------------------------------------------------
 
     def _control(self, route: Route, request: Request) -> Response:
+        """Errors: an exception's int `status` if it has one, else KeyError 404,
+        ValueError/TypeError 400, NotImplementedError 501."""
         try:
             result = route.handler(request)
         except Abort as abort:
             return abort.response
-        except KeyError as exc:
-            return Response.json({"error": str(exc.args[0] if exc.args else exc)}, 404)
-        except (ValueError, TypeError) as exc:
-            return Response.json({"error": str(exc)}, 400)
-        except NotImplementedError as exc:
-            return Response.json({"error": str(exc) or "not supported by this provider"}, 501)
+        except (KeyError, ValueError, TypeError, NotImplementedError) as exc:
+            status = getattr(exc, "status", None)
+            if not isinstance(status, int) or not 400 <= status <= 599:
+                status = (404 if isinstance(exc, KeyError) else
+                          501 if isinstance(exc, NotImplementedError) else 400)
+            message = str(exc.args[0] if isinstance(exc, KeyError) and exc.args else exc)
+            return Response.json({"error": message or "not supported by this provider"},
+                                 status)
         return result if isinstance(result, Response) else Response.json(result)
 
     def _control_routes(self) -> list[Route]:
