@@ -101,7 +101,8 @@ def _contact(e: dict) -> dict:
     picked = [v for n, v in enumerate(interests) if _h(i, 4) >> n & 1]
     return {
         "AccountId": wid("company", e["company"]), "LastName": e["last_name"],
-        "FirstName": e["first_name"], "Salutation": (None, "Dr.", None, "Prof.", None)[_h(i, 5) % 5],
+        "FirstName": e["first_name"],
+        "Salutation": (None, "Dr.", None, "Prof.", None)[_h(i, 5) % 5],
         "Name": f"{e['first_name']} {e['last_name']}", **_address("Mailing", e["address"]),
         "Phone": e["phone"], "MobilePhone": e["mobile"], "Email": e["email"],
         "Title": e["title"], "Department": e["department"], "LeadSource": e["lead_source"],

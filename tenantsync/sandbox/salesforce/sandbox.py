@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import zlib
 from datetime import date, datetime, timedelta
 
 from tenantsync.sandbox.salesforce import auth, bulk2, rest
@@ -109,7 +110,7 @@ class SalesforceSandbox(auth.OAuthEndpoints, rest.RestApi, bulk2.BulkApi, Sandbo
                 json.dumps(rec, ensure_ascii=False, separators=(",", ":")))
 
     def _seeded_delete(self, record_id: str) -> bool:
-        return (sum(map(ord, record_id)) * 31 + self.seed) % 100 == 7
+        return zlib.crc32(f"{self.seed}:{record_id}".encode()) % 100 == 7
 
     # -- auth, quota and headers ---------------------------------------------------------------
 
