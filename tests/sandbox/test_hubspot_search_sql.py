@@ -10,7 +10,7 @@ import pytest
 from tenantsync.sandbox.hubspot import search
 from tenantsync.sandbox.hubspot.objects import TypeRegistry
 
-REG = TypeRegistry(portal_id=4242)
+REG = TypeRegistry(portal_id=4242, created_at="2023-01-01T00:00:00.000Z")
 CONTACTS = REG.resolve("contacts")
 TABLE = REG.properties["contacts"]
 TYPES = {name: p.type for name, p in TABLE.props.items()}
@@ -35,18 +35,18 @@ def db():
     conn = sqlite3.connect(":memory:")
     for name, (nargs, fn) in search.SQL_FUNCTIONS.items():
         conn.create_function(name, nargs, fn, deterministic=True)
-    conn.execute("CREATE TABLE idx (id INTEGER PRIMARY KEY, typed TEXT)")
+    conn.execute("CREATE TABLE idx (rid INTEGER PRIMARY KEY, doc TEXT)")
     for rid, props in ROWS.items():
         props = {**props, "hs_object_id": str(rid)}
         conn.execute("INSERT INTO idx VALUES (?, ?)",
-                     (rid, json.dumps(search.index_value(TYPES, props))))
+                     (rid, json.dumps({"t": search.index_value(TYPES, props)})))
     yield conn
     conn.close()
 
 
 def run(db, body) -> list[int]:
     p = search.plan(body, CONTACTS, TABLE)
-    sql = f"SELECT id FROM idx WHERE {p.where} ORDER BY {p.order_by}"
+    sql = f"SELECT rid FROM idx WHERE {p.where} ORDER BY {p.order_by}, rid"
     return [r[0] for r in db.execute(sql, p.params)]
 
 

@@ -115,8 +115,9 @@ def custom_type(spec: CustomObjectSpec, id_base: int) -> ObjectType:
 class TypeRegistry:
     """Resolves every wire spelling of an object type; owns the live property tables."""
 
-    def __init__(self, portal_id: int):
+    def __init__(self, portal_id: int, created_at: str):
         self.portal_id = portal_id
+        self.created_at = created_at
         self.types: dict[str, ObjectType] = {}
         self.properties: dict[str, PropertyTable] = {}
         self.custom: dict[str, CustomObjectSpec] = {}
@@ -126,7 +127,7 @@ class TypeRegistry:
 
     def _register(self, t: ObjectType, props: tuple[Prop, ...], aliases: tuple[str, ...]):
         self.types[t.name] = t
-        self.properties[t.name] = PropertyTable.of(t.group, props)
+        self.properties[t.name] = PropertyTable.of(t.group, self.created_at, props)
         # Custom objects are addressed by id or p_ name only, never by their bare name.
         for alias in (*aliases, *(() if t.custom else (t.name,))):
             self._aliases[alias.lower()] = t.name

@@ -91,11 +91,15 @@ LIFECYCLE = _opts(
     "salesqualifiedlead=Sales Qualified Lead", "opportunity=Opportunity", "customer=Customer",
     "evangelist=Evangelist", "other=Other")
 INDUSTRIES = _opts(
-    "COMPUTER_SOFTWARE=Computer Software", "FINANCIAL_SERVICES=Financial Services",
-    "HOSPITAL_HEALTH_CARE=Hospital & Health Care", "RETAIL=Retail", "MANUFACTURING=Manufacturing",
-    "EDUCATION_MANAGEMENT=Education Management", "TELECOMMUNICATIONS=Telecommunications",
-    "CONSTRUCTION=Construction", "LOGISTICS_AND_SUPPLY_CHAIN=Logistics and Supply Chain",
-    "MARKETING_AND_ADVERTISING=Marketing and Advertising")
+    "COMPUTER_SOFTWARE=Computer Software", "MACHINERY=Machinery",
+    "HOSPITAL_HEALTH_CARE=Hospital & Health Care", "FINANCIAL_SERVICES=Financial Services",
+    "RETAIL=Retail", "OIL_ENERGY=Oil & Energy", "EDUCATION_MANAGEMENT=Education Management",
+    "MEDIA_PRODUCTION=Media Production",
+    "TRANSPORTATION_TRUCKING_RAILROAD=Transportation/Trucking/Railroad",
+    "HOSPITALITY=Hospitality", "CONSTRUCTION=Construction", "INSURANCE=Insurance",
+    "TELECOMMUNICATIONS=Telecommunications", "BIOTECHNOLOGY=Biotechnology",
+    "MANAGEMENT_CONSULTING=Management Consulting",
+    "GOVERNMENT_ADMINISTRATION=Government Administration", "FARMING=Farming")
 DEAL_STAGES = _opts(
     "appointmentscheduled=Appointment Scheduled", "qualifiedtobuy=Qualified To Buy",
     "presentationscheduled=Presentation Scheduled",
@@ -265,19 +269,27 @@ class PropertyTable:
     """The live property definitions of one object type; portal users may add properties."""
 
     group: str
+    created_at: str  # when HubSpot's own properties appeared (the portal's creation)
     props: dict[str, Prop] = field(default_factory=dict)
+    added_at: dict[str, str] = field(default_factory=dict)  # property -> when a user added it
 
     @classmethod
-    def of(cls, group: str, props: tuple[Prop, ...]) -> PropertyTable:
-        return cls(group, {p.name: p for p in props})
+    def of(cls, group: str, created_at: str, props: tuple[Prop, ...]) -> PropertyTable:
+        return cls(group, created_at, {p.name: p for p in props})
 
-    def add(self, prop: Prop) -> None:
+    def add(self, prop: Prop, added_at: str) -> None:
         if prop.name in self.props:
             raise ValueError(f"property {prop.name!r} already exists")
         self.props[prop.name] = prop
+        self.added_at[prop.name] = added_at
 
     def get(self, name: str) -> Prop | None:
         return self.props.get(name)
 
-    def wire(self, created_at: str) -> list[dict]:
-        return [p.to_wire(self.group, created_at) for p in self.props.values()]
+    def types(self) -> dict[str, str]:
+        return {name: p.type for name, p in self.props.items()}
+
+    def wire(self, name: str | None = None) -> list[dict]:
+        props = self.props.values() if name is None else [self.props[name]]
+        return [p.to_wire(self.group, self.added_at.get(p.name, self.created_at))
+                for p in props]

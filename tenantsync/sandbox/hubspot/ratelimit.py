@@ -1,14 +1,14 @@
-"""HubSpot's rate limits (provider-apis.md §2.3), per access token, in real time.
+"""HubSpot's burst rate limits (provider-apis.md §2.3), per access token, in real time.
 
-- TEN_SECONDLY_ROLLING: at most `burst` requests in any rolling `interval` (100 / 10 s on
-  Free/Starter portals) per token;
-- SECONDLY: the CRM search endpoints have their own limit, `search_per_second` per token; search
-  requests do not also use up the burst window [U];
-- DAILY: at most `daily` requests per portal per day, counted since the twin started or the
-  last `reset_daily`.
+- TEN_SECONDLY_ROLLING: at most `burst` requests in any rolling `interval_seconds` per token
+  (100 / 10 s on Free/Starter portals);
+- SECONDLY: the CRM search endpoints have their own limit, `search_per_second` per token;
+  search requests do not also use up the burst window [U].
 
-Only requests that are let through use up a window, so a client that waits as told recovers.
-Real time (not the sandbox clock) because clients back off in real time.
+The DAILY limit is the portal's quota, counted by the framework's accounting (see the twin).
+When limits are enforced, a refused request does not use up a window, so a client that waits as
+told recovers; when they are only observed, every request counts. Real time, not the sandbox
+clock, because clients back off in real time.
 """
 
 from __future__ import annotations
@@ -35,74 +35,47 @@ class RateLimits:
 
 @dataclass(frozen=True)
 class Verdict:
-    policy: str | None  # None: let through; else the policy that refused it
-    retry_after: int | None  # whole seconds, for a refused request
-    headers: dict[str, str]
+    policy: str | None  # None: within the limits; else the policy the request exceeds
+    retry_after: int | None  # whole seconds until the window has room again
+    remaining: int  # requests left in the burst window
 
 
-_MESSAGES = {
+MESSAGES = {
     "TEN_SECONDLY_ROLLING": "You have reached your ten_secondly_rolling limit.",
     "SECONDLY": "You have reached your secondly limit.",
     "DAILY": "You have reached your daily limit.",
 }
 
 
-def limit_message(policy: str) -> str:
-    return _MESSAGES[policy]
-
-
 class RateLimiter:
-    def __init__(self, limits: RateLimits | None = None,
-                 monotonic: Callable[[], float] = time.monotonic):
-        self.limits = limits or RateLimits()
+    def __init__(self, limits: RateLimits, monotonic: Callable[[], float] = time.monotonic):
+        self.limits = limits
         self._now = monotonic
         self._lock = threading.Lock()
         self._burst: dict[str, deque[float]] = defaultdict(deque)
         self._search: dict[str, deque[float]] = defaultdict(deque)
-        self._daily_used = 0
-
-    def reset_daily(self) -> None:
-        with self._lock:
-            self._daily_used = 0
 
     @staticmethod
     def _trim(window: deque[float], horizon: float) -> None:
         while window and window[0] <= horizon:
             window.popleft()
 
-    def check(self, token: str, *, search: bool, daily_headers: bool) -> Verdict:
-        """Judge one request of `token`; counts it when it is let through."""
+    def check(self, token: str, *, search: bool, enforce: bool) -> Verdict:
+        """Judge one request of `token` and count it (unless enforced and refused)."""
         lim = self.limits
         with self._lock:
             now = self._now()
             burst = self._burst[token]
             self._trim(burst, now - lim.interval_seconds)
-            policy, retry_after = None, None
-            if self._daily_used >= lim.daily:
-                policy, retry_after = "DAILY", None
-            elif search:
-                window = self._search[token]
-                self._trim(window, now - 1.0)
-                if len(window) >= lim.search_per_second:
-                    policy, retry_after = "SECONDLY", window[0] + 1.0 - now
-                else:
-                    window.append(now)
-            elif len(burst) >= lim.burst:
-                policy = "TEN_SECONDLY_ROLLING"
-                retry_after = burst[0] + lim.interval_seconds - now
+            if search:
+                window, size, span, policy = (self._search[token], lim.search_per_second, 1.0,
+                                              "SECONDLY")
+                self._trim(window, now - span)
             else:
-                burst.append(now)
-            if policy is None:
-                self._daily_used += 1
-            headers = {
-                "X-HubSpot-RateLimit-Interval-Milliseconds": str(int(lim.interval_seconds * 1000)),
-                "X-HubSpot-RateLimit-Max": str(lim.burst),
-                "X-HubSpot-RateLimit-Remaining": str(max(lim.burst - len(burst), 0)),
-            }
-            # OAuth-authenticated calls do not get the daily headers (HubSpot changelog).
-            if daily_headers:
-                headers["X-HubSpot-RateLimit-Daily"] = str(lim.daily)
-                headers["X-HubSpot-RateLimit-Daily-Remaining"] = str(
-                    max(lim.daily - self._daily_used, 0))
-            seconds = None if retry_after is None else max(1, math.ceil(retry_after))
-            return Verdict(policy, seconds, headers)
+                window, size, span, policy = burst, lim.burst, lim.interval_seconds, \
+                    "TEN_SECONDLY_ROLLING"
+            over = len(window) >= size
+            if not (over and enforce):
+                window.append(now)
+            retry = max(1, math.ceil(window[0] + span - now)) if over else None
+            return Verdict(policy if over else None, retry, max(lim.burst - len(burst), 0))

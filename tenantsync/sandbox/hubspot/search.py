@@ -1,13 +1,15 @@
 """CRM search (`POST /crm/v3/objects/{type}/search`): request validation and translation to SQL.
 
-The search index keeps, per record, a JSON object of *typed* values (see `index_value`): numbers
-for number properties, epoch milliseconds for date/datetime properties, lower-cased text for
-everything else, and no key when the value is empty. A filter value goes through the same
+The search index keeps, per record, a doc `{"t": typed values, "r": the record as searched}`.
+Typed values (see `index_value`) are numbers for number properties, epoch milliseconds for
+date/datetime properties, lower-cased text for everything else, and no key when the value is
+empty. A filter value goes through the same
 conversion, so every operator becomes one plain SQLite comparison. String matching is therefore
 case-insensitive, as HubSpot's is.
 
 Semantics chosen where the reference is silent ([U]): NEQ, NOT_IN and NOT_CONTAINS_TOKEN also match
-records that have no value; with no `sorts`, results come in record-id order.
+records that have no value; with no `sorts`, results come in record-id order (`rid`, which
+follows the numeric id: ids are handed out in increasing order).
 """
 
 from __future__ import annotations
@@ -120,7 +122,7 @@ SQL_FUNCTIONS = {"hs_contains_token": (2, contains_token), "hs_text_query": (2, 
 
 @dataclass(frozen=True)
 class SearchPlan:
-    where: str  # SQL boolean expression over column `typed` (JSON) and `props` (JSON)
+    where: str  # SQL boolean expression over the index table's `doc` column
     params: tuple
     order_by: str
     limit: int
@@ -128,13 +130,10 @@ class SearchPlan:
     properties: tuple[str, ...] | None  # None -> the type's defaults
 
 
-def _json_path(name: str) -> str:
-    return "'$.\"" + name + "\"'"
-
-
-def _expr(name: str) -> str:
-    # Property names are checked against the property table before they reach SQL.
-    return f"json_extract(typed, {_json_path(name)})"
+def _expr(name: str, columns: dict[str, str]) -> str:
+    """The SQL value of a property: its promoted column, else its typed value in the doc.
+    (Property names are checked against the property table before they reach SQL.)"""
+    return columns.get(name) or f"json_extract(doc, '$.t.\"{name}\"')"
 
 
 def _convert(raw, prop_type: str, name: str):
@@ -152,7 +151,7 @@ def _value(filt: dict, key: str, prop_type: str, name: str):
     return _convert(filt[key], prop_type, name)
 
 
-def _filter_sql(filt: dict, table: PropertyTable) -> tuple[str, list]:
+def _filter_sql(filt: dict, table: PropertyTable, columns: dict[str, str]) -> tuple[str, list]:
     if not isinstance(filt, dict):
         raise SearchError("each filter must be an object with propertyName and operator")
     name, op = filt.get("propertyName"), filt.get("operator")
@@ -163,7 +162,7 @@ def _filter_sql(filt: dict, table: PropertyTable) -> tuple[str, list]:
     prop = table.get(name)
     if prop is None:
         raise SearchError(f"There was a problem with the request: property {name!r} does not exist")
-    expr, ptype = _expr(name), prop.type
+    expr, ptype = _expr(name, columns), prop.type
     if op in _COMPARE:
         return f"{expr} {_COMPARE[op]} ?", [_value(filt, "value", ptype, name)]
     if op == "NEQ":
@@ -192,7 +191,7 @@ def _filter_sql(filt: dict, table: PropertyTable) -> tuple[str, list]:
     return f"({expr} IS NULL OR NOT hs_contains_token({expr}, ?))", [token]
 
 
-def _sort_sql(sorts, table: PropertyTable) -> str:
+def _sort_sql(sorts, table: PropertyTable, columns: dict[str, str]) -> str:
     terms = []
     for sort in sorts or ():
         if isinstance(sort, str):  # the client library types sorts as strings: "prop" / "-prop"
@@ -208,13 +207,10 @@ def _sort_sql(sorts, table: PropertyTable) -> str:
             raise SearchError("each sort must be an object with propertyName and direction")
         if not isinstance(name, str) or table.get(name) is None:
             raise SearchError(f"cannot sort by unknown property {name!r}")
-        if name == "hs_object_id":
-            terms.append("id DESC" if desc else "id")
-            continue
-        # Records without the value come last either way.
-        terms.append(f"{_expr(name)} IS NULL, {_expr(name)} {'DESC' if desc else 'ASC'}")
-    terms.append("id")
-    return ", ".join(terms)
+        expr, order = _expr(name, columns), "DESC" if desc else "ASC"
+        # Records without the value come last either way (promoted columns always have one).
+        terms.append(f"{expr} {order}" if name in columns else f"{expr} IS NULL, {expr} {order}")
+    return ", ".join(terms) or columns.get("hs_object_id", "rid")
 
 
 def _int(body: dict, key: str, default: int) -> int:
@@ -227,8 +223,11 @@ def _int(body: dict, key: str, default: int) -> int:
         raise SearchError(f"{key!r} must be a whole number, got {raw!r}") from None
 
 
-def plan(body, object_type: ObjectType, table: PropertyTable) -> SearchPlan:
-    """Validate a search body and compile it; SearchError says what is wrong."""
+def plan(body, object_type: ObjectType, table: PropertyTable,
+         columns: dict[str, str] | None = None) -> SearchPlan:
+    """Validate a search body and compile it; SearchError says what is wrong. `columns` maps
+    properties to indexed columns holding the same typed values (always non-null)."""
+    columns = columns or {}
     if not isinstance(body, dict):
         raise SearchError("the search request body must be a JSON object")
     groups = body.get("filterGroups") or []
@@ -248,7 +247,7 @@ def plan(body, object_type: ObjectType, table: PropertyTable) -> SearchPlan:
         total += len(filters)
         parts = []
         for filt in filters:
-            sql, values = _filter_sql(filt, table)
+            sql, values = _filter_sql(filt, table, columns)
             parts.append(sql)
             params.extend(values)
         if parts:
@@ -262,7 +261,7 @@ def plan(body, object_type: ObjectType, table: PropertyTable) -> SearchPlan:
         if not isinstance(query, str) or len(query) > MAX_QUERY_CHARS:
             raise SearchError(f"query must be text of at most {MAX_QUERY_CHARS} characters")
         haystack = " || ' ' || ".join(
-            f"coalesce(json_extract(typed, {_json_path(p)}), '')" for p in object_type.searchable)
+            f"coalesce({_expr(p, columns)}, '')" for p in object_type.searchable)
         where = f"({where}) AND hs_text_query({haystack}, ?)"
         params.append(query.lower())
 
@@ -281,5 +280,6 @@ def plan(body, object_type: ObjectType, table: PropertyTable) -> SearchPlan:
     if props is not None and not (isinstance(props, list)
                                   and all(isinstance(p, str) for p in props)):
         raise SearchError("properties must be a list of property names")
-    return SearchPlan(where, tuple(params), _sort_sql(body.get("sorts"), table), limit, offset,
+    return SearchPlan(where, tuple(params), _sort_sql(body.get("sorts"), table, columns), limit,
+                      offset,
                       tuple(props) if props else None)
