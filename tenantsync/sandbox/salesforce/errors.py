@@ -6,7 +6,15 @@ from tenantsync.sandbox.server import Abort, Response
 
 
 class SalesforceError(ValueError):
-    """A refusal in Salesforce's terms; `status` is the HTTP status it answers with."""
+    """A refusal in Salesforce's terms; `status` is the HTTP status it answers with.
+
+    A 404 is also a KeyError, so Python callers can catch "no such record" the usual way.
+    """
+
+    def __new__(cls, status: int, *args, **kwargs):
+        if cls is SalesforceError and status == 404:
+            cls = SalesforceNotFound
+        return super().__new__(cls, status, *args)
 
     def __init__(self, status: int, code: str, message: str, *, fields: list[str] | None = None):
         super().__init__(f"{code}: {message}")
@@ -17,6 +25,10 @@ class SalesforceError(ValueError):
 
     def abort(self) -> Abort:
         return Abort(self.response())
+
+
+class SalesforceNotFound(SalesforceError, KeyError):
+    pass
 
 
 def sf_error(status: int, code: str, message: str, *, fields: list[str] | None = None,
