@@ -34,6 +34,10 @@ class RecordError(ValueError):
     """A record that cannot be stored as it is; the message names the field."""
 
 
+class MissingKeyError(RecordError):
+    """A record without a value for its stream's key."""
+
+
 def _strip_json_nul(match: re.Match) -> str:
     slashes = match.group(1)
     return slashes[:-1] if len(slashes) % 2 else match.group(0)
@@ -98,13 +102,13 @@ def record_id(record: dict, key_properties: list[str] | tuple[str, ...]) -> str:
     if len(key_properties) == 1:
         value = record.get(key_properties[0])
         if value is None:
-            raise RecordError(f"key property {key_properties[0]!r} is missing or null")
+            raise MissingKeyError(f"key property {key_properties[0]!r} is missing or null")
         return value if isinstance(value, str) else str(value)
     if key_properties:
         values = [record.get(k) for k in key_properties]
         if any(v is None for v in values):
             missing = [k for k, v in zip(key_properties, values, strict=True) if v is None]
-            raise RecordError(f"key properties {missing} are missing or null")
+            raise MissingKeyError(f"key properties {missing} are missing or null")
         return _encoder.encode(values).decode()
     return hashlib.sha256(_encoder.encode(record)).hexdigest()
 

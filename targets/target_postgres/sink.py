@@ -4,6 +4,7 @@ into the Supaglue table in one transaction; the full-sync delete sweep on ACTIVA
 from __future__ import annotations
 
 import datetime as dt
+import re
 import typing as t
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -44,6 +45,14 @@ class _LinesReader:
 
 
 
+def _input_line(exc: psycopg2.Error, lines: list[str]) -> str:
+    """', input line N' for a row COPY refused (its CONTEXT names the COPY line), else ''."""
+    match = re.search(r"COPY \S+, line (\d+)", getattr(exc.diag, "context", None) or "")
+    if not match or not 0 < int(match.group(1)) <= len(lines):
+        return ""
+    return f", input line {lines[int(match.group(1)) - 1].split(chr(9), 1)[0]}"
+
+
 class SinkError(RuntimeError):
     """A batch or sweep failed; the message names the stream and what went wrong."""
 
@@ -76,7 +85,6 @@ class SupaglueSink(Sink):
         self._max_bytes = int(target.config.get("batch_size_bytes") or 16 * 1024 * 1024)
         self._lines: list[str] = []
         self._bytes = 0
-        self._seq = 0
         self._conn = None
         # One writer thread per sink: Postgres merges batch N while this thread formats batch
         # N+1. At most one batch is in flight, so memory stays bounded to two batches.
@@ -111,12 +119,12 @@ class SupaglueSink(Sink):
 
     # Buffering (the per-record hot path)
 
-    def add(self, record: dict) -> None:
+    def add(self, record: dict, line_number: int) -> None:
         """Buffer one record as a COPY line; raises rows.RecordError on a record that can't be
-        stored as it is."""
-        self._seq += 1
+        stored as it is. The input line number is the record's sequence (`_seq`): it orders
+        versions of one id by arrival and lets a refused row be traced to its input line."""
         if self._is_common:
-            line = rows.common_line(self._seq, self.spec, record)
+            line = rows.common_line(line_number, self.spec, record)
             rid = record.get("id")
         else:
             rid = rows.record_id(record, self._keys)
@@ -132,7 +140,7 @@ class SupaglueSink(Sink):
                         deleted = bool(value)
                     elif key == "_supaglue_last_modified_at":
                         last_modified = value
-            line = rows.object_line(self._seq, rid, last_modified, deleted, record)
+            line = rows.object_line(line_number, rid, last_modified, deleted, record)
         if rid in self._ids:
             self._repeats = True
         else:
@@ -142,7 +150,7 @@ class SupaglueSink(Sink):
         self._batch_records_read += 1
 
     def process_record(self, record: dict, context: dict) -> None:
-        self.add(record)
+        self.add(record, self.target.message_reader.line_number)
 
     @property
     def current_size(self) -> int:
@@ -192,9 +200,9 @@ class SupaglueSink(Sink):
         except psycopg2.Error as exc:
             self._conn.rollback()
             raise SinkError(
-                f"stream {self.stream_name!r}: writing a batch of {count} records to "
-                f"{self.schema_name}.{self.spec.table} failed; nothing of this batch was written "
-                f"and no STATE was emitted for it: {str(exc).strip()}") from exc
+                f"stream {self.stream_name!r}{_input_line(exc, lines)}: writing a batch of "
+                f"{count} records to {self.schema_name}.{self.spec.table} failed; nothing of this "
+                f"batch was written and no STATE was emitted for it: {str(exc).strip()}") from exc
         self.record_counter_metric.increment(count)
         self.logger.info("stream %s: merged %d records into %s.%s", self.stream_name, count,
                          self.schema_name, self.spec.table)

@@ -19,7 +19,7 @@ from singer_sdk.exceptions import (
 from singer_sdk.helpers.capabilities import TargetCapabilities
 
 from .connection import resolve_dsn
-from .rows import RecordError
+from .rows import MissingKeyError, RecordError
 from .sink import SupaglueSink
 
 _STREAM_IN_LINE = re.compile(r'"stream"\s*:\s*"([^"]{1,200})"')
@@ -138,13 +138,13 @@ class TargetPostgres(Target):
             if self.config.get("validate_records"):
                 sink._validate_and_parse(record)
             try:
-                sink.add(record)
+                sink.add(record, self._line)
             except RecordError as exc:
-                cls = MissingKeyPropertiesError if "key propert" in str(exc) else RecordError
+                cls = MissingKeyPropertiesError if isinstance(exc, MissingKeyError) else RecordError
                 raise cls(f"input line {self._line}, stream {stream!r}: {exc}") from None
             full = full or sink.is_full
         if full:
-            futures = [f for s in self._sinks_active.values() if (f := s.submit())]
+            futures = [f for s in self._all_sinks() if (f := s.submit())]
             self._outstanding += futures
             if self._latest_state:
                 self._pending_states.append((self._latest_state, futures))
@@ -153,7 +153,7 @@ class TargetPostgres(Target):
 
     def _process_state_message(self, message_dict: dict) -> None:
         super()._process_state_message(message_dict)
-        sinks = self._sinks_active.values()
+        sinks = self._all_sinks()
         if self._latest_state and not any(s.current_size for s in sinks):
             # Nothing buffered precedes this STATE: it waits only for batches in flight.
             inflight = [s.inflight for s in sinks if s.inflight is not None]
@@ -173,6 +173,10 @@ class TargetPostgres(Target):
             else:
                 still.append(f)
         self._outstanding = still
+
+    def _all_sinks(self) -> list[SupaglueSink]:
+        """Active sinks, and those a SCHEMA change replaced that may still hold records."""
+        return [*self._sinks_to_clear, *self._sinks_active.values()]
 
     def _emit_committed_states(self) -> None:
         """Write, in order, every pending STATE whose preceding batches are all committed."""

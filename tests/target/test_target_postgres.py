@@ -227,7 +227,8 @@ def test_a_failed_batch_leaves_the_table_as_it_was_and_emits_no_state(pg_server_
     run_target(cfg, [schema_msg(ACC), rec(ACC, "001", "2024-01-01T00:00:00Z", Name="kept")])
     before = rows(pg_conn, pg_schema, "salesforce_account")
     out = io.StringIO()
-    with pytest.raises(Exception, match=r"salesforce_account.*nothing of this batch was written"):
+    with pytest.raises(Exception, match=r"'Account', input line 3: .*salesforce_account.*nothing "
+                                        r"of this batch was written.*not-a-timestamp"):
         run_target(cfg, [schema_msg(ACC),
                          rec(ACC, "001", "2024-05-01T00:00:00Z", Name="changed"),
                          rec(ACC, "002", "not-a-timestamp"), state(1)], stdout=out)
