@@ -126,11 +126,14 @@ class CrmApi:
         return t
 
     def _names(self, t: ObjectType, requested: list[str] | tuple[str, ...] | None) -> list[str]:
-        """The properties a response carries: those requested that exist, else the defaults."""
+        """The properties a response carries: the defaults when none are requested, else those
+        requested that exist plus the id, created and modified ones, which HubSpot always
+        returns."""
         if not requested:
             return list(t.defaults)
         props = self.portal.types.properties[t.name].props
-        return [n for n in dict.fromkeys(requested) if n in props]
+        always = ("hs_object_id", t.created_prop, t.modified_prop)
+        return [n for n in dict.fromkeys((*requested, *always)) if n in props]
 
     def _assoc_key(self, t: ObjectType) -> str:
         return self.portal.types.fully_qualified(t.name) if t.custom else t.name
@@ -230,9 +233,7 @@ class CrmApi:
         except search.SearchError as exc:
             raise validation(str(exc)) from None
         total, docs = self.portal.search(t, plan)
-        # Search always returns the id, created and modified properties besides those asked.
         names = self._names(t, plan.properties)
-        names += [n for n in ("hs_object_id", t.created_prop, t.modified_prop) if n not in names]
         for doc in docs:
             project(doc, names)
         body: dict = {"total": total, "results": docs}
