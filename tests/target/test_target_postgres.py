@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import time
+from contextlib import redirect_stdout
 
 import psycopg2
 import pytest
@@ -13,6 +15,7 @@ from singer_sdk.exceptions import (
     RecordsWithoutSchemaException,
 )
 
+from target_postgres import TargetPostgres
 from tenantsync.contract import ContractError
 
 from .helpers import config, rec, rows, run_target, schema_msg, state
@@ -163,8 +166,6 @@ def test_full_sync_sweep_touches_only_its_own_tenant_and_object(pg_server_uri, p
         run_target(config(pg_server_uri, pg_schema, customer_id=customer), [
             schema_msg(ACC), schema_msg(inv), schema_msg(proj),
             *[rec(s, i, "2024-01-01T00:00:00Z") for s in (ACC, inv, proj) for i in ("1", "2")]])
-    import time
-
     version = int(time.time() * 1000)
     time.sleep(0.01)
     # cust1's full sync of Account and Invoice sees only record "1" of each.
@@ -324,3 +325,26 @@ def test_a_failed_batch_fails_the_run_even_without_a_following_state(pg_server_u
     with pytest.raises(Exception, match="nothing of this batch was written"):
         run_target(config(pg_server_uri, pg_schema, batch_size_rows=1), [
             schema_msg(ACC), rec(ACC, "001", "bad-timestamp"), rec(ACC, "002", "2024-01-01")])
+
+
+def test_records_before_a_schema_change_are_committed_before_the_next_state(pg_server_uri,
+                                                                            pg_schema):
+    changed = schema_msg(ACC, properties={"Id": {"type": "string"}, "Extra": {"type": "integer"},
+                                          "SystemModstamp": {"type": "string"}})
+    msgs = [schema_msg(ACC), rec(ACC, "001", "2024-01-01"), rec(ACC, "002", "2024-01-01"),
+            changed, *[rec(ACC, f"00{i}", "2024-01-01", Extra=i) for i in (3, 4, 5)], state(5),
+            "pause", rec(ACC, "006", "2024-01-01"), state(6)]
+
+    def lines():  # pause after STATE 5 so the batch in flight surely commits before record 6
+        for m in msgs:
+            if m == "pause":
+                time.sleep(1)
+            else:
+                yield json.dumps(m) + "\n"
+
+    probe = _StateProbe(pg_server_uri, pg_schema)
+    target = TargetPostgres(config=config(pg_server_uri, pg_schema, batch_size_rows=3))
+    with redirect_stdout(probe):
+        target.listen(lines())
+    # Records 1 and 2 went to the sink the SCHEMA change replaced: STATE 5 must wait for them.
+    assert probe.seen == [(5, 5), (6, 6)]
