@@ -149,9 +149,15 @@ class OAuthApi:
             return _oauth_error(exc)
         return Response.json({
             "token_type": "bearer", "access_token": access.token, "refresh_token": refresh,
-            "expires_in": self._expires_in(access), "hub_id": self.sb.portal_id,
+            "expires_in": self._lifetime(access), "hub_id": self.sb.portal_id,
             "user_id": USER_BASE, "scopes": self._scopes(access.grant.scope),
             "token_use": "access_token"})
+
+    @staticmethod
+    def _lifetime(access: AccessToken) -> int:
+        if access.expires_at is None:
+            return ACCESS_TOKEN_SECONDS
+        return round((access.expires_at - access.issued_at).total_seconds())
 
     def _expires_in(self, access: AccessToken) -> int:
         if access.expires_at is None:
