@@ -34,8 +34,10 @@ class RefreshTokenAuth:
         sinks: Iterable[TokenSink] = (),
         extra_keys: Iterable[str] = (),
         clock: Callable[[], float] = time.monotonic,
+        expiry_margin_seconds: float = EXPIRY_MARGIN_SECONDS,
     ):
         self._http = http
+        self._margin = expiry_margin_seconds
         self.token_url = token_url
         self._client_id = client_id
         self._client_secret = client_secret
@@ -77,7 +79,7 @@ class RefreshTokenAuth:
         self.refreshes += 1
         self._access_token = body["access_token"]
         expires_in = body.get("expires_in")
-        self._expires_at = (self._clock() + max(0.0, float(expires_in) - EXPIRY_MARGIN_SECONDS)
+        self._expires_at = (self._clock() + max(0.0, float(expires_in) - self._margin)
                             if isinstance(expires_in, (int, float, str)) and str(expires_in)
                             else None)
         self.token_response = {k: v for k, v in body.items()
