@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import decimal
 import json
 import re
 import sys
 import typing as t
 from collections import deque
 
+import msgspec
 from singer_sdk import Target
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecReader
@@ -22,6 +24,7 @@ from .connection import resolve_dsn
 from .rows import MissingKeyError, RecordError
 from .sink import SupaglueSink
 
+_decode = msgspec.json.Decoder(float_hook=decimal.Decimal).decode
 _STREAM_IN_LINE = re.compile(r'"stream"\s*:\s*"([^"]{1,200})"')
 
 
@@ -43,8 +46,12 @@ class LineReader(MsgSpecReader):
 
     def deserialize_json(self, line: str) -> dict:
         try:
-            return super().deserialize_json(line)
-        except InvalidInputLine:
+            return _decode(line)
+        except msgspec.DecodeError:
+            pass
+        try:  # the stdlib parser also accepts lone UTF-16 surrogates, which msgspec refuses
+            return json.loads(line, parse_float=decimal.Decimal)
+        except ValueError:
             stream = _STREAM_IN_LINE.search(line)
             where = f" (stream {stream.group(1)!r})" if stream else ""
             raise InvalidInputLine(

@@ -348,3 +348,19 @@ def test_records_before_a_schema_change_are_committed_before_the_next_state(pg_s
         target.listen(lines())
     # Records 1 and 2 went to the sink the SCHEMA change replaced: STATE 5 must wait for them.
     assert probe.seen == [(5, 5), (6, 6)]
+
+
+def test_odd_input_is_stored_safely(pg_server_uri, pg_schema, pg_conn):
+    sqlish = 'x"; DROP TABLE salesforce_account; --'
+    lines = [json.dumps(schema_msg("Robert'); DROP TABLE x;")),
+             # A lone UTF-16 surrogate: valid JSON, not valid UTF-8; kept as U+FFFD.
+             '{"type": "RECORD", "stream": "Robert\'); DROP TABLE x;", "record": '
+             '{"Id": "1", "SystemModstamp": "2024-01-01", "Name": "a\\ud800b"}}',
+             json.dumps(rec("Robert'); DROP TABLE x;", "2", "2024-01-01",
+                            **{sqlish: sqlish, "Big": "é" * 1_000_000, "Emoji": "👩‍💻\u200b"}))]
+    run_target(config(pg_server_uri, pg_schema), lines)
+    got = rows(pg_conn, pg_schema, "salesforce_robert_drop_table_x")
+    assert got[0]["_supaglue_raw_data"]["Name"] == "a\ufffdb"
+    assert got[1]["_supaglue_raw_data"][sqlish] == sqlish
+    assert got[1]["_supaglue_raw_data"]["Big"] == "é" * 1_000_000
+    assert got[1]["_supaglue_raw_data"]["Emoji"] == "👩‍💻\u200b"
