@@ -13,6 +13,10 @@ between creation and `now`, so ordering by modified time differs from ordering b
 
 from __future__ import annotations
 
+import bisect
+import functools
+import itertools
+import math
 import random
 import re
 from collections.abc import Iterator
@@ -113,11 +117,14 @@ WORDS = ("quarterly", "budget", "renewal", "timeline", "integration", "security"
          "legal", "approval", "champion", "competitor", "onboarding", "usage", "contract")
 
 _KIND_NO = {k: n for n, k in enumerate(KINDS)}
+_M64 = 2**64 - 1
+
+
+_ASCII = str.maketrans("áàâäãçéèêëíîïñóôöõúùûüßøåÉÎÓ'", "aaaaaceeeeiiinoooouuuusoaEIO ")
 
 
 def _ascii(s: str) -> str:
-    table = str.maketrans("áàâäãçéèêëíîïñóôöõúùûüßøåÉÎÓ'", "aaaaaceeeeiiinoooouuuusoaEIO ")
-    return s.translate(table).replace(" ", "")
+    return s.translate(_ASCII).replace(" ", "")
 
 
 class World:
@@ -136,31 +143,48 @@ class World:
             if kind not in _KIND_NO:
                 raise ValueError(f"unknown world kind {kind!r}; kinds are {', '.join(KINDS)}")
             self.counts[kind] = n
-        self._rng = random.Random()
         self._build = {k: getattr(self, f"_{k}") for k in KINDS}
 
     @property
     def total(self) -> int:
         return sum(self.counts.values())
 
-    def _seeded(self, kind: str, i: int, stream: int = 0) -> random.Random:
-        """The generator of entity i of `kind`; other streams serve derived values (names)."""
-        rng = random.Random()
-        rng.seed(((self.seed * 64 + _KIND_NO[kind]) * 4 + stream) * 2**40 + i)
-        return rng
+    def _seeded(self, kind: str, i: int) -> random.Random:
+        """The generator of entity i of `kind` (seeding costs ~5us: once per entity)."""
+        return random.Random((self.seed * 64 + _KIND_NO[kind]) * 2**40 + i)
+
+    def _hash(self, kind: str, i: int, salt: int) -> int:
+        """64 well-mixed bits from (seed, kind, i, salt) (splitmix64): values that other
+        entities need too (times, names, the deal's company) come from here, not the rng."""
+        x = (self.seed * 0x9E3779B97F4A7C15 + _KIND_NO[kind] * 0xD1B54A32D192ED03
+             + i * 0xBF58476D1CE4E5B9 + salt * 0x94D049BB133111EB) & _M64
+        x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _M64
+        x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _M64
+        return x ^ (x >> 31)
+
+    def _unit(self, kind: str, i: int, salt: int) -> float:
+        return self._hash(kind, i, salt) / 2.0**64
 
     def get(self, kind: str, i: int) -> dict:
         n = self.counts[kind]
         if not 0 <= i < n:
             raise IndexError(f"{kind} index {i} out of range 0..{n - 1}")
-        rng = self._seeded(kind, i)
-        created = self.start + timedelta(seconds=self._span * (i + rng.random()) / n)
-        rest = (self.now - created).total_seconds()
-        # most records are touched soon after creation; some much later
-        modified = created + timedelta(seconds=min(rest, rng.expovariate(1 / (rest / 4 + 1))))
-        entity = {"index": i, "created": _ms(created), "modified": _ms(modified)}
-        entity.update(self._build[kind](rng, i, created))
+        created, modified = self._times(kind, i)
+        entity = {"index": i, "created": created, "modified": modified}
+        entity.update(self._build[kind](self._seeded(kind, i), i, created))
         return entity
+
+    def _position(self, kind: str, i: int) -> float:
+        """Where in the history (0..1) entity i of `kind` was created."""
+        return (i + self._unit(kind, i, 0)) / self.counts[kind]
+
+    def _times(self, kind: str, i: int) -> tuple[datetime, datetime]:
+        created = self.start + timedelta(seconds=self._span * self._position(kind, i))
+        rest = (self.now - created).total_seconds()
+        # most records are touched soon after creation, some much later
+        touched = -math.log(1.0 - self._unit(kind, i, 1)) * (rest / 4 + 1)
+        modified = created + timedelta(seconds=min(rest, touched))
+        return _ms(created), _ms(modified)
 
     def iter(self, kind: str, start: int = 0, stop: int | None = None) -> Iterator[dict]:
         stop = self.counts[kind] if stop is None else min(stop, self.counts[kind])
@@ -181,15 +205,13 @@ class World:
         hi = -(-(company + 1) * nct // nco)
         return range(min(lo, nct), min(hi, nct))
 
-    def _pick_before(self, rng: random.Random, kind: str, fraction: float) -> int | None:
-        """An index of `kind` created before `fraction` of the history (an existing record)."""
+    def _pick_before(self, unit: float, kind: str, fraction: float) -> int | None:
+        """An index of `kind` created before `fraction` of the history (an existing record),
+        chosen by `unit` in [0, 1)."""
         n = self.counts[kind]
         if n == 0:
             return None
-        return min(n - 1, int(rng.random() * max(1.0, fraction * n)))
-
-    def _fraction(self, created: datetime) -> float:
-        return (created - self.start).total_seconds() / self._span
+        return min(n - 1, int(unit * max(1.0, fraction * n)))
 
     def _owner(self, rng: random.Random) -> int:
         return rng.randrange(self.counts["user"])
@@ -197,10 +219,15 @@ class World:
     # -- per-kind builders ---------------------------------------------------------------------
 
     def company_name(self, i: int) -> str:
-        return _company_name(self._seeded("company", i, stream=1), i)
+        return _company_name(self._hash("company", i, 2), i)
 
     def company_domain(self, i: int) -> str:
         return _domain(self.company_name(i))
+
+    def deal_company(self, deal: int) -> int | None:
+        """`get("deal", deal)["company"]`, without building the deal."""
+        return self._pick_before(self._unit("deal", deal, 2), "company",
+                                 self._position("deal", deal))
 
     def _user(self, rng, i, created):
         first, last = rng.choice(FIRST), rng.choice(LAST)
@@ -221,7 +248,7 @@ class World:
                 "industry": rng.choice(INDUSTRIES), "employees": employees,
                 "annual_revenue": round(employees * rng.uniform(60_000, 400_000), -3),
                 "phone": _phone(rng, place[4]), "address": _address(rng, place),
-                "type": rng.choices(("Customer", "Prospect", "Partner", "Other"), (5, 8, 2, 1))[0],
+                "type": _pick(rng, ("Customer", "Prospect", "Partner", "Other"), (5, 8, 2, 1)),
                 "description": _sentence(rng), "owner": self._owner(rng),
                 "tier": rng.choice(TIERS), "rating": rng.choice(("Hot", "Warm", "Cold")),
                 "customer_since": _date(self.start + timedelta(days=rng.randrange(730)))}
@@ -242,10 +269,10 @@ class World:
 
     def _lead(self, rng, i, created):
         first, last = rng.choice(FIRST), rng.choice(LAST)
-        company = _company_name(self._seeded("lead", i, stream=1), i)
+        company = _company_name(self._hash("lead", i, 2), i)
         place = rng.choice(PLACES)
-        status = rng.choices(("Open - Not Contacted", "Working - Contacted", "Closed - Converted",
-                              "Closed - Not Converted"), (4, 4, 2, 2))[0]
+        status = _pick(rng, ("Open - Not Contacted", "Working - Contacted", "Closed - Converted",
+                              "Closed - Not Converted"), (4, 4, 2, 2))
         return {"first_name": first, "last_name": last, "company_name": company,
                 "email": f"{_ascii(first).lower()}@{_domain(company)}",
                 "phone": _phone(rng, place[4]), "title": rng.choice(TITLES),
@@ -256,8 +283,8 @@ class World:
                 "owner": self._owner(rng), "description": _sentence(rng)}
 
     def _deal(self, rng, i, created):
-        company = self._pick_before(rng, "company", self._fraction(created))
-        stage, probability, closed, won = rng.choices(DEAL_STAGES, DEAL_STAGE_WEIGHTS)[0]
+        company = self.deal_company(i)
+        stage, probability, closed, won = _pick(rng, DEAL_STAGES, DEAL_STAGE_WEIGHTS)
         close = created + timedelta(days=rng.randrange(14, 180))
         contacts = self.contacts_of(company) if company is not None else range(0)
         return {"name": f"{self.company_name(company) if company is not None else 'New'} - "
@@ -272,13 +299,13 @@ class World:
                 "forecast": "Closed" if won else "Omitted" if closed else
                 rng.choice(("Pipeline", "Best Case", "Commit")),
                 "owner": self._owner(rng), "description": _sentence(rng),
-                "campaign": self._pick_before(rng, "campaign", 1.0) if rng.random() < 0.3
-                else None}
+                "campaign": self._pick_before(rng.random(), "campaign", 1.0)
+                if rng.random() < 0.3 else None}
 
     def _deal_contact(self, rng, i, created):
         for _ in range(8):  # find a deal whose company has people
-            deal = self._pick_before(rng, "deal", self._fraction(created))
-            company = self.get("deal", deal)["company"] if deal is not None else None
+            deal = self._pick_before(rng.random(), "deal", self._position("deal_contact", i))
+            company = self.deal_company(deal) if deal is not None else None
             contacts = self.contacts_of(company) if company is not None else range(0)
             if contacts:
                 break
@@ -288,21 +315,21 @@ class World:
                                     "Influencer", "Evaluator", "Executive Sponsor")),
                 "primary": rng.random() < 0.3}
 
-    def _activity_refs(self, rng, created) -> dict:
-        contact = self._pick_before(rng, "contact", self._fraction(created))
+    def _activity_refs(self, rng, position: float) -> dict:
+        contact = self._pick_before(rng.random(), "contact", position)
         company = self.company_of_contact(contact) if contact is not None else None
-        deal = self._pick_before(rng, "deal", self._fraction(created)) \
-            if rng.random() < 0.4 else None
+        deal = self._pick_before(rng.random(), "deal", position) if rng.random() < 0.4 else None
         return {"contact": contact, "company": company, "deal": deal, "owner": self._owner(rng)}
 
     def _task(self, rng, i, created):
         done = rng.random() < 0.7
         return {"subject": rng.choice(TASK_SUBJECTS), "status": "Completed" if done else
                 rng.choice(("Not Started", "In Progress", "Waiting on someone else")),
-                "completed": done, "priority": rng.choices(("High", "Normal", "Low"), (2, 6, 2))[0],
+                "completed": done, "priority": _pick(rng, ("High", "Normal", "Low"), (2, 6, 2)),
                 "due_date": _date(created + timedelta(days=rng.randrange(1, 21))),
                 "type": rng.choice(("Call", "Email", "Meeting", "Other")),
-                "description": _sentence(rng), **self._activity_refs(rng, created)}
+                "description": _sentence(rng),
+                **self._activity_refs(rng, self._position("task", i))}
 
     def _event(self, rng, i, created):
         begins = (created + timedelta(days=rng.randrange(1, 30))).replace(
@@ -312,7 +339,7 @@ class World:
                 "end": begins + timedelta(minutes=minutes), "duration_minutes": minutes,
                 "location": rng.choice(("Zoom", "Google Meet", "Microsoft Teams", "Customer office",
                                         "Phone")), "description": _sentence(rng),
-                **self._activity_refs(rng, created)}
+                **self._activity_refs(rng, self._position("event", i))}
 
     def _campaign(self, rng, i, created):
         begins = created + timedelta(days=rng.randrange(7, 60))
@@ -327,25 +354,25 @@ class World:
                 "description": _sentence(rng)}
 
     def _ticket(self, rng, i, created):
-        refs = self._activity_refs(rng, created)
-        status = rng.choices(("New", "Working", "Escalated", "Closed"), (2, 3, 1, 6))[0]
+        refs = self._activity_refs(rng, self._position("ticket", i))
+        status = _pick(rng, ("New", "Working", "Escalated", "Closed"), (2, 3, 1, 6))
         return {"subject": rng.choice(TICKET_SUBJECTS), "status": status,
                 "closed": status == "Closed",
-                "priority": rng.choices(("Low", "Medium", "High", "Critical"), (3, 5, 2, 1))[0],
+                "priority": _pick(rng, ("Low", "Medium", "High", "Critical"), (3, 5, 2, 1)),
                 "origin": rng.choice(("Email", "Phone", "Web", "Chat")),
                 "type": rng.choice(("Question", "Problem", "Feature Request")),
                 "description": _sentence(rng), "contact": refs["contact"],
                 "company": refs["company"], "owner": refs["owner"]}
 
     def _invoice(self, rng, i, created):
-        deal = self._pick_before(rng, "deal", self._fraction(created))
-        company = self.get("deal", deal)["company"] if deal is not None else None
+        deal = self._pick_before(rng.random(), "deal", self._position("invoice", i))
+        company = self.deal_company(deal) if deal is not None else None
         issued = created.date()
-        status = rng.choices(("Draft", "Sent", "Paid", "Overdue", "Void"), (1, 3, 8, 2, 1))[0]
+        status = _pick(rng, ("Draft", "Sent", "Paid", "Overdue", "Void"), (1, 3, 8, 2, 1))
         due = issued + timedelta(days=rng.choice((15, 30, 45, 60)))
         return {"number": f"INV-{i + 1:07d}", "deal": deal, "company": company,
                 "amount": round(rng.uniform(500, 120_000), 2),
-                "currency": rng.choices(("USD", "EUR", "GBP"), (6, 2, 1))[0], "status": status,
+                "currency": _pick(rng, ("USD", "EUR", "GBP"), (6, 2, 1)), "status": status,
                 "issue_date": issued.isoformat(), "due_date": due.isoformat(),
                 "paid_date": (due - timedelta(days=rng.randrange(0, 14))).isoformat()
                 if status == "Paid" else None, "owner": self._owner(rng)}
@@ -359,30 +386,45 @@ def _date(moment) -> str:
     return moment.strftime("%Y-%m-%d")
 
 
-def _company_name(rng: random.Random, i: int) -> str:
-    suffix = COMPANY_C[i % len(COMPANY_C)]
-    base = f"{rng.choice(COMPANY_A)} {rng.choice(COMPANY_B)}"
+def _company_name(h: int, i: int) -> str:
+    """A company name from 64 random bits `h` (and the index, so big worlds vary more)."""
+    suffix = COMPANY_C[(h >> 40) % len(COMPANY_C)]
+    base = f"{COMPANY_A[h % len(COMPANY_A)]} {COMPANY_B[(h >> 12) % len(COMPANY_B)]}"
     if i >= len(COMPANY_A) * len(COMPANY_B) // 3:  # keep names unique-ish at scale
-        base = f"{base} {rng.choice(LAST)}" if i % 3 else f"{rng.choice(LAST)} {base}"
+        last = LAST[(h >> 24) % len(LAST)]
+        base = f"{base} {last}" if i % 3 else f"{last} {base}"
     return f"{base} {suffix}".strip()
 
 
+@functools.lru_cache(maxsize=65536)
 def _domain(name: str) -> str:
     words = [w for w in name.split() if w not in COMPANY_C]
     return re.sub(r"[^a-z0-9]", "", _ascii("".join(words)).lower()) + ".example"
 
 
 def _phone(rng: random.Random, prefix: str) -> str:
-    return f"{prefix} {rng.randrange(200, 999)} {rng.randrange(1000, 9999)}"
+    return f"{prefix} {200 + int(rng.random() * 799)} {1000 + int(rng.random() * 8999)}"
 
 
 def _address(rng: random.Random, place: tuple) -> dict:
     city, state, country, postal, _ = place
-    code = "".join(str(rng.randrange(10)) if ch == "#" else ch for ch in postal)
-    return {"street": f"{rng.randrange(1, 9999)} {rng.choice(STREETS)}", "city": city,
+    digits = f"{int(rng.random() * 10**12):012d}"
+    code = "".join(digits[k] if ch == "#" else ch for k, ch in enumerate(postal))
+    return {"street": f"{1 + int(rng.random() * 9998)} {rng.choice(STREETS)}", "city": city,
             "state": state, "postal_code": code, "country": country}
 
 
+def _pick(rng: random.Random, values: tuple, weights: tuple):
+    """A weighted choice (what rng.choices does, without rebuilding cumulative weights)."""
+    cum = _CUMULATIVE.get(weights)
+    if cum is None:
+        cum = _CUMULATIVE[weights] = tuple(itertools.accumulate(weights))
+    return values[bisect.bisect(cum, rng.random() * cum[-1])]
+
+
+_CUMULATIVE: dict[tuple, tuple] = {}
+
+
 def _sentence(rng: random.Random) -> str:
-    words = [rng.choice(WORDS) for _ in range(rng.randrange(6, 14))]
+    words = rng.choices(WORDS, k=rng.randrange(6, 14))
     return " ".join(words).capitalize() + "."

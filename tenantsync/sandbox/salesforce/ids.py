@@ -7,6 +7,7 @@ systems. The twin derives ids from (key prefix, index), so references need no lo
 
 from __future__ import annotations
 
+import functools
 import secrets
 import string
 
@@ -25,15 +26,18 @@ def _base62(n: int, width: int) -> str:
     return out.rjust(width, "0")
 
 
+_UPPER_BITS = str.maketrans({c: "1" if c in string.ascii_uppercase else "0"
+                             for c in _BASE62})
+
+
 def checksum(id15: str) -> str:
-    """The 3-character case-safety suffix of a 15-character id."""
-    out = ""
-    for chunk in (id15[0:5], id15[5:10], id15[10:15]):
-        bits = sum(1 << i for i, ch in enumerate(chunk) if "A" <= ch <= "Z")
-        out += _SUFFIX[bits]
-    return out
+    """The 3-character case-safety suffix of a 15-character id: one character per 5, whose
+    value has bit i set when the i-th of those 5 is upper case."""
+    flags = id15.translate(_UPPER_BITS)
+    return "".join(_SUFFIX[int(flags[k:k + 5][::-1], 2)] for k in (0, 5, 10))
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def make_id(prefix: str, n: int) -> str:
     """The 18-character id number `n` of the object with key prefix `prefix`."""
     id15 = prefix + _POD + _base62(n, 10)
@@ -42,9 +46,11 @@ def make_id(prefix: str, n: int) -> str:
 
 def to18(value: str) -> str | None:
     """Normalize a 15- or 18-character id to 18 characters (None if it is not an id)."""
-    if len(value) == 15 and value.isalnum():
+    if not (value.isascii() and value.isalnum()):
+        return None
+    if len(value) == 15:
         return value + checksum(value)
-    if len(value) == 18 and value.isalnum() and checksum(value[:15]) == value[15:].upper():
+    if len(value) == 18 and checksum(value[:15]) == value[15:].upper():
         return value[:15] + checksum(value[:15])
     return None
 

@@ -28,8 +28,7 @@ CITY_COORDINATES = {
 def sf_datetime(moment: datetime) -> str:
     """REST datetime: `2024-01-02T03:04:05.000+0000` (UTC, millis, no colon in the offset)."""
     m = moment.astimezone(timezone.utc) if moment.tzinfo is not timezone.utc else moment
-    return (f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:"
-            f"{m.second:02d}.{m.microsecond // 1000:03d}+0000")
+    return m.isoformat(timespec="milliseconds")[:23] + "+0000"
 
 
 def bulk_datetime(rest_value: str) -> str:

@@ -12,6 +12,8 @@ import re
 import zlib
 from datetime import date, datetime, timedelta
 
+import msgspec
+
 from tenantsync.sandbox.salesforce import auth, bulk2, rest
 from tenantsync.sandbox.salesforce.errors import SalesforceError, sf_error
 from tenantsync.sandbox.salesforce.ids import make_id, to18, token
@@ -45,7 +47,7 @@ CUSTOM_FIELD_TYPES = {"string", "textarea", "picklist", "multipicklist", "email"
                       "double", "currency", "percent", "int", "date", "datetime", "time",
                       "boolean", "reference", "encryptedstring"}
 _CUSTOM_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*__c$")
-_BATCH = 5000
+_encode = msgspec.json.Encoder().encode
 
 
 class SalesforceSandbox(auth.OAuthEndpoints, rest.RestApi, bulk2.BulkApi, Sandbox):
@@ -107,7 +109,7 @@ class SalesforceSandbox(auth.OAuthEndpoints, rest.RestApi, bulk2.BulkApi, Sandbo
             rec["LastModifiedDate"] = rec["SystemModstamp"] = deleted_at = sf_datetime(moment)
         return (rec["Id"], int(bool(rec.get("IsDeleted"))), rec.get("SystemModstamp"),
                 rec.get("LastModifiedDate"), rec.get("CreatedDate"), deleted_at,
-                json.dumps(rec, ensure_ascii=False, separators=(",", ":")))
+                _encode(rec).decode())
 
     def _seeded_delete(self, record_id: str) -> bool:
         return zlib.crc32(f"{self.seed}:{record_id}".encode()) % 100 == 7
@@ -272,8 +274,7 @@ class SalesforceSandbox(auth.OAuthEndpoints, rest.RestApi, bulk2.BulkApi, Sandbo
 
     def _save(self, sobj: SObject, record: dict, *, deleted_at: str | None = None) -> dict:
         record = complete(sobj, record)
-        self.store.put(sobj.name, record["Id"], json.dumps(record, ensure_ascii=False,
-                                                           separators=(",", ":")),
+        self.store.put(sobj.name, record["Id"], _encode(record).decode(),
                        deleted=bool(record.get("IsDeleted")), modstamp=record.get("SystemModstamp"),
                        lastmod=record.get("LastModifiedDate"),
                        created=record.get("CreatedDate"), deleted_at=deleted_at)
