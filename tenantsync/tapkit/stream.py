@@ -10,6 +10,7 @@ stream does not use (field deselection, stream maps, type conformance).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from typing import Any
@@ -40,6 +41,10 @@ class TapkitTap(Tap):
     ]
 
     stop_reason: str | None = None
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        # A private copy: streams update their progress in place during the run.
+        super().load_state(copy.deepcopy(state))
 
     def request_stop(self, reason: str) -> None:
         """Stop the run after the current page: no further API calls by any stream."""
