@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
 from typing import Any
 
 from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
 
 from tenantsync.tapkit.http import RetryPolicy
 from tenantsync.tapkit.strategy import FULL_THEN_INCREMENTAL, STRATEGIES, Strategy
@@ -29,6 +31,12 @@ COMMON_SETTINGS: tuple[th.Property, ...] = (
     th.Property("token_sink", th.StringType,
                 description="'package.module:function' called with each rotated refresh "
                             "token (a tenantsync.tapkit.TokenUpdate)."),
+    th.Property("connection_id", th.StringType,
+                description="Opaque id of the connection, handed to credential_source."),
+    th.Property("credential_source", th.StringType,
+                description="'package.module:function' called at startup with the settings; "
+                            "the settings it returns (credentials, token_sink) are added, so "
+                            "no secret needs to be in the tap's configuration."),
     th.Property("request_timeout", th.NumberType, default=300,
                 description="Seconds to wait for a response before retrying."),
     th.Property("max_retries", th.IntegerType, default=7,
@@ -36,6 +44,26 @@ COMMON_SETTINGS: tuple[th.Property, ...] = (
     th.Property("backoff_base_seconds", th.NumberType, default=1.0,
                 description="First backoff wait; doubles per retry (with jitter), max 60 s."),
 )
+
+
+def add_credentials(config: dict[str, Any]) -> None:
+    """Merge what `credential_source` returns into `config` (in place); it wins."""
+    spec = config.get("credential_source")
+    if not spec:
+        return
+    module_name, sep, attr = str(spec).partition(":")
+    try:
+        source = getattr(importlib.import_module(module_name), attr) if sep else None
+    except ImportError as exc:
+        raise ConfigValidationError(
+            f"credential_source {spec!r}: cannot import {module_name!r} ({exc})") from None
+    if not callable(source):
+        raise ConfigValidationError(
+            f"credential_source {spec!r} must name a callable as 'package.module:function'")
+    found = source(dict(config))
+    if not isinstance(found, Mapping):
+        raise ConfigValidationError(f"credential_source {spec!r} returned no settings mapping")
+    config.update(found)
 
 
 def strategy_from(config: Mapping[str, Any]) -> Strategy:

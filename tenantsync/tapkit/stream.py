@@ -24,7 +24,7 @@ from singer_sdk.singerlib.catalog import REPLICATION_FULL_TABLE
 
 from tenantsync.tapkit import strategy as strategies
 from tenantsync.tapkit.errors import StopSync
-from tenantsync.tapkit.settings import strategy_from
+from tenantsync.tapkit.settings import add_credentials, strategy_from
 from tenantsync.tapkit.writer import BufferedMsgSpecWriter
 
 
@@ -41,6 +41,12 @@ class TapkitTap(Tap):
     ]
 
     stop_reason: str | None = None
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        # The first hook after singer-sdk has read the configuration and before anything
+        # (stream maps, discovery) uses it: credentials from `credential_source` join here.
+        add_credentials(self._config)
+        return super()._validate_config(raise_errors=raise_errors)
 
     def load_state(self, state: dict[str, Any]) -> None:
         # A private copy: streams update their progress in place during the run.
