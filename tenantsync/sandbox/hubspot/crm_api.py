@@ -17,7 +17,7 @@ from tenantsync.sandbox.hubspot import search
 from tenantsync.sandbox.hubspot.errors import fail, validation
 from tenantsync.sandbox.hubspot.objects import ObjectType
 from tenantsync.sandbox.hubspot.portal import Portal
-from tenantsync.sandbox.hubspot.records import project
+from tenantsync.sandbox.hubspot.records import projection
 from tenantsync.sandbox.server import BadRequest, Request, Response, Route
 
 _encode = msgspec.json.Encoder().encode
@@ -125,32 +125,34 @@ class CrmApi:
             raise validation(f"Unable to infer object type from: {spelling}")
         return t
 
-    def _names(self, t: ObjectType, requested: list[str] | tuple[str, ...] | None) -> list[str]:
+    def _names(self, t: ObjectType, requested: list[str] | tuple[str, ...] | None
+               ) -> tuple[str, ...]:
         """The properties a response carries: the defaults when none are requested, else those
         requested that exist plus the id, created and modified ones, which HubSpot always
         returns."""
         if not requested:
-            return list(t.defaults)
+            return t.defaults
         props = self.portal.types.properties[t.name].props
         always = ("hs_object_id", t.created_prop, t.modified_prop)
-        return [n for n in dict.fromkeys((*requested, *always)) if n in props]
+        return tuple(n for n in dict.fromkeys((*requested, *always)) if n in props)
 
     def _assoc_key(self, t: ObjectType) -> str:
         return self.portal.types.fully_qualified(t.name) if t.custom else t.name
 
-    def _attach(self, t: ObjectType, docs: list[dict], targets: list[ObjectType]) -> None:
-        """Add v3 `associations` (only the non-empty ones, as HubSpot does) to each doc."""
-        ids = [int(d["id"]) for d in docs]
+    def _attach(self, t: ObjectType, records: list, targets: list[ObjectType]) -> None:
+        """Add v3 `associations` (only the non-empty ones, as HubSpot does) to each record."""
+        ids = [int(r.id) for r in records]
         for to in targets:
             kind = self.portal.assoc_types.get(t.name, to.name)
             if kind is None or not ids:
                 continue
             found = self.portal.associated(t, ids, to)
             key = self._assoc_key(to)
-            for doc in docs:
-                linked = found.get(int(doc["id"]))
+            for rec in records:
+                linked = found.get(int(rec.id))
                 if linked:
-                    doc.setdefault("associations", {})[key] = {
+                    rec.associations = rec.associations or {}
+                    rec.associations[key] = {
                         "results": [{"id": str(i), "type": kind.name} for i in linked]}
 
     # -- objects -------------------------------------------------------------------------------
@@ -163,31 +165,28 @@ class CrmApi:
         names = self._names(t, _multi(request, "properties"))
         targets = [self._type(a) for a in _multi(request, "associations")]
         docs, next_rid = self.portal.page(t, after, limit, archived)
-        for doc in docs:
-            project(doc, names)
-        self._attach(t, docs, targets)
-        body: dict = {"results": docs}
+        records = projection(names).records(docs)
+        self._attach(t, records, targets)
+        body: dict = {"results": records}
         if next_rid is not None:
             token = cursor(next_rid)
             query = {k: v for k, v in request.query.items() if k != "after"}
             query["after"] = [token]
             body["paging"] = {"next": {"after": token,
                                        "link": "?" + urlencode(query, doseq=True)}}
-        return _json(body, records=len(docs))
-
-    def _visible(self, doc: dict | None, archived: bool) -> bool:
-        return doc is not None and doc["archived"] == archived
+        return _json(body, records=len(records))
 
     def get_object(self, request: Request) -> Response:
         t = self._type(request.params["type"])
         record_id = request.params["id"]
         archived = _flag(request, "archived")
-        doc = self.portal.get(t, record_id) if record_id.isdigit() else None
-        if not self._visible(doc, archived):
+        found = self.portal.get_many(t, [record_id]) if record_id.isdigit() else {}
+        names = self._names(t, _multi(request, "properties"))
+        records = projection(names).records(list(found.values()))
+        if not records or records[0].archived != archived:
             raise _not_found(record_id)
-        project(doc, self._names(t, _multi(request, "properties")))
-        self._attach(t, [doc], [self._type(a) for a in _multi(request, "associations")])
-        return _json(doc, records=1)
+        self._attach(t, records, [self._type(a) for a in _multi(request, "associations")])
+        return _json(records[0], records=1)
 
     def batch_read(self, request: Request) -> Response:
         t = self._type(request.params["type"])
@@ -205,14 +204,14 @@ class CrmApi:
         started = _now()
         ids = [str(i["id"]) for i in inputs]
         found = self.portal.get_many(t, [i for i in ids if i.isdigit()])
-        names = self._names(t, body.get("properties"))
-        results, missing = [], []
-        for record_id in dict.fromkeys(ids):
-            doc = found.get(record_id)
-            if self._visible(doc, archived):
-                results.append(project(doc, names))
-            else:
-                missing.append(record_id)
+        requested = body.get("properties") or []
+        if not isinstance(requested, list) or not all(isinstance(p, str) for p in requested):
+            raise validation("properties must be a list of property names")
+        names = self._names(t, requested)
+        by_id = {r.id: r for r in projection(names).records(list(found.values()))
+                 if r.archived == archived}
+        results = [by_id[i] for i in dict.fromkeys(ids) if i in by_id]
+        missing = [i for i in dict.fromkeys(ids) if i not in by_id]
         out: dict = {"status": "COMPLETE", "results": results, "startedAt": started,
                      "completedAt": _now()}
         if missing:
@@ -233,14 +232,12 @@ class CrmApi:
         except search.SearchError as exc:
             raise validation(str(exc)) from None
         total, docs = self.portal.search(t, plan)
-        names = self._names(t, plan.properties)
-        for doc in docs:
-            project(doc, names)
-        body: dict = {"total": total, "results": docs}
+        records = projection(self._names(t, plan.properties)).indexed(docs)
+        body: dict = {"total": total, "results": records}
         following = plan.offset + plan.limit
         if following < total:
             body["paging"] = {"next": {"after": str(following)}}
-        return _json(body, records=len(docs))
+        return _json(body, records=len(records))
 
     # -- properties and schemas ----------------------------------------------------------------
 

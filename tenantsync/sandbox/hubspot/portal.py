@@ -164,8 +164,8 @@ class Portal:
                        created=_ms(doc["createdAt"]), modified=_ms(doc["updatedAt"]))
         self._generation[t.name] += 1
 
-    def search(self, t: ObjectType, plan: search.SearchPlan) -> tuple[int, list[dict]]:
-        """(total matches, the page's records as the index has them)."""
+    def search(self, t: ObjectType, plan: search.SearchPlan) -> tuple[int, list[str]]:
+        """(total matches, the page's index docs: `{"t": typed values, "r": record}`)."""
         self.catch_up()
         table = f"{t.name}__search"
         key = repr((t.name, self._generation[t.name], plan.where, plan.params, plan.order_by))
@@ -176,19 +176,17 @@ class Portal:
                                               plan.params, plan.order_by)
             self._snapshots.put(key, rowids)
         end = min(plan.offset + plan.limit, search.RESULT_WINDOW)
-        page = rowids[plan.offset:end]
-        return len(rowids), [d["r"] for d in self._docs(table, page)]
+        return len(rowids), self._docs(table, rowids[plan.offset:end])
 
-    def _docs(self, table: str, rowids) -> list[dict]:
-        rows = self.store.fetch_docs(table, rowids)
-        return decode("[" + ",".join(r[0] for r in rows) + "]") if rows else []
+    def _docs(self, table: str, rowids) -> list[str]:
+        return [r[0] for r in self.store.fetch_docs(table, rowids)]
 
     # -- reads ---------------------------------------------------------------------------------
 
     def page(self, t: ObjectType, after_rid: int, limit: int, archived: bool
-             ) -> tuple[list[dict], int | None]:
-        """A list page in id order after rowid `after_rid`; and the rowid to continue after,
-        when there is more."""
+             ) -> tuple[list[str], int | None]:
+        """A list page (stored docs) in id order after rowid `after_rid`; and the rowid to
+        continue after, when there is more."""
         rowids = self.store.select_rowids(t.name, "deleted = ? AND rid > ?",
                                           (int(archived), after_rid), "rid", limit=limit + 1)
         more = len(rowids) > limit
@@ -199,12 +197,13 @@ class Portal:
         stored = self.store.get(t.name, record_id)
         return decode(stored.doc) if stored is not None else None
 
-    def get_many(self, t: ObjectType, ids: list[str]) -> dict[str, dict]:
+    def get_many(self, t: ObjectType, ids: list[str]) -> dict[str, str]:
+        """The stored docs of those of `ids` that exist."""
         if not ids:
             return {}
         rows = self.conn().execute(
             f'SELECT id, doc FROM "{t.name}" WHERE id IN ({",".join("?" * len(ids))})', ids)
-        return {rid: decode(doc) for rid, doc in rows}
+        return dict(rows.fetchall())
 
     def count(self, t: ObjectType, archived: bool = False) -> int:
         return self.store.count(t.name, "deleted = ?", (int(archived),))

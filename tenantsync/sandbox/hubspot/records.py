@@ -3,7 +3,8 @@
 `wire_value` turns a Python value (from the data world or a test's mutation) into HubSpot's
 string for the property's type, refusing what HubSpot would refuse (non-numbers for numbers,
 options an enumeration does not have). `record_doc` is the stored wire record with every
-property that has a value; `project` cuts it down to the properties a request asked for.
+property that has a value; a `projection` reads stored docs as records with just the
+properties a request asked for.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date, datetime, timezone
+from functools import lru_cache
+
+import msgspec
 
 from tenantsync.sandbox.hubspot.properties import Prop
 from tenantsync.sandbox.hubspot.world import hs_datetime
@@ -90,8 +94,33 @@ def record_doc(record_id: int, props: dict[str, str], created: str, updated: str
     return doc
 
 
-def project(doc: dict, names: Sequence[str]) -> dict:
-    """`doc` with exactly the properties `names` (null where the record has no value)."""
-    props = doc["properties"]
-    doc["properties"] = {n: props.get(n) for n in names}
-    return doc
+class Projection:
+    """Decodes stored docs straight into records carrying exactly `names` as properties (null
+    where a record has no value): msgspec skips every other property without building it, and
+    the records encode as HubSpot's JSON. `associations` may be set on a record before encoding.
+    """
+
+    def __init__(self, names: tuple[str, ...]):
+        attrs = [f"p{i}" for i in range(len(names))]  # property names need not be identifiers
+        props = msgspec.defstruct("Properties", [(a, str | None, None) for a in attrs],
+                                  rename=dict(zip(attrs, names, strict=True)))
+        self.record = msgspec.defstruct("Record", [
+            ("id", str), ("properties", props), ("createdAt", str), ("updatedAt", str),
+            ("archived", bool), ("archivedAt", str | None, None),
+            ("associations", dict | None, None)], omit_defaults=True)
+        indexed = msgspec.defstruct("Indexed", [("r", self.record)])
+        self._records = msgspec.json.Decoder(list[self.record])
+        self._indexed = msgspec.json.Decoder(list[indexed])
+
+    def records(self, docs: Sequence[str]) -> list:
+        """Records from stored wire docs."""
+        return self._records.decode("[" + ",".join(docs) + "]") if docs else []
+
+    def indexed(self, docs: Sequence[str]) -> list:
+        """Records from search-index docs (`{"t": ..., "r": record}`)."""
+        return [i.r for i in self._indexed.decode("[" + ",".join(docs) + "]")] if docs else []
+
+
+@lru_cache(maxsize=512)
+def projection(names: tuple[str, ...]) -> Projection:
+    return Projection(names)
