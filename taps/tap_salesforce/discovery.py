@@ -24,8 +24,8 @@ from tap_salesforce.objects import (
     is_custom_object,
 )
 from tap_salesforce.streams import DELETED_AT, CommonObjectStream, ObjectStream, SalesforceStream
-from tenantsync import common_schema
 from tenantsync.contract import ContractError, resolve, stream_name
+from tenantsync.tapkit.common import common_stream_schema
 
 PROVIDER = "salesforce"
 
@@ -120,7 +120,7 @@ def discover(tap: Tap, client: SalesforceClient) -> list[SalesforceStream]:
         if spec is None or spec.watermark is None:
             raise DiscoveryError(f"{sobject} lacks Id or a watermark field: cannot map it to "
                                  f"{mapping.table}")
-        schema = common_schema.json_schema(mapping.table)
+        schema = common_stream_schema(mapping.table)
         schema["properties"]["raw_data"]["properties"] = spec.fields  # the raw field list
         streams.append(CommonObjectStream(
             tap, name=mapping.table, schema=schema, sobject=sobject, fields=spec.fields,

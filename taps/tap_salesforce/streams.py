@@ -41,9 +41,11 @@ def _csv_converter(schema: dict) -> Callable[[str], Any]:
 class SalesforceStream(TapkitStream):
     """Reads one SObject; subclasses turn its rows into this stream's records."""
 
+    key = "Id"
+
     def __init__(self, tap: Tap, *, name: str, schema: dict, sobject: str,
                  fields: dict[str, dict], watermark: str | None, replication_key: str | None):
-        super().__init__(tap, name=name, schema=schema, key="Id",
+        super().__init__(tap, name=name, schema=schema, key=self.key,
                          replication_key=replication_key)
         self.sobject = soql.check_name(sobject, "object")
         self.fields = fields  # SObject field -> JSON Schema, in describe order
@@ -156,6 +158,8 @@ class ObjectStream(SalesforceStream):
 
 class CommonObjectStream(SalesforceStream):
     """A CRM common object (crm_accounts, ...): the common-schema record, raw_data = the row."""
+
+    key = "id"
 
     def __init__(self, tap: Tap, *, mapping: CommonMapping, **kwargs: Any):
         super().__init__(tap, replication_key="last_modified_at", **kwargs)

@@ -9,6 +9,7 @@ field name fails at import, not in a customer's table.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ from tenantsync.common_schema import (
     COMMON_OBJECTS,
     CRM_EMAIL_TYPES,
     CRM_PHONE_TYPES,
+    JSONB,
+    json_schema,
 )
 
 Getter = Callable[[Mapping[str, Any]], Any]
@@ -148,6 +151,37 @@ def opportunity_status(is_closed: str, is_won: str) -> Getter:
             return "WON"
         return "LOST" if record.get(is_closed) else "OPEN"
     return get
+
+
+def _obj(**props: dict) -> dict:
+    return {"type": ["object", "null"], "properties": props}
+
+
+_TEXT = {"type": ["string", "null"]}
+_ADDRESS = _obj(street_1=_TEXT, street_2=_TEXT, city=_TEXT, state=_TEXT, postal_code=_TEXT,
+                country=_TEXT)
+# The JSON Schema of the common schema's JSONB fields (supaglue.md §2.2, §2.4).
+JSONB_SCHEMAS: dict[str, dict] = {
+    "addresses": {"type": ["array", "null"], "items": _obj(
+        **_ADDRESS["properties"], address_type=_TEXT)},
+    "email_addresses": {"type": ["array", "null"], "items": _obj(
+        email_address=_TEXT, email_address_type=_TEXT)},
+    "phone_numbers": {"type": ["array", "null"], "items": _obj(
+        phone_number=_TEXT, phone_number_type=_TEXT)},
+    "address": _ADDRESS,
+    "tags": {"type": ["array", "null"], "items": {"type": "string"}},
+    "metrics": {"type": ["object", "null"], "additionalProperties": {"type": "number"}},
+}
+
+
+def common_stream_schema(table: str) -> dict:
+    """`common_schema.json_schema(table)` with its JSONB fields typed (arrays of addresses,
+    phones, emails, ...), so catalogs and Singer tooling know their shape."""
+    schema = json_schema(table)
+    for f in COMMON_OBJECTS[table].fields:
+        if f.type == JSONB:
+            schema["properties"][f.name] = copy.deepcopy(JSONB_SCHEMAS[f.name])
+    return schema
 
 
 @dataclass(frozen=True)

@@ -73,3 +73,14 @@ def test_mapping_must_cover_the_common_object_exactly():
         "id": "005", "created_at": None, "updated_at": None, "is_deleted": True,
         "last_modified_at": "2024-01-02T03:04:05.000+00:00", "name": "Ada", "email": None,
         "is_active": True, "raw_data": raw}
+
+
+def test_every_jsonb_field_of_the_common_schema_gets_a_typed_schema():
+    from tenantsync.common_schema import COMMON_OBJECTS, JSONB
+    from tenantsync.tapkit.common import common_stream_schema
+
+    for table, obj in COMMON_OBJECTS.items():
+        schema = common_stream_schema(table)
+        for f in obj.fields:
+            if f.type == JSONB:
+                assert schema["properties"][f.name].get("type"), (table, f.name)

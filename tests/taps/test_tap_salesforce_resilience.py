@@ -11,8 +11,8 @@ import sys
 
 import pytest
 
-from tests.taps.conftest import parse, rest_rows, run_tap, tap_config
 from tenantsync.sandbox.salesforce import SalesforceSandbox
+from tests.taps.conftest import parse, rest_rows, run_tap, tap_config
 
 BIG = 10_000
 
