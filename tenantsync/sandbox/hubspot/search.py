@@ -3,13 +3,13 @@
 The search index keeps, per record, a doc `{"t": typed values, "r": the record as searched}`.
 Typed values (see `index_value`) are numbers for number properties, epoch milliseconds for
 date/datetime properties, lower-cased text for everything else, and no key when the value is
-empty. A filter value goes through the same
-conversion, so every operator becomes one plain SQLite comparison. String matching is therefore
-case-insensitive, as HubSpot's is.
+empty. A filter value goes through the same conversion, so every operator becomes one plain
+SQLite comparison, and string matching is case-insensitive, as HubSpot's is. Properties the
+caller has promoted to indexed columns (id, created, modified) are compared on those columns.
 
-Semantics chosen where the reference is silent ([U]): NEQ, NOT_IN and NOT_CONTAINS_TOKEN also match
-records that have no value; with no `sorts`, results come in record-id order (`rid`, which
-follows the numeric id: ids are handed out in increasing order).
+Limits are the current ones (5 groups, 10 filters per group, 25 in all; changelog of Aug 2024).
+Semantics chosen where the reference is silent ([U]): NEQ, NOT_IN and NOT_CONTAINS_TOKEN also
+match records that have no value; with no `sorts`, results come in record-id order.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from functools import lru_cache
 from tenantsync.sandbox.hubspot.objects import ObjectType
 from tenantsync.sandbox.hubspot.properties import PropertyTable
 
-# Current limits (provider-apis.md §2.5; changelog of 26 Aug 2024).
+# provider-apis.md §2.5
 MAX_GROUPS = 5
 MAX_FILTERS_PER_GROUP = 10
 MAX_FILTERS_TOTAL = 25

@@ -92,7 +92,7 @@ PET_SPECIES = ("dog", "cat", "rabbit", "parrot")
 
 
 class HubSpotWorld:
-    """Maps a `World` onto HubSpot object types; `ids` is the type name -> id base table."""
+    """Maps a `World` onto HubSpot object types; `id_base`: type name -> first record id."""
 
     def __init__(self, world: World, id_base: dict[str, int], seed: int):
         self.w, self.base, self.seed = world, id_base, seed
