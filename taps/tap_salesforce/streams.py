@@ -98,6 +98,9 @@ class SalesforceStream(TapkitStream):
             yield self._from_rest(rows)
 
     def _soql(self, since: Any) -> str:
+        """The query from `since`; each query restarts the watermark order (it re-reads from
+        the second before the bookmark: SOQL datetimes have no fraction)."""
+        self.restart_order()
         return soql.select(self.sobject, self.select_fields(), self.watermark, since)
 
     def _since(self, resume_from: Any) -> Any:

@@ -87,14 +87,24 @@ class TapkitStream(Stream):
         self._fast_emit = False
         self._time_extracted = ""
         self._bookmark: dict = {}
+        self._last_emitted: Any = None
         self.plan: strategies.SyncPlan | None = None
 
     # --- what a provider stream implements -------------------------------------------------
 
     def fetch_pages(self, plan: strategies.SyncPlan) -> Iterator[Iterable[dict]]:
         """Pages of records in ascending watermark order, from `plan.resume_from` (inclusive)
-        or from the beginning (`start_date` if set). Raise StopSync to stop the run."""
+        or from the beginning (`start_date` if set). Raise StopSync to stop the run.
+
+        A provider may start reading a little before the bookmark (e.g. its query language
+        only takes whole seconds); such records are emitted again, harmlessly, and never move
+        the bookmark back. Call `restart_order()` before each query that starts over from
+        such a lower point (a fallback from one API to another)."""
         raise NotImplementedError
+
+    def restart_order(self) -> None:
+        """A new query begins: the order check starts over (the bookmark stays)."""
+        self._last_emitted = None
 
     # --- singer-sdk hooks --------------------------------------------------------------------
 
@@ -132,6 +142,7 @@ class TapkitStream(Stream):
                          f", version {plan.version}" if plan.full else "",
                          f", from {plan.resume_from}" if plan.resume_from is not None else "")
         self._fast_emit = self._can_fast_emit()
+        self.restart_order()
         try:
             for page in self.fetch_pages(plan):
                 self._time_extracted = datetime.now(timezone.utc).isoformat()
@@ -177,11 +188,14 @@ class TapkitStream(Stream):
         value = latest_record.get(key) if key else None
         if value is None:
             return
+        if self._last_emitted is not None and value < self._last_emitted:
+            raise InvalidStreamSortException(
+                f"stream {self.name}: {key} went backwards ({value!r} after "
+                f"{self._last_emitted!r}); the provider did not return records in watermark "
+                "order")
+        self._last_emitted = value
         state = self._bookmark
         old = state.get("replication_key_value")
-        if old is not None and value < old:
-            raise InvalidStreamSortException(
-                f"stream {self.name}: {key} went backwards ({value!r} after {old!r}); "
-                "the provider did not return records in watermark order")
-        state["replication_key"] = key
-        state["replication_key_value"] = value
+        if old is None or value > old:
+            state["replication_key"] = key
+            state["replication_key_value"] = value

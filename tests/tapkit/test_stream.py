@@ -27,6 +27,9 @@ SCHEMA = th.PropertiesList(
 class ToyStream(TapkitStream):
     def fetch_pages(self, plan):
         rows = [r for r in ROWS if plan.resume_from is None or r["updated"] >= plan.resume_from]
+        if plan.resume_from is not None and self.config.get("lookback"):
+            first = ROWS.index(rows[0])  # a coarse query: start two records early
+            rows = ROWS[max(0, first - 2):]
         if self.config.get("unsorted"):
             rows = rows[::-1]
         for page, start in enumerate(range(0, len(rows), 3)):
@@ -39,6 +42,7 @@ class ToyTap(TapkitTap):
     name = "tap-toy"
     config_jsonschema = th.PropertiesList(
         th.Property("stop_at_page", th.IntegerType), th.Property("unsorted", th.BooleanType),
+        th.Property("lookback", th.BooleanType),
         *COMMON_SETTINGS).to_dict()
 
     def discover_streams(self):
@@ -128,3 +132,10 @@ def test_stream_maps_still_apply():
 def test_records_out_of_watermark_order_are_refused():
     with pytest.raises(InvalidStreamSortException, match="went backwards"):
         run({"unsorted": True})
+
+
+def test_reading_from_before_the_bookmark_never_moves_it_back():
+    _, state = run()
+    messages, state2 = run({"lookback": True}, state=state)
+    assert [m["record"]["id"] for m in of(messages, "alpha", "RECORD")] == ["r7", "r8", "r9"]
+    assert state2["bookmarks"]["alpha"]["replication_key_value"] == ROWS[-1]["updated"]
