@@ -121,6 +121,16 @@ class TargetPostgres(Target):
 
     # Messages
 
+    def _stream_of(self, message_dict: dict, payload: str, what: str) -> str:
+        """The message's stream, which must have had its SCHEMA."""
+        self._assert_line_requires(message_dict, requires={"stream", payload})
+        stream = message_dict["stream"]
+        if stream not in self.mapper.stream_maps:
+            raise RecordsWithoutSchemaException(
+                f"input line {self._line}: {what} for stream {stream!r} arrived before its "
+                f"SCHEMA message")
+        return stream
+
     def _process_schema_message(self, message_dict: dict) -> None:
         self.bookmark_properties[message_dict.get("stream", "")] = list(
             message_dict.get("bookmark_properties") or [])
@@ -130,12 +140,7 @@ class TargetPostgres(Target):
         """The SDK's record path without per-record timestamp parsing (raw data is stored as
         received); a full sink hands every sink's batch to its writer thread, and the latest
         STATE follows once those batches are committed."""
-        self._assert_line_requires(message_dict, requires={"stream", "record"})
-        stream = message_dict["stream"]
-        if stream not in self.mapper.stream_maps:
-            raise RecordsWithoutSchemaException(
-                f"input line {self._line}: a RECORD for stream {stream!r} arrived before its "
-                f"SCHEMA message")
+        stream = self._stream_of(message_dict, "record", "a RECORD")
         full = False
         for stream_map in self.mapper.stream_maps[stream]:
             record = stream_map.transform(message_dict["record"])
@@ -195,12 +200,7 @@ class TargetPostgres(Target):
             self._emit_state(state)
 
     def _process_activate_version_message(self, message_dict: dict) -> None:
-        self._assert_line_requires(message_dict, requires={"stream", "version"})
-        stream = message_dict["stream"]
-        if stream not in self.mapper.stream_maps:
-            raise RecordsWithoutSchemaException(
-                f"input line {self._line}: ACTIVATE_VERSION for stream {stream!r} arrived before "
-                f"its SCHEMA message")
+        stream = self._stream_of(message_dict, "version", "ACTIVATE_VERSION")
         self.drain_all()  # the sweep must see every record of the full sync committed first
         self._reap(block=True)
         for stream_map in self.mapper.stream_maps[stream]:
