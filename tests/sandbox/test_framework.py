@@ -323,3 +323,30 @@ def test_keep_alive_and_stop_releases_the_port():
 def test_loopback_only():
     with pytest.raises(ValueError, match="loopback only"):
         MiniSandbox(host="0.0.0.0")
+
+
+def test_cli_serves_until_interrupted():
+    import signal
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", "from tenantsync.cli import main; main()",
+                             "sandbox", "serve", "salesforce", "--records", "50", "--seed", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        base_url = proc.stdout.readline().strip()
+        assert base_url.startswith("http://127.0.0.1:")
+        info = requests.get(base_url + "/_sandbox/info", timeout=10).json()
+        assert info["provider"] == "salesforce" and info["seed"] == 2
+        assert requests.get(base_url + "/services/data/", timeout=10).status_code == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+
+
+def test_unknown_provider_is_named():
+    from tenantsync.sandbox import sandbox_class
+
+    with pytest.raises(ValueError, match="no sandbox for provider 'acme'; known: hubspot, "
+                                         "salesforce"):
+        sandbox_class("acme")

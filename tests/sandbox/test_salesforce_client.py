@@ -198,3 +198,18 @@ def test_daily_quota_is_refused_with_403():
         sf.query("SELECT Id FROM Account")
         with pytest.raises(SalesforceRefusedRequest, match="REQUEST_LIMIT_EXCEEDED"):
             sf.query("SELECT Id FROM Account")
+
+
+@pytest.mark.slow
+def test_100k_world_incremental_paging_with_the_client():
+    with SalesforceSandbox(records=100_000, seed=11) as big:
+        sf = Salesforce(instance_url=big.https_base_url, session_id=big.mint_access_token(),
+                        session=big.https_session())
+        soql = ("SELECT Id, SystemModstamp FROM Contact WHERE SystemModstamp >= "
+                "2024-01-01T00:00:00Z ORDER BY SystemModstamp ASC")
+        stamps = [r["SystemModstamp"] for r in sf.query_all_iter(soql)]
+        expected = big.store.count("Contact", "deleted = 0 AND modstamp >= ?",
+                                   ["2024-01-01T00:00:00.000+0000"])
+        assert len(stamps) == expected > 10_000
+        assert stamps == sorted(stamps)
+        assert big.accounting.snapshot()["requests"]["query.more"] == -(-expected // 2000) - 1
