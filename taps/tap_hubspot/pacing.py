@@ -111,11 +111,13 @@ class HubSpotPacer:
         self._server_remaining = _int(headers, "X-HubSpot-RateLimit-Remaining")
         if response.status_code == 429:
             self.rate_limited += 1
+            if "Retry-After" in headers:
+                return  # HttpClient waits exactly as told
             policy = self._policy(response)
             window = 1.0 if policy == "SECONDLY" else self.burst.seconds
             self._hold_until = self._clock() + window
-            log.warning("HubSpot rate limit %s reached; holding requests for %.1fs",
-                        policy or "(unnamed)", window)
+            log.warning("HubSpot rate limit %s reached without Retry-After; holding requests "
+                        "for the policy's window (%.1fs)", policy or "(unnamed)", window)
 
     @staticmethod
     def _policy(response: requests.Response) -> str | None:
