@@ -92,25 +92,42 @@ def classify(response: requests.Response) -> Verdict:
     return Verdict(Disposition.FATAL, code, message)
 
 
-def _csv_page(response: requests.Response) -> tuple[list[str], list[list[str]], str | None]:
-    """(header, rows, next locator) of a Bulk 2.0 results page; a short page is retriable."""
+def _csv_page(response: requests.Response) -> tuple[list[str], str, str | None]:
+    """(header, CSV text, next locator) of a Bulk 2.0 results page, checked whole (row count
+    against Sforce-NumberOfRecords, every row as wide as the header) without keeping its rows:
+    a short page is retriable, and records are built lazily from the text."""
     try:
         text = response.content.decode("utf-8")
     except UnicodeDecodeError:
         raise RetriableBodyError("bulk results are not UTF-8 (truncated?)") from None
+    if "\0" in text:
+        text = text.replace("\0", "")
+    header: list[str] = []
+    rows = 0
     try:
-        rows = list(csv.reader(io.StringIO(text.replace("\0", ""), newline=""), strict=True))
+        for row in csv.reader(io.StringIO(text, newline=""), strict=True):
+            if not header:
+                header = row
+            elif len(row) != len(header):
+                raise RetriableBodyError("bulk results page has a row of the wrong width "
+                                         "(truncated?)")
+            else:
+                rows += 1
     except csv.Error as exc:
         raise RetriableBodyError(f"bulk results are not valid CSV ({exc})") from None
-    header, rows = (rows[0], rows[1:]) if rows else ([], [])
     declared = response.headers.get("Sforce-NumberOfRecords")
-    if declared is not None and declared.isdigit() and int(declared) != len(rows):
+    if declared is not None and declared.isdigit() and int(declared) != rows:
         raise RetriableBodyError(
-            f"bulk results page has {len(rows)} rows, Sforce-NumberOfRecords says {declared}")
-    if any(len(row) != len(header) for row in rows):
-        raise RetriableBodyError("bulk results page has a row of the wrong width (truncated?)")
+            f"bulk results page has {rows} rows, Sforce-NumberOfRecords says {declared}")
     locator = response.headers.get("Sforce-Locator")
-    return header, rows, (None if locator in (None, "", "null") else locator)
+    return header, text, (None if locator in (None, "", "null") else locator)
+
+
+def csv_rows(text: str) -> Iterator[list[str]]:
+    """The data rows of a page `_csv_page` checked (header skipped)."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    next(reader, None)
+    return reader
 
 
 class SalesforceClient:
@@ -227,7 +244,7 @@ class SalesforceClient:
     # --- Bulk API 2.0 --------------------------------------------------------------------
 
     def bulk_query(self, soql: str, page_size: int = BULK_PAGE_SIZE
-                   ) -> Iterator[tuple[list[str], list[list[str]]]]:
+                   ) -> Iterator[tuple[list[str], Iterator[list[str]]]]:
         """Run a `queryAll` Bulk 2.0 job and yield its result pages as (header, rows)."""
         try:
             job = self.http.request("POST", self.url("jobs/query"), json={
@@ -244,9 +261,9 @@ class SalesforceClient:
             params: dict[str, Any] = {"maxRecords": page_size}
             if locator:
                 params["locator"] = locator
-            header, rows, locator = self.get(f"jobs/query/{job_id}/results", params=params,
+            header, text, locator = self.get(f"jobs/query/{job_id}/results", params=params,
                                              headers={"Accept": "text/csv"}, parse=_csv_page)
-            yield header, rows
+            yield header, csv_rows(text)
             if locator is None:
                 return
 

@@ -118,15 +118,15 @@ class SalesforceStream(TapkitStream):
             row.pop("attributes", None)
         return [to_record(row) for row in rows]
 
-    def _from_csv(self, header: list[str], rows: list[list[str]]) -> list[dict]:
+    def _from_csv(self, header: list[str], rows: Iterator[list[str]]) -> Iterator[dict]:
+        """Records built one at a time from a page's rows (a page may hold 50,000)."""
         missing = [f for f in header if f not in self.fields]
         if missing:
             raise BulkJobFailed(f"bulk results carry unexpected columns {missing}")
-        converters = [_csv_converter(self.fields[f]) for f in header]
+        columns = [(f, _csv_converter(self.fields[f])) for f in header]
         to_record = self.to_record
-        columns = list(zip(header, converters, strict=True))
-        return [to_record({f: conv(v) for (f, conv), v in zip(columns, row, strict=True)})
-                for row in rows]
+        for row in rows:
+            yield to_record({f: conv(v) for (f, conv), v in zip(columns, row, strict=True)})
 
 
 class ObjectStream(SalesforceStream):
