@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from tenantsync.controller.cli import register as register_controller
 from tenantsync.sandbox.cli import sandbox
 
 
@@ -47,3 +48,4 @@ def db_stop(data_dir: str | None) -> None:
 
 
 main.add_command(sandbox)
+register_controller(main)

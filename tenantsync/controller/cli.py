@@ -1,0 +1,362 @@
+"""The controller's commands on the `tenantsync` CLI: registry CRUD (`apply -f` for Supaglue's
+JSON shapes), `render`, `run`, `syncs`, `runs`, `status`.
+
+Where things are: `TENANTSYNC_REGISTRY_URL` (default: SQLite in `<project>/.tenantsync/`),
+`TENANTSYNC_PROJECT_DIR` (the Meltano project, default: the working directory),
+`TENANTSYNC_APPLICATION_ID` (default `default`), `TENANTSYNC_SECRET_KEY` (encrypts secrets).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import click
+from sqlalchemy.exc import SQLAlchemyError
+
+from tenantsync.controller import crypto, db, render, runner
+from tenantsync.controller.registry import Registry, RegistryError
+
+
+def _fail_cleanly(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Known failures become one line on stderr and exit code 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (RegistryError, crypto.CryptoError, runner.RunError, render.RenderError,
+                OSError) as exc:
+            raise click.ClickException(str(exc)) from None
+        except SQLAlchemyError as exc:
+            raise click.ClickException(
+                f"registry database error: {str(exc).splitlines()[0]}") from None
+
+    return wrapper
+
+
+def _open() -> Registry:
+    return Registry(db.session())
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    rows = [[("" if v is None else str(v)) for v in row] for row in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip()
+              for r in rows]
+    return "\n".join(lines)
+
+
+def _command(group: click.Group, name: str, **kwargs: Any):
+    def decorate(fn):
+        return group.command(name, **kwargs)(_fail_cleanly(fn))
+    return decorate
+
+
+def register(main: click.Group) -> None:
+    """Add the controller's commands to the `tenantsync` group."""
+    for cmd in (apply, render_cmd, run_cmd, runs_cmd, status_cmd, keygen, customers, providers,
+                destinations, sync_configs, connections, syncs):
+        main.add_command(cmd)
+
+
+# --- apply, render, run ---------------------------------------------------------------------
+
+@click.command()
+@click.option("-f", "--file", "files", multiple=True, required=True, type=click.File("r"),
+              help="JSON document(s): one object, a list, or a bundle; '-' reads stdin.")
+@_fail_cleanly
+def apply(files: tuple) -> None:
+    """Create or update registry objects from Supaglue-shaped JSON documents."""
+    reg = _open()
+    for fh in files:
+        try:
+            doc = json.load(fh)
+        except ValueError as exc:
+            raise RegistryError(f"{fh.name}: not valid JSON ({exc})") from None
+        try:
+            for line in reg.apply(doc):
+                click.echo(f"applied {line}")
+        except RegistryError as exc:
+            reg.s.rollback()
+            raise RegistryError(f"{fh.name}: {exc}") from None
+    reg.s.commit()
+
+
+@click.command("render")
+@_fail_cleanly
+def render_cmd() -> None:
+    """Write the Meltano configuration of every sync (tenantsync.meltano.yml)."""
+    reg = _open()
+    result = render.render(reg.s, db.project_dir())
+    click.echo(f"{result.path}: {result.syncs} syncs, "
+               f"{'updated' if result.changed else 'unchanged'}")
+
+
+@click.command("run")
+@click.argument("customer")
+@click.argument("provider")
+@click.option("--full-refresh", is_flag=True, help="Read everything again, ignoring state.")
+@click.option("--force", is_flag=True, help="Run even if the sync is paused.")
+@_fail_cleanly
+def run_cmd(customer: str, provider: str, full_refresh: bool, force: bool) -> None:
+    """Run one customer's sync of PROVIDER now (meltano run), and record it."""
+    reg = _open()
+    run = runner.run_sync(reg, customer, provider, db.project_dir(), full_refresh=full_refresh,
+                          force=force, echo=click.echo)
+    click.echo(f"{run.status}: {run.strategy} sync, {run.num_records} records written"
+               f"{'' if run.status == 'SUCCESS' else f' ({run.error})'}")
+    if run.status != "SUCCESS":
+        sys.exit(1)
+
+
+@click.command("runs")
+@click.option("--customer")
+@click.option("--provider")
+@click.option("--limit", default=20, show_default=True)
+@_fail_cleanly
+def runs_cmd(customer: str | None, provider: str | None, limit: int) -> None:
+    """Recent sync runs, newest first."""
+    reg = _open()
+    rows = [(r.id, r.sync.connection.customer.customer_id, r.sync.connection.provider.name,
+             r.status, r.strategy, f"{r.started_at:%Y-%m-%d %H:%M:%S}",
+             _duration(r), r.num_records, (r.error or "")[:60])
+            for r in reg.runs(customer, provider, limit)]
+    click.echo(table(["run", "customer", "provider", "status", "strategy", "started (UTC)",
+                      "seconds", "records", "error"], rows))
+
+
+@click.command("status")
+@_fail_cleanly
+def status_cmd() -> None:
+    """Every sync: paused or scheduled, and its last run."""
+    reg = _open()
+    views = {v.sync_id: v for v in reg.sync_views()}
+    rows = []
+    for sync in reg.syncs():
+        view = views[sync.id]
+        last = reg.runs(view.customer_id, view.provider, 1)
+        last_run = last[0] if last else None
+        rows.append((view.customer_id, view.provider, render.sync_name(view),
+                     "paused" if sync.paused else render.cron_interval(
+                         view.period_ms, f"{view.application_id}/{view.customer_id}/"
+                                         f"{view.provider}"),
+                     "full refresh" if sync.args_for_next_run.get("perform_full_refresh")
+                     else "", last_run.status if last_run else "never",
+                     f"{last_run.started_at:%Y-%m-%d %H:%M:%S}" if last_run else "",
+                     last_run.num_records if last_run else ""))
+    click.echo(table(["customer", "provider", "job", "schedule", "next run", "last run",
+                      "started (UTC)", "records"], rows))
+
+
+@click.command()
+def keygen() -> None:
+    """Print a new random TENANTSYNC_SECRET_KEY."""
+    click.echo(crypto.generate_secret())
+
+
+def _duration(run) -> str:
+    if run.ended_at is None:
+        return ""
+    return f"{(run.ended_at - run.started_at).total_seconds():.1f}"
+
+
+# --- CRUD groups ----------------------------------------------------------------------------
+
+def _dump(row: Any, fields: Sequence[str]) -> str:
+    return json.dumps({f: getattr(row, f) for f in fields}, indent=2, default=str)
+
+
+@click.group()
+def customers() -> None:
+    """Your customers."""
+
+
+@_command(customers, "list")
+def customers_list() -> None:
+    click.echo(table(["customer_id", "name", "email", "connections"],
+                     [(c.customer_id, c.name, c.email,
+                       ", ".join(sorted(x.provider.name for x in c.connections)))
+                      for c in _open().customers()]))
+
+
+@_command(customers, "add")
+@click.argument("customer_id")
+@click.option("--name", default="")
+@click.option("--email", default="")
+def customers_add(customer_id: str, name: str, email: str) -> None:
+    reg = _open()
+    reg.upsert_customer({"customer_id": customer_id, "name": name, "email": email})
+    reg.s.commit()
+    click.echo(f"customer {customer_id}")
+
+
+@_command(customers, "delete")
+@click.argument("customer_id")
+def customers_delete(customer_id: str) -> None:
+    reg = _open()
+    reg.delete_customer(customer_id)
+    reg.s.commit()
+    click.echo(f"deleted customer {customer_id}")
+
+
+@click.group()
+def providers() -> None:
+    """Providers (create or update with `tenantsync apply -f`)."""
+
+
+@_command(providers, "list")
+def providers_list() -> None:
+    click.echo(table(["name", "category", "auth_type", "scopes", "oauth app"],
+                     [(p.name, p.category, p.auth_type, " ".join(p.scopes),
+                       "set" if p.sealed_credentials else "")
+                      for p in _open().providers()]))
+
+
+@_command(providers, "delete")
+@click.argument("name")
+def providers_delete(name: str) -> None:
+    reg = _open()
+    reg.delete_provider(name)
+    reg.s.commit()
+    click.echo(f"deleted provider {name}")
+
+
+@click.group()
+def destinations() -> None:
+    """Destinations (create or update with `tenantsync apply -f`)."""
+
+
+@_command(destinations, "list")
+def destinations_list() -> None:
+    click.echo(table(["name", "type", "settings", "secrets"],
+                     [(d.name, d.type, json.dumps(d.settings, sort_keys=True),
+                       " ".join(d.secret_keys)) for d in _open().destinations()]))
+
+
+@_command(destinations, "delete")
+@click.argument("name")
+def destinations_delete(name: str) -> None:
+    reg = _open()
+    reg.delete_destination(name)
+    reg.s.commit()
+    click.echo(f"deleted destination {name}")
+
+
+@click.group("sync-configs")
+def sync_configs() -> None:
+    """Sync configs: provider -> destination, what and how (`tenantsync apply -f`)."""
+
+
+@_command(sync_configs, "list")
+def sync_configs_list() -> None:
+    click.echo(table(["provider", "destination", "strategy", "period_ms", "every n", "objects"],
+                     [(c.provider.name, c.destination.name, c.default_config.get("strategy"),
+                       c.default_config.get("period_ms"),
+                       c.default_config.get("full_sync_every_n_incrementals", ""),
+                       " ".join(o["object"] for k in ("common", "standard", "custom")
+                                for o in getattr(c, f"{k}_objects")))
+                      for c in _open().sync_configs()]))
+
+
+@_command(sync_configs, "get")
+@click.argument("provider")
+def sync_configs_get(provider: str) -> None:
+    click.echo(_dump(_open()._sync_config(provider),
+                     ("name", "default_config", "common_objects", "standard_objects",
+                      "custom_objects")))
+
+
+@_command(sync_configs, "delete")
+@click.argument("provider")
+@click.option("--force-delete-syncs", is_flag=True, help="Also delete the syncs it created.")
+def sync_configs_delete(provider: str, force_delete_syncs: bool) -> None:
+    reg = _open()
+    reg.delete_sync_config(provider, force_delete_syncs=force_delete_syncs)
+    reg.s.commit()
+    click.echo(f"deleted the sync config of {provider}")
+
+
+@click.group()
+def connections() -> None:
+    """Connections: a customer's credentials for a provider (import with `apply -f`)."""
+
+
+@_command(connections, "list")
+def connections_list() -> None:
+    click.echo(table(["id", "customer", "provider", "instance_url", "login_url",
+                      "credentials updated (UTC)"],
+                     [(c.id, c.customer.customer_id, c.provider.name, c.instance_url,
+                       c.login_url, f"{c.credentials_updated_at:%Y-%m-%d %H:%M:%S}")
+                      for c in _open().connections()]))
+
+
+@_command(connections, "delete")
+@click.argument("customer")
+@click.argument("provider")
+def connections_delete(customer: str, provider: str) -> None:
+    reg = _open()
+    reg.delete_connection(customer, provider)
+    reg.s.commit()
+    click.echo(f"deleted the connection of {customer} to {provider}")
+
+
+@click.group()
+def syncs() -> None:
+    """Syncs: pause, resume, trigger."""
+
+
+@_command(syncs, "list")
+def syncs_list() -> None:
+    reg = _open()
+    click.echo(table(["id", "customer", "provider", "paused", "args for next run"],
+                     [(s.id, s.connection.customer.customer_id, s.connection.provider.name,
+                       "yes" if s.paused else "no", json.dumps(s.args_for_next_run))
+                      for s in reg.syncs()]))
+
+
+def _set_paused(customer: str, provider: str, paused: bool) -> None:
+    reg = _open()
+    reg.sync(customer, provider).paused = paused
+    reg.s.commit()
+    render.render(reg.s, db.project_dir())  # the schedule follows (@manual while paused)
+    click.echo(f"{'paused' if paused else 'resumed'} {customer} x {provider}")
+
+
+@_command(syncs, "pause")
+@click.argument("customer")
+@click.argument("provider")
+def syncs_pause(customer: str, provider: str) -> None:
+    _set_paused(customer, provider, True)
+
+
+@_command(syncs, "resume")
+@click.argument("customer")
+@click.argument("provider")
+def syncs_resume(customer: str, provider: str) -> None:
+    _set_paused(customer, provider, False)
+
+
+@_command(syncs, "trigger")
+@click.argument("customer")
+@click.argument("provider")
+@click.option("--full-refresh", is_flag=True, help="The run reads everything again.")
+@click.option("--later", is_flag=True, help="Only flag the next run (e.g. a full refresh).")
+def syncs_trigger(customer: str, provider: str, full_refresh: bool, later: bool) -> None:
+    reg = _open()
+    sync = reg.sync(customer, provider)
+    if full_refresh:
+        sync.args_for_next_run = {**sync.args_for_next_run, "perform_full_refresh": True}
+    reg.s.commit()
+    if later:
+        click.echo(f"flagged the next run of {customer} x {provider}")
+        return
+    run = runner.run_sync(reg, customer, provider, db.project_dir(), echo=click.echo)
+    click.echo(f"{run.status}: {run.strategy} sync, {run.num_records} records written"
+               f"{'' if run.status == 'SUCCESS' else f' ({run.error})'}")
+    if run.status != "SUCCESS":
+        sys.exit(1)

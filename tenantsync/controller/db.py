@@ -1,0 +1,67 @@
+"""Where the registry lives and how it is opened: SQLite by default, PostgreSQL by URL,
+the schema kept current with Alembic."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+URL_ENV = "TENANTSYNC_REGISTRY_URL"
+PROJECT_ENV = "TENANTSYNC_PROJECT_DIR"
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def project_dir() -> Path:
+    """The Meltano project the controller renders into (default: the working directory)."""
+    return Path(os.environ.get(PROJECT_ENV) or Path.cwd()).resolve()
+
+
+def registry_url() -> str:
+    """`TENANTSYNC_REGISTRY_URL`, else a SQLite file in the project's `.tenantsync/`."""
+    url = os.environ.get(URL_ENV)
+    if url:
+        return url.replace("postgresql://", "postgresql+psycopg2://", 1) \
+            if url.startswith("postgresql://") else url
+    path = project_dir() / ".tenantsync" / "registry.db"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path}"
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")  # taps write rotated tokens while the CLI runs
+    cur.close()
+
+
+@lru_cache(maxsize=8)
+def engine(url: str | None = None) -> Engine:
+    url = url or registry_url()
+    eng = create_engine(url)
+    if eng.dialect.name == "sqlite":
+        event.listen(eng, "connect", _sqlite_pragmas)
+    return eng
+
+
+def migrate(eng: Engine) -> None:
+    """Bring the registry schema to the newest revision (creates it when empty)."""
+    from alembic import command  # not imported by taps, which only read the registry
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with eng.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+def session(url: str | None = None, *, upgrade: bool = True) -> Session:
+    eng = engine(url)
+    if upgrade and not getattr(eng, "_tenantsync_migrated", False):
+        migrate(eng)
+        eng._tenantsync_migrated = True  # type: ignore[attr-defined]
+    return sessionmaker(eng, expire_on_commit=False)()

@@ -1,0 +1,117 @@
+"""The registry's tables (SQLAlchemy 2.0). Secrets live only in the `sealed_*` columns
+(tenantsync.controller.crypto); everything else is safe to show and to render."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Application(Base):
+    __tablename__ = "applications"
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    name: Mapped[str] = mapped_column(String(256))
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    __table_args__ = (UniqueConstraint("application_id", "customer_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"))
+    customer_id: Mapped[str] = mapped_column(String(256))  # your id for the customer
+    name: Mapped[str] = mapped_column(String(256), default="")
+    email: Mapped[str] = mapped_column(String(256), default="")
+    connections: Mapped[list[Connection]] = relationship(back_populates="customer")
+
+
+class Provider(Base):
+    __tablename__ = "providers"
+    __table_args__ = (UniqueConstraint("application_id", "name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"))
+    name: Mapped[str] = mapped_column(String(64))  # salesforce, hubspot, ...
+    category: Mapped[str] = mapped_column(String(32))  # crm, engagement
+    auth_type: Mapped[str] = mapped_column(String(32))  # oauth2, api_key, access_key_secret
+    scopes: Mapped[list[Any]] = mapped_column(default=list)
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)  # non-secret tap settings
+    sealed_credentials: Mapped[str | None] = mapped_column(Text)  # OAuth app client id/secret
+
+
+class Destination(Base):
+    __tablename__ = "destinations"
+    __table_args__ = (UniqueConstraint("application_id", "name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"))
+    name: Mapped[str] = mapped_column(String(256))
+    type: Mapped[str] = mapped_column(String(32))  # postgres (later: the hosted one)
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)  # host, port, schema, ...
+    secret_keys: Mapped[list[Any]] = mapped_column(default=list)  # names of the sealed ones
+    sealed_credentials: Mapped[str | None] = mapped_column(Text)  # password
+
+
+class SyncConfig(Base):
+    __tablename__ = "sync_configs"
+    __table_args__ = (UniqueConstraint("application_id", "provider_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"))
+    name: Mapped[str] = mapped_column(String(256), default="")
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"))
+    destination_id: Mapped[int] = mapped_column(ForeignKey("destinations.id"))
+    default_config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    common_objects: Mapped[list[Any]] = mapped_column(default=list)
+    standard_objects: Mapped[list[Any]] = mapped_column(default=list)
+    custom_objects: Mapped[list[Any]] = mapped_column(default=list)
+    provider: Mapped[Provider] = relationship()
+    destination: Mapped[Destination] = relationship()
+
+
+class Connection(Base):
+    __tablename__ = "connections"
+    __table_args__ = (UniqueConstraint("customer_pk", "provider_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_pk: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"))
+    instance_url: Mapped[str] = mapped_column(String(512), default="")
+    login_url: Mapped[str] = mapped_column(String(512), default="")
+    sealed_credentials: Mapped[str] = mapped_column(Text)  # tokens or API key
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    credentials_updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    customer: Mapped[Customer] = relationship(back_populates="connections")
+    provider: Mapped[Provider] = relationship()
+
+
+class Sync(Base):
+    __tablename__ = "syncs"
+    __table_args__ = (UniqueConstraint("connection_id", "sync_config_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id"))
+    sync_config_id: Mapped[int] = mapped_column(ForeignKey("sync_configs.id"))
+    paused: Mapped[bool] = mapped_column(default=False)
+    args_for_next_run: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    connection: Mapped[Connection] = relationship()
+    sync_config: Mapped[SyncConfig] = relationship()
+
+
+class SyncRun(Base):
+    __tablename__ = "sync_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sync_id: Mapped[int] = mapped_column(ForeignKey("syncs.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))  # IN_PROGRESS, SUCCESS, FAILURE
+    strategy: Mapped[str] = mapped_column(String(16))  # full, incremental, auto
+    started_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    ended_at: Mapped[datetime | None] = mapped_column()
+    records: Mapped[dict[str, Any]] = mapped_column(default=dict)  # stream -> records written
+    num_records: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    sync: Mapped[Sync] = relationship()

@@ -1,0 +1,520 @@
+"""Registry operations: create, update, list and delete what the controller manages, accepting
+Supaglue's JSON shapes as they are (the managed-syncs docs and the management API).
+
+Every secret is sealed on the way in (tenantsync.controller.crypto); reads return plain rows
+whose visible columns hold no secret.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tenantsync.controller import crypto
+from tenantsync.controller.models import (
+    Application,
+    Connection,
+    Customer,
+    Destination,
+    Provider,
+    Sync,
+    SyncConfig,
+    SyncRun,
+    utcnow,
+)
+
+APPLICATION_ENV = "TENANTSYNC_APPLICATION_ID"
+DEFAULT_PERIOD_MS = 15 * 60 * 1000  # Supaglue's default when period_ms is absent
+STRATEGY_ALIASES = {"full then incremental": "full then incremental", "full only": "full only",
+                    "full refresh": "full only"}  # the docs' seed says "full refresh"
+OBJECT_KINDS = ("common", "standard", "custom")
+CATEGORIES = ("crm", "engagement")
+AUTH_TYPES = ("oauth2", "api_key", "access_key_secret")
+# target-postgres settings a destination may carry; the secret ones are sealed.
+DESTINATION_SETTINGS = ("host", "port", "database", "schema", "user", "ssl_mode",
+                        "ssl_root_cert", "ssl_cert", "embedded_data_dir")
+DESTINATION_SECRETS = ("password", "sqlalchemy_url", "ssl_key")
+CONNECTION_SECRETS = ("access_token", "refresh_token", "expires_at", "api_key", "access_key",
+                      "access_key_secret")
+
+
+class RegistryError(ValueError):
+    """Bad input or a missing reference, said in one line."""
+
+
+def default_application() -> str:
+    return os.environ.get(APPLICATION_ENV) or "default"
+
+
+@dataclass(frozen=True)
+class SyncView:
+    """What the renderer and the runner need of one sync, without any secret."""
+
+    sync_id: int
+    application_id: str
+    customer_id: str
+    provider: str
+    connection_id: int
+    destination: str
+    period_ms: int
+    paused: bool
+
+
+def normalize_strategy(value: Any, where: str) -> dict[str, Any]:
+    """Validate a `default_config` / `sync_strategy_override` block; return it normalized."""
+    if not isinstance(value, Mapping):
+        raise RegistryError(f"{where} must be an object")
+    unknown = set(value) - {"period_ms", "strategy", "full_sync_every_n_incrementals",
+                            "auto_start_on_connection"}
+    if unknown:
+        raise RegistryError(f"{where} has unknown keys: {', '.join(sorted(unknown))}")
+    strategy = value.get("strategy", "full then incremental")
+    if strategy not in STRATEGY_ALIASES:
+        raise RegistryError(f"{where}.strategy {strategy!r} must be one of "
+                            f"{', '.join(map(repr, STRATEGY_ALIASES))}")
+    out: dict[str, Any] = {"strategy": STRATEGY_ALIASES[strategy]}
+    period = value.get("period_ms", DEFAULT_PERIOD_MS)
+    if not isinstance(period, int) or isinstance(period, bool) or period <= 0:
+        raise RegistryError(f"{where}.period_ms must be a positive integer; got {period!r}")
+    out["period_ms"] = period
+    n = value.get("full_sync_every_n_incrementals")
+    if n is not None:
+        if not isinstance(n, int) or isinstance(n, bool) or n <= 0:
+            raise RegistryError(
+                f"{where}.full_sync_every_n_incrementals must be an integer > 0; got {n!r}")
+        if out["strategy"] == "full only":
+            raise RegistryError(f"{where}.full_sync_every_n_incrementals cannot be set with "
+                                "strategy 'full only'")
+        out["full_sync_every_n_incrementals"] = n
+    auto = value.get("auto_start_on_connection", True)
+    if not isinstance(auto, bool):
+        raise RegistryError(f"{where}.auto_start_on_connection must be true or false")
+    out["auto_start_on_connection"] = auto
+    return out
+
+
+def normalize_objects(items: Any, kind: str) -> list[dict[str, Any]]:
+    where = f"{kind}_objects"
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        raise RegistryError(f"{where} must be a list of {{'object': ...}}")
+    out, seen = [], set()
+    for i, item in enumerate(items):
+        if isinstance(item, str):
+            item = {"object": item}
+        if not isinstance(item, Mapping) or not isinstance(item.get("object"), str) \
+                or not item["object"]:
+            raise RegistryError(f"{where}[{i}] must be an object with a non-empty 'object'")
+        name = item["object"]
+        if name in seen:
+            raise RegistryError(f"{where} lists {name!r} twice")
+        seen.add(name)
+        entry: dict[str, Any] = {"object": name}
+        if item.get("sync_strategy_override") is not None:
+            override = normalize_strategy(item["sync_strategy_override"],
+                                          f"{where}[{i}].sync_strategy_override")
+            override.pop("auto_start_on_connection", None)
+            entry["sync_strategy_override"] = override
+        if item.get("associations_to_fetch"):
+            entry["associations_to_fetch"] = list(item["associations_to_fetch"])
+        out.append(entry)
+    return out
+
+
+class Registry:
+    def __init__(self, session: Session, application_id: str | None = None):
+        self.s = session
+        self.app_id = application_id or default_application()
+
+    # --- applications and customers --------------------------------------------------------
+
+    def application(self, name: str | None = None) -> Application:
+        app = self.s.get(Application, self.app_id)
+        if app is None:
+            app = Application(id=self.app_id, name=name or self.app_id)
+            self.s.add(app)
+            self.s.flush()
+        elif name:
+            app.name = name
+        return app
+
+    def upsert_customer(self, doc: Mapping[str, Any]) -> Customer:
+        customer_id = _required_str(doc, "customer_id", "customer")
+        self.application()
+        row = self._customer(customer_id, missing_ok=True)
+        if row is None:
+            row = Customer(application_id=self.app_id, customer_id=customer_id)
+            self.s.add(row)
+        row.name = str(doc.get("name") or row.name or customer_id)
+        row.email = str(doc.get("email") or row.email or "")
+        self.s.flush()
+        return row
+
+    def customers(self) -> list[Customer]:
+        return list(self.s.scalars(select(Customer).where(Customer.application_id == self.app_id)
+                                   .order_by(Customer.customer_id)))
+
+    def delete_customer(self, customer_id: str) -> None:
+        row = self._customer(customer_id)
+        if row.connections:
+            raise RegistryError(f"customer {customer_id!r} still has connections: delete them "
+                                "first")
+        self.s.delete(row)
+
+    # --- providers -------------------------------------------------------------------------
+
+    def upsert_provider(self, doc: Mapping[str, Any]) -> Provider:
+        name = doc.get("name") or doc.get("provider_name")
+        if not isinstance(name, str) or not name:
+            raise RegistryError("provider needs 'name' (or 'provider_name')")
+        category = doc.get("category", "crm")
+        if category not in CATEGORIES:
+            raise RegistryError(f"provider {name!r}: category {category!r} must be one of "
+                                f"{', '.join(CATEGORIES)}")
+        auth_type = doc.get("auth_type", "oauth2")
+        if auth_type not in AUTH_TYPES:
+            raise RegistryError(f"provider {name!r}: auth_type {auth_type!r} must be one of "
+                                f"{', '.join(AUTH_TYPES)}")
+        config = doc.get("config") or {}
+        oauth = config.get("oauth") or {}
+        creds = oauth.get("credentials") or {}
+        client = {"client_id": creds.get("client_id") or creds.get("oauth_client_id"),
+                  "client_secret": creds.get("client_secret") or creds.get("oauth_client_secret")}
+        if auth_type == "oauth2" and not client["client_id"]:
+            raise RegistryError(f"provider {name!r}: oauth2 needs config.oauth.credentials."
+                                "client_id (and client_secret)")
+        self.application()
+        row = self._provider(name, missing_ok=True)
+        if row is None:
+            row = Provider(application_id=self.app_id, name=name)
+            if isinstance(doc.get("id"), int):
+                row.id = doc["id"]
+            self.s.add(row)
+        row.category, row.auth_type = category, auth_type
+        row.scopes = list(oauth.get("oauth_scopes") or [])
+        # Non-secret tap settings for every connection of this provider (login_url, api_type).
+        row.settings = dict(config.get("settings") or {})
+        row.sealed_credentials = crypto.seal(client) if client["client_id"] else None
+        self.s.flush()
+        return row
+
+    def providers(self) -> list[Provider]:
+        return list(self.s.scalars(select(Provider).where(Provider.application_id == self.app_id)
+                                   .order_by(Provider.name)))
+
+    def delete_provider(self, name: str) -> None:
+        row = self._provider(name)
+        if self.s.scalar(select(Connection.id).where(Connection.provider_id == row.id)):
+            raise RegistryError(f"provider {name!r} still has connections: delete them first")
+        if self.s.scalar(select(SyncConfig.id).where(SyncConfig.provider_id == row.id)):
+            raise RegistryError(f"provider {name!r} has a sync config: delete it first")
+        self.s.delete(row)
+
+    # --- destinations ----------------------------------------------------------------------
+
+    def upsert_destination(self, doc: Mapping[str, Any]) -> Destination:
+        name = _required_str(doc, "name", "destination")
+        kind = doc.get("type", "postgres")
+        if kind != "postgres":
+            raise RegistryError(f"destination {name!r}: type {kind!r} is not supported "
+                                "(supported: postgres)")
+        creds = doc.get("credentials") or doc.get("config") or {}
+        unknown = set(creds) - set(DESTINATION_SETTINGS) - set(DESTINATION_SECRETS)
+        if unknown:
+            raise RegistryError(f"destination {name!r}: unknown credentials keys "
+                                f"{', '.join(sorted(unknown))}")
+        self.application()
+        row = self._destination(name, missing_ok=True)
+        if row is None:
+            row = Destination(application_id=self.app_id, name=name)
+            if isinstance(doc.get("id"), int):
+                row.id = doc["id"]
+            self.s.add(row)
+        row.type = kind
+        row.settings = {k: creds[k] for k in DESTINATION_SETTINGS if creds.get(k) is not None}
+        secrets = {k: creds[k] for k in DESTINATION_SECRETS if creds.get(k)}
+        row.secret_keys = sorted(secrets)
+        row.sealed_credentials = crypto.seal(secrets) if secrets else None
+        self.s.flush()
+        return row
+
+    def destinations(self) -> list[Destination]:
+        return list(self.s.scalars(select(Destination)
+                                   .where(Destination.application_id == self.app_id)
+                                   .order_by(Destination.name)))
+
+    def delete_destination(self, name: str) -> None:
+        row = self._destination(name)
+        if self.s.scalar(select(SyncConfig.id).where(SyncConfig.destination_id == row.id)):
+            raise RegistryError(f"destination {name!r} is used by a sync config")
+        self.s.delete(row)
+
+    # --- sync configs ----------------------------------------------------------------------
+
+    def upsert_sync_config(self, doc: Mapping[str, Any]) -> SyncConfig:
+        provider = self._ref(Provider, doc, "provider")
+        destination = self._ref(Destination, doc, "destination")
+        body = doc.get("config") if isinstance(doc.get("config"), Mapping) else doc
+        default = normalize_strategy(body.get("default_config") or {}, "default_config")
+        objects = {k: normalize_objects(body.get(f"{k}_objects"), k) for k in OBJECT_KINDS}
+        row = self.s.scalar(select(SyncConfig).where(SyncConfig.application_id == self.app_id,
+                                                     SyncConfig.provider_id == provider.id))
+        if row is None:
+            row = SyncConfig(application_id=self.app_id, provider_id=provider.id)
+            if isinstance(doc.get("id"), int):
+                row.id = doc["id"]
+            self.s.add(row)
+        row.name = str(doc.get("name") or row.name or f"{provider.name} sync")
+        row.destination_id = destination.id
+        row.default_config = default
+        row.common_objects, row.standard_objects, row.custom_objects = (
+            objects["common"], objects["standard"], objects["custom"])
+        self.s.flush()
+        for conn in self.s.scalars(select(Connection).where(
+                Connection.provider_id == provider.id)):
+            self._ensure_sync(conn, row)
+        return row
+
+    def sync_configs(self) -> list[SyncConfig]:
+        return list(self.s.scalars(select(SyncConfig)
+                                   .where(SyncConfig.application_id == self.app_id)
+                                   .order_by(SyncConfig.id)))
+
+    def delete_sync_config(self, provider: str, *, force_delete_syncs: bool = False) -> None:
+        row = self._sync_config(provider)
+        syncs = list(self.s.scalars(select(Sync).where(Sync.sync_config_id == row.id)))
+        if syncs and not force_delete_syncs:
+            raise RegistryError(f"sync config of {provider!r} has {len(syncs)} sync(s); pass "
+                                "--force-delete-syncs to delete them too")
+        for sync in syncs:
+            self._delete_sync(sync)
+        self.s.delete(row)
+
+    # --- connections -----------------------------------------------------------------------
+
+    def upsert_connection(self, doc: Mapping[str, Any]) -> Connection:
+        """Import credentials: `{customer_id, provider_name, type: oauth2, refresh_token,
+        instance_url?, login_url?, access_token?}` or `{..., type: api_key, api_key}`."""
+        customer = self._customer(_required_str(doc, "customer_id", "connection"))
+        provider = self._provider(_required_str(doc, "provider_name", "connection"))
+        kind = doc.get("type", provider.auth_type)
+        if kind != provider.auth_type:
+            raise RegistryError(f"connection to {provider.name!r}: type {kind!r} does not match "
+                                f"the provider's auth_type {provider.auth_type!r}")
+        needed = {"oauth2": ("refresh_token",), "api_key": ("api_key",),
+                  "access_key_secret": ("access_key", "access_key_secret")}[kind]
+        missing = [k for k in needed if not doc.get(k)]
+        if missing:
+            raise RegistryError(f"connection of {customer.customer_id!r} to {provider.name!r} "
+                                f"needs {', '.join(missing)}")
+        row = self.s.scalar(select(Connection).where(Connection.customer_pk == customer.id,
+                                                     Connection.provider_id == provider.id))
+        if row is None:
+            row = Connection(customer_pk=customer.id, provider_id=provider.id)
+            self.s.add(row)
+        row.instance_url = str(doc.get("instance_url") or "")
+        row.login_url = str(doc.get("login_url") or "")
+        row.sealed_credentials = crypto.seal(
+            {"type": kind, **{k: doc[k] for k in CONNECTION_SECRETS if doc.get(k)}})
+        row.credentials_updated_at = utcnow()
+        self.s.flush()
+        config = self.s.scalar(select(SyncConfig).where(SyncConfig.provider_id == provider.id))
+        if config is not None:
+            self._ensure_sync(row, config)
+        return row
+
+    def connections(self) -> list[Connection]:
+        return list(self.s.scalars(
+            select(Connection).join(Customer).where(Customer.application_id == self.app_id)
+            .order_by(Customer.customer_id, Connection.provider_id)))
+
+    def connection(self, customer_id: str, provider: str) -> Connection:
+        customer = self._customer(customer_id)
+        prov = self._provider(provider)
+        row = self.s.scalar(select(Connection).where(Connection.customer_pk == customer.id,
+                                                     Connection.provider_id == prov.id))
+        if row is None:
+            raise RegistryError(f"customer {customer_id!r} has no connection to {provider!r}")
+        return row
+
+    def delete_connection(self, customer_id: str, provider: str) -> None:
+        row = self.connection(customer_id, provider)
+        for sync in self.s.scalars(select(Sync).where(Sync.connection_id == row.id)):
+            self._delete_sync(sync)
+        self.s.delete(row)
+
+    # --- syncs and runs --------------------------------------------------------------------
+
+    def sync(self, customer_id: str, provider: str) -> Sync:
+        conn = self.connection(customer_id, provider)
+        row = self.s.scalar(select(Sync).where(Sync.connection_id == conn.id))
+        if row is None:
+            raise RegistryError(f"no sync for {customer_id!r} x {provider!r}: create a sync "
+                                f"config for provider {provider!r}")
+        return row
+
+    def syncs(self) -> list[Sync]:
+        return list(self.s.scalars(
+            select(Sync).join(Connection).join(Customer)
+            .where(Customer.application_id == self.app_id).order_by(Sync.id)))
+
+    def sync_views(self) -> list[SyncView]:
+        """Every sync of every application, for rendering (one query, no secret)."""
+        rows = self.s.execute(
+            select(Sync.id, Customer.application_id, Customer.customer_id, Provider.name,
+                   Connection.id, Destination.name, SyncConfig.default_config, Sync.paused)
+            .join(Connection, Sync.connection_id == Connection.id)
+            .join(Customer, Connection.customer_pk == Customer.id)
+            .join(Provider, Connection.provider_id == Provider.id)
+            .join(SyncConfig, Sync.sync_config_id == SyncConfig.id)
+            .join(Destination, SyncConfig.destination_id == Destination.id))
+        return [SyncView(sid, app, cust, prov, conn, dest, cfg.get("period_ms",
+                         DEFAULT_PERIOD_MS), paused)
+                for sid, app, cust, prov, conn, dest, cfg, paused in rows]
+
+    def runs(self, customer_id: str | None = None, provider: str | None = None,
+             limit: int = 50) -> list[SyncRun]:
+        query = (select(SyncRun).join(Sync).join(Connection).join(Customer)
+                 .join(Provider, Connection.provider_id == Provider.id)
+                 .where(Customer.application_id == self.app_id))
+        if customer_id:
+            query = query.where(Customer.customer_id == customer_id)
+        if provider:
+            query = query.where(Provider.name == provider)
+        return list(self.s.scalars(query.order_by(SyncRun.id.desc()).limit(limit)))
+
+    # --- apply -----------------------------------------------------------------------------
+
+    def apply(self, doc: Any) -> list[str]:
+        """Create or update everything in a document: one object, a list, or a bundle
+        `{"customers": [...], "providers": [...], "destinations": [...], "sync_configs":
+        [...], "connections": [...]}`. Returns one line per object applied."""
+        done: list[str] = []
+        for kind, item in _documents(doc):
+            row = getattr(self, f"upsert_{kind}")(item)
+            done.append(f"{kind} {_label(row)}")
+        return done
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _ensure_sync(self, conn: Connection, config: SyncConfig) -> Sync:
+        row = self.s.scalar(select(Sync).where(Sync.connection_id == conn.id,
+                                               Sync.sync_config_id == config.id))
+        if row is None:
+            auto = config.default_config.get("auto_start_on_connection", True)
+            row = Sync(connection_id=conn.id, sync_config_id=config.id, paused=not auto,
+                       args_for_next_run={})
+            self.s.add(row)
+            self.s.flush()
+        return row
+
+    def _delete_sync(self, sync: Sync) -> None:
+        for run in self.s.scalars(select(SyncRun).where(SyncRun.sync_id == sync.id)):
+            self.s.delete(run)
+        self.s.delete(sync)
+
+    def _customer(self, customer_id: str, *, missing_ok: bool = False) -> Customer:
+        row = self.s.scalar(select(Customer).where(Customer.application_id == self.app_id,
+                                                   Customer.customer_id == customer_id))
+        if row is None and not missing_ok:
+            raise RegistryError(f"no customer {customer_id!r} in application {self.app_id!r}")
+        return row
+
+    def _provider(self, name: str, *, missing_ok: bool = False) -> Provider:
+        row = self.s.scalar(select(Provider).where(Provider.application_id == self.app_id,
+                                                   Provider.name == name))
+        if row is None and not missing_ok:
+            raise RegistryError(f"no provider {name!r} in application {self.app_id!r}")
+        return row
+
+    def _destination(self, name: str, *, missing_ok: bool = False) -> Destination:
+        row = self.s.scalar(select(Destination).where(Destination.application_id == self.app_id,
+                                                      Destination.name == name))
+        if row is None and not missing_ok:
+            raise RegistryError(f"no destination {name!r} in application {self.app_id!r}")
+        return row
+
+    def _sync_config(self, provider: str) -> SyncConfig:
+        prov = self._provider(provider)
+        row = self.s.scalar(select(SyncConfig).where(SyncConfig.provider_id == prov.id))
+        if row is None:
+            raise RegistryError(f"provider {provider!r} has no sync config")
+        return row
+
+    def _ref(self, model: type, doc: Mapping[str, Any], what: str) -> Any:
+        """A provider or destination named by `<what>_name` or by registry `<what>_id`."""
+        name, ident = doc.get(f"{what}_name"), doc.get(f"{what}_id")
+        if name:
+            return getattr(self, f"_{what}")(name)
+        row = self.s.get(model, ident) if isinstance(ident, int) else None
+        if row is None or row.application_id != self.app_id:
+            raise RegistryError(f"sync config: no {what} with {what}_name={name!r} or "
+                                f"{what}_id={ident!r}")
+        return row
+
+
+BUNDLE_KEYS = {"customers": "customer", "providers": "provider", "destinations": "destination",
+               "sync_configs": "sync_config", "connections": "connection"}
+ORDER = list(BUNDLE_KEYS.values())
+
+
+def _documents(doc: Any) -> Iterable[tuple[str, Mapping[str, Any]]]:
+    if isinstance(doc, list):
+        items = [d for item in doc for d in _documents(item)]
+        return sorted(items, key=lambda kd: ORDER.index(kd[0]))  # references resolve in order
+    if not isinstance(doc, Mapping):
+        raise RegistryError("a document must be a JSON object or a list of objects")
+    if set(doc) & set(BUNDLE_KEYS):
+        unknown = set(doc) - set(BUNDLE_KEYS)
+        if unknown:
+            raise RegistryError(f"bundle has unknown keys: {', '.join(sorted(unknown))}")
+        return [(BUNDLE_KEYS[key], item) for key in BUNDLE_KEYS for item in doc.get(key) or []
+                if _mapping(item, key)]
+    return [(_kind(doc), doc)]
+
+
+def _mapping(item: Any, key: str) -> bool:
+    if not isinstance(item, Mapping):
+        raise RegistryError(f"every entry of {key!r} must be a JSON object")
+    return True
+
+
+def _kind(doc: Mapping[str, Any]) -> str:
+    """Which object a Supaglue-shaped document describes, from the keys it has."""
+    config = doc.get("config")
+    if "default_config" in doc or (isinstance(config, Mapping) and "default_config" in config):
+        return "sync_config"
+    if "auth_type" in doc or "category" in doc:
+        return "provider"
+    if doc.get("type") == "postgres":
+        return "destination"
+    if "provider_name" in doc and "customer_id" in doc:
+        return "connection"
+    if "customer_id" in doc:
+        return "customer"
+    raise RegistryError("cannot tell what this document is (expected a customer, provider, "
+                        "destination, sync config or connection shape); keys: "
+                        f"{', '.join(sorted(doc)) or 'none'}")
+
+
+def _label(row: Any) -> str:
+    if isinstance(row, Customer):
+        return row.customer_id
+    if isinstance(row, Connection):
+        return f"{row.customer.customer_id} x {row.provider.name}"
+    if isinstance(row, SyncConfig):
+        return f"{row.provider.name} -> {row.destination.name}"
+    return row.name
+
+
+def _required_str(doc: Mapping[str, Any], key: str, what: str) -> str:
+    value = doc.get(key)
+    if not isinstance(value, str) or not value:
+        raise RegistryError(f"{what} needs a non-empty string {key!r}")
+    return value

@@ -1,0 +1,159 @@
+"""`tenantsync run`: one sync through `meltano run`, recorded as a sync run.
+
+The controller never moves data: it renders, then starts `meltano run <job>` with the
+tenant's environment (the same one the schedule carries) plus what no file may hold (the
+registry URL, the decryption key, the destination's password), follows the log for progress
+and record counts, and writes the run's status, strategy, counts and error to the registry.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+
+from tenantsync.controller import crypto, db, render
+from tenantsync.controller.models import Destination, Sync, SyncRun, utcnow
+from tenantsync.controller.registry import Registry, RegistryError
+
+# Meltano prefixes each plugin log line with the plugin's name.
+_METRIC = re.compile(r"\]\s+(\S+)\s+METRIC: (\{.*\})\s*$")
+_PLAN = re.compile(r"\]\s+tap-\S+\s+Stream (\S+): (full|incremental) sync\b")
+_SWEEP = re.compile(r"\]\s+target-\S+\s+stream (\S+): full sync .* (\d+) unseen rows? "
+                    r"marked deleted")
+ERROR_TAIL = 1500
+
+
+class RunError(Exception):
+    pass
+
+
+@dataclass
+class Progress:
+    """What the log says so far: records written per stream (the target's counters), the
+    strategy the tap chose per stream, rows marked deleted by full-sync sweeps."""
+
+    records: dict[str, int] = field(default_factory=dict)
+    strategies: dict[str, str] = field(default_factory=dict)
+    deleted: dict[str, int] = field(default_factory=dict)
+    tail: list[str] = field(default_factory=list)
+
+    def feed(self, line: str) -> str | None:
+        """Take one log line; return a progress message worth showing, if any."""
+        self.tail = [*self.tail[-30:], line]
+        if match := _METRIC.search(line):
+            plugin, body = match.groups()
+            try:
+                metric = json.loads(body)
+            except ValueError:
+                return None
+            stream = (metric.get("tags") or {}).get("stream")
+            if plugin.startswith("target-") and metric.get("metric") == "record_count" \
+                    and stream:
+                self.records[stream] = self.records.get(stream, 0) + int(metric["value"])
+                return f"  {stream}: {self.records[stream]} records written"
+        elif match := _PLAN.search(line):
+            self.strategies[match.group(1)] = match.group(2)
+            return f"  {match.group(1)}: {match.group(2)} sync"
+        elif match := _SWEEP.search(line):
+            self.deleted[match.group(1)] = int(match.group(2))
+            return f"  {match.group(1)}: {match.group(2)} rows marked deleted"
+        return None
+
+    @property
+    def strategy(self) -> str:
+        kinds = set(self.strategies.values())
+        return "full" if "full" in kinds else ("incremental" if kinds else "unknown")
+
+
+def meltano_executable() -> str:
+    beside = Path(sys.executable).with_name("meltano")
+    found = str(beside) if beside.exists() else shutil.which("meltano")
+    if not found:
+        raise RunError("meltano is not installed in this environment (pip install meltano)")
+    return found
+
+
+def run_env(session, view, project: Path) -> dict[str, str]:
+    """The meltano process's environment for one sync: the schedule's tenant env, and the
+    secrets and locations that are never written to a file."""
+    env = dict(os.environ)
+    env.update(render.tenant_env(view))
+    env[db.URL_ENV] = str(session.get_bind().url.render_as_string(hide_password=False))
+    env[db.PROJECT_ENV] = str(project)
+    env.setdefault("MELTANO_SEND_ANONYMOUS_USAGE_STATS", "false")
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    dest = session.scalar(
+        select(Destination).where(
+            Destination.application_id == view.application_id,
+            Destination.name == view.destination))
+    if dest is not None and dest.sealed_credentials:
+        for key, value in crypto.unseal(dest.sealed_credentials).items():
+            env[render.DESTINATION_SECRET_ENV[key]] = str(value)
+    if crypto.KEY_ENV not in env:
+        raise RunError(f"{crypto.KEY_ENV} is not set: the tap cannot decrypt its credentials")
+    return env
+
+
+def run_sync(registry: Registry, customer_id: str, provider: str, project: Path, *,
+             full_refresh: bool = False, force: bool = False,
+             echo: Callable[[str], None] = print) -> SyncRun:
+    """Run one sync now; returns its recorded run (status SUCCESS or FAILURE)."""
+    s = registry.s
+    sync: Sync = registry.sync(customer_id, provider)
+    if sync.paused and not force:
+        raise RegistryError(f"sync {customer_id} x {provider} is paused: `tenantsync syncs "
+                            "resume` it first (or run with --force)")
+    render.render(s, project)
+    view = next(v for v in registry.sync_views() if v.sync_id == sync.id)
+    full = full_refresh or bool(sync.args_for_next_run.get("perform_full_refresh"))
+    env = run_env(s, view, project)
+    run = SyncRun(sync_id=sync.id, status="IN_PROGRESS", strategy="full" if full else "auto",
+                  records={}, num_records=0)
+    s.add(run)
+    s.commit()
+    cmd = [meltano_executable(), "run", render.sync_name(view)]
+    if full:
+        cmd.append("--full-refresh")  # ignore the saved state: every stream reads everything
+    echo(f"{customer_id} x {provider}: meltano run {render.sync_name(view)}"
+         f"{' --full-refresh' if full else ''}")
+    progress = Progress()
+    with subprocess.Popen(cmd, cwd=project, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, errors="replace") as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            message = progress.feed(line.rstrip("\n"))
+            if message:
+                echo(message)
+        code = proc.wait()
+    run.ended_at = utcnow()
+    run.records = {stream: {"written": progress.records.get(stream, 0),
+                            "deleted": progress.deleted.get(stream, 0)}
+                   for stream in sorted({*progress.records, *progress.deleted})}
+    run.num_records = sum(progress.records.values())
+    if not full:
+        run.strategy = progress.strategy
+    if code == 0:
+        run.status = "SUCCESS"
+        sync.args_for_next_run = {}
+    else:
+        run.status = "FAILURE"
+        run.error = _error_summary(progress.tail, code)
+    s.commit()
+    return run
+
+
+def _error_summary(tail: list[str], code: int) -> str:
+    interesting = [line for line in tail if re.search(r"error|exception|failed", line, re.I)]
+    text = "\n".join(interesting[-8:] or tail[-8:])
+    return f"meltano run exited with {code}: {text[-ERROR_TAIL:]}"
+
+
