@@ -1,0 +1,62 @@
+"""The tap-hubspot console script against the sandbox: a run from plain Singer config, env-var
+config, and a revoked refresh token ending the run with a clear, secret-free error."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tenantsync.sandbox.hubspot import HubSpotSandbox
+from tests.taps.hubspot_fixtures import sandbox_records
+
+TAP = str(Path(__file__).resolve().parents[2] / ".venv" / "bin" / "tap-hubspot")
+
+
+@pytest.fixture(scope="module")
+def hs():
+    with HubSpotSandbox(records=100, seed=31) as sandbox:
+        yield sandbox
+
+
+def _run(args, env=None, cwd=None):
+    return subprocess.run([TAP, *args], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **(env or {})}, cwd=cwd)
+
+
+def test_discover_then_sync_from_config_files(hs, tmp_path):
+    config = {"client_id": hs.client_id, "client_secret": hs.client_secret,
+              "refresh_token": hs.mint_refresh_token(), "base_url": hs.base_url,
+              "standard_objects": ["company"]}
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    discovered = _run(["--config", "config.json", "--discover"], cwd=tmp_path)
+    assert discovered.returncode == 0, discovered.stderr
+    (tmp_path / "catalog.json").write_text(discovered.stdout)
+    synced = _run(["--config", "config.json", "--catalog", "catalog.json"], cwd=tmp_path)
+    assert synced.returncode == 0, synced.stderr
+    messages = [json.loads(line) for line in synced.stdout.splitlines()]
+    ids = {m["record"]["id"] for m in messages if m["type"] == "RECORD"}
+    assert ids == set(sandbox_records(hs, "companies"))
+    for secret in (config["client_secret"], config["refresh_token"]):
+        assert secret not in synced.stdout + synced.stderr
+
+
+def test_env_var_config_and_revoked_refresh_token(hs, tmp_path):
+    token = hs.mint_refresh_token()
+    env = {"TAP_HUBSPOT_CLIENT_ID": hs.client_id, "TAP_HUBSPOT_CLIENT_SECRET": hs.client_secret,
+           "TAP_HUBSPOT_REFRESH_TOKEN": token, "TAP_HUBSPOT_BASE_URL": hs.base_url,
+           "TAP_HUBSPOT_STANDARD_OBJECTS": '["company"]'}
+    ok = _run(["--config", "ENV", "--discover"], env=env, cwd=tmp_path)
+    assert ok.returncode == 0, ok.stderr
+    assert [s["tap_stream_id"] for s in json.loads(ok.stdout)["streams"]] == ["company"]
+    hs.oauth.revoke_refresh_tokens(token)
+    refused = _run(["--config", "ENV", "--discover"], env=env, cwd=tmp_path)
+    assert refused.returncode != 0
+    assert "HubSpot (connection" in refused.stderr
+    assert "refused the refresh token" in refused.stderr
+    assert "BAD_REFRESH_TOKEN" in refused.stderr
+    assert token not in refused.stderr + refused.stdout
+    assert hs.client_secret not in refused.stderr + refused.stdout
