@@ -126,14 +126,7 @@ class BulkApi:
         if any(fl.type in COMPOUND for fl in compiled.fields):
             return _error(400, "API_ERROR", "Selecting compound data not supported in Bulk "
                                             "Query")
-        where, params = f"({compiled.where})", list(compiled.params)
-        if operation == "queryAll":
-            where += " AND (deleted = 0 OR deleted_at >= ?)"
-            params.append(self.recycle_cutoff())
-        else:
-            where += " AND deleted = 0"
-        rowids = self.store.select_rowids(compiled.sobject.name, where, params,
-                                          compiled.order_by, compiled.limit)
+        rowids = self.snapshot(compiled, operation == "queryAll")
         with self._job_lock:
             self._job_seq += 1
             job_id = make_id("750", self._job_seq)
@@ -217,18 +210,24 @@ class BulkApi:
                         records=end - offset)
 
     def _csv(self, job: BulkJob, rowids) -> bytes:
-        fields = job.compiled.fields
-        out = io.StringIO()
-        writer = csv.writer(out, delimiter=DELIMITERS[job.delimiter], quoting=csv.QUOTE_ALL,
-                            lineterminator=LINE_ENDINGS[job.line_ending])
-        writer.writerow([fl.name for fl in fields])
-        datetimes = {fl.name for fl in fields if fl.type == "datetime"}
-        names = [fl.name for fl in fields]
-        rows = self.store.fetch_docs(job.compiled.sobject.name, rowids)
-        for (doc,) in rows:
-            record = _decode.decode(doc)
-            writer.writerow([_csv_value(record.get(n), n in datetimes) for n in names])
-        return out.getvalue().encode()
+        return bulk_csv(self.store, job.compiled, rowids, DELIMITERS[job.delimiter],
+                        LINE_ENDINGS[job.line_ending])
+
+
+def bulk_csv(store, compiled: Compiled, rowids, delimiter: str = ",",
+             line_ending: str = "\n") -> bytes:
+    """Bulk API CSV: a header row of field names, every value quoted, null as empty,
+    datetimes as `2024-01-01T00:00:00.000Z`."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, quoting=csv.QUOTE_ALL,
+                        lineterminator=line_ending)
+    names = [fl.name for fl in compiled.fields]
+    writer.writerow(names)
+    datetimes = {fl.name for fl in compiled.fields if fl.type == "datetime"}
+    for (doc,) in store.fetch_docs(compiled.sobject.name, rowids):
+        record = _decode.decode(doc)
+        writer.writerow([_csv_value(record.get(n), n in datetimes) for n in names])
+    return out.getvalue().encode()
 
 
 def _csv_value(value, is_datetime: bool) -> str:

@@ -120,6 +120,7 @@ class RestApi:
         used = self.accounting.quota_used()
         quota = self.quota_limit or 0
         jobs = len(self.bulk_jobs)
+        batches = sum(len(j.batches) for j in self.bulk1_jobs.values())
 
         def limit(mx: int, used_: int = 0) -> dict:
             return {"Max": mx, "Remaining": max(0, mx - used_)}
@@ -127,7 +128,7 @@ class RestApi:
         return Response.json({
             "ActiveScratchOrgs": limit(3), "ConcurrentAsyncGetReportInstances": limit(200),
             "ConcurrentSyncReportRuns": limit(20), "DailyApiRequests": limit(quota, used),
-            "DailyAsyncApexExecutions": limit(250000), "DailyBulkApiBatches": limit(15000),
+            "DailyAsyncApexExecutions": limit(250000), "DailyBulkApiBatches": limit(15000, batches),
             "DailyBulkV2QueryFileStorageMB": limit(976562), "DailyBulkV2QueryJobs":
             limit(10000, jobs), "DailyGenericStreamingApiEvents": limit(10000),
             "DailyStreamingApiEvents": limit(10000), "DailyWorkflowEmails": limit(2000),
@@ -191,18 +192,9 @@ class RestApi:
             compiled = compile_query(text, self.objects)
         except SoqlError as exc:
             return sf_error(400, exc.code, exc.message)
-        table = compiled.sobject.name
-        if include_deleted:
-            where = f"({compiled.where}) AND (deleted = 0 OR deleted_at >= ?)"
-            params = [*compiled.params, self.recycle_cutoff()]
-        else:
-            where, params = f"({compiled.where}) AND deleted = 0", compiled.params
+        rowids = self.snapshot(compiled, include_deleted)
         if compiled.count:
-            total = len(self.store.select_rowids(table, where, params, "rid", compiled.limit,
-                                                 compiled.offset))
-            return Response.json({"totalSize": total, "done": True, "records": []})
-        rowids = self.store.select_rowids(table, where, params, compiled.order_by,
-                                          compiled.limit, compiled.offset)
+            return Response.json({"totalSize": len(rowids), "done": True, "records": []})
         cursor = _QueryCursor(compiled, rowids)
         return self._page(request, ver, cursor, self._new_locator(cursor), 0)
 

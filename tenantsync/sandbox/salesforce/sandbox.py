@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 
 import msgspec
 
-from tenantsync.sandbox.salesforce import auth, bulk2, rest
+from tenantsync.sandbox.salesforce import auth, bulk1, bulk2, rest
 from tenantsync.sandbox.salesforce.errors import SalesforceError, sf_error
 from tenantsync.sandbox.salesforce.ids import make_id, to18, token
 from tenantsync.sandbox.salesforce.records import (
@@ -34,6 +34,7 @@ from tenantsync.sandbox.salesforce.schema import (
     default_objects,
     describe_field,
 )
+from tenantsync.sandbox.salesforce.soql import Compiled
 from tenantsync.sandbox.server import Request, Response, Route, Sandbox
 
 # store columns: the fields queries filter and order on, plus when a record went to the bin
@@ -50,13 +51,14 @@ _CUSTOM_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*__c$")
 _encode = msgspec.json.Encoder().encode
 
 
-class SalesforceSandbox(auth.OAuthEndpoints, rest.RestApi, bulk2.BulkApi, Sandbox):
-    """A Salesforce org on 127.0.0.1: REST, SOQL, Bulk 2.0 queries and OAuth.
+class SalesforceSandbox(auth.OAuthEndpoints, rest.RestApi, bulk2.BulkApi, bulk1.BulkV1Api,
+                        Sandbox):
+    """A Salesforce org on 127.0.0.1: REST, SOQL, Bulk API 2.0 and 1.0 queries, OAuth.
 
     `api_quota` is the daily API request allocation (`Sforce-Limit-Info`, `/limits`, 403
     `REQUEST_LIMIT_EXCEEDED` beyond it); `session_timeout` the life of an access token on the
     sandbox clock; `rotate_refresh_tokens` makes each refresh return a new refresh token;
-    `bulk_polls` how many status polls a Bulk 2.0 job takes to complete.
+    `bulk_polls` how many status polls a Bulk job (2.0) or batch (1.0) takes to complete.
     """
 
     provider = "salesforce"
@@ -76,12 +78,14 @@ class SalesforceSandbox(auth.OAuthEndpoints, rest.RestApi, bulk2.BulkApi, Sandbo
         self.oauth.default_user = wid("user", 0)
         self._init_rest()
         self._init_bulk()
+        self._init_bulk1()
 
     def new_token(self, kind: str) -> str:
         return token(kind, self.org_id)
 
     def routes(self) -> list[Route]:
-        return [*self.auth_routes(), *self.rest_routes(), *self.bulk_routes()]
+        return [*self.auth_routes(), *self.rest_routes(), *self.bulk_routes(),
+                *self.bulk1_routes()]
 
     # -- data load -----------------------------------------------------------------------------
 
@@ -117,14 +121,22 @@ class SalesforceSandbox(auth.OAuthEndpoints, rest.RestApi, bulk2.BulkApi, Sandbo
     # -- auth, quota and headers ---------------------------------------------------------------
 
     def before(self, request: Request) -> Response | None:
-        session = request.bearer("Bearer", "OAuth")
-        grant = self.oauth.use(session)
+        bulk1 = request.path.startswith("/services/async/")
+        if bulk1:  # Bulk API 1.0 has its own session header and error shape
+            grant = self.oauth.use(request.headers.get("X-SFDC-Session"))
+        else:
+            grant = self.oauth.use(request.bearer("Bearer", "OAuth"))
+        if grant is None and bulk1:
+            return self.b1_error(request, "InvalidSessionId", "Invalid session id")
         if grant is None:
             return sf_error(401, "INVALID_SESSION_ID", "Session expired or invalid",
                             headers={"WWW-Authenticate": "Token"})
         request.state["user_id"] = grant.grant.user
         used = self.accounting.use_quota()
         if self.quota_limit is not None and used > self.quota_limit:
+            if bulk1:
+                return self.b1_error(request, "ExceededQuota", "TotalRequests Limit exceeded.",
+                                     403)
             return sf_error(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
         return None
 
@@ -171,6 +183,18 @@ class SalesforceSandbox(auth.OAuthEndpoints, rest.RestApi, bulk2.BulkApi, Sandbo
 
     def recycle_cutoff(self) -> str:
         return sf_datetime(self.clock.now() - RECYCLE_BIN)
+
+    def snapshot(self, compiled: Compiled, include_deleted: bool):
+        """The rowids a compiled SOQL query selects, in order: live records, or (queryAll)
+        also those still in the recycle bin."""
+        if include_deleted:
+            where = f"({compiled.where}) AND (deleted = 0 OR deleted_at >= ?)"
+            params = [*compiled.params, self.recycle_cutoff()]
+        else:
+            where, params = f"({compiled.where}) AND deleted = 0", compiled.params
+        order = "rid" if compiled.count else compiled.order_by
+        return self.store.select_rowids(compiled.sobject.name, where, params, order,
+                                        compiled.limit, compiled.offset)
 
     def _load(self, obj: SObject, record_id: str, *, allow_deleted: bool = False) -> dict:
         normalized = to18(record_id)
