@@ -17,6 +17,7 @@ import shutil
 import sqlite3
 import tempfile
 import threading
+import weakref
 from array import array
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
@@ -48,6 +49,8 @@ class Store:
         if path is None:
             self._tmpdir = tempfile.mkdtemp(prefix="tenantsync-sandbox-")
             path = os.path.join(self._tmpdir, "records.sqlite3")
+            # a sandbox that is never stopped still leaves no temp files behind
+            weakref.finalize(self, shutil.rmtree, self._tmpdir, True)
         self.path = str(path)
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []

@@ -132,6 +132,10 @@ def test_world_is_deterministic_and_consistent():
         assert i in a.contacts_of(a.company_of_contact(i))
     deal = a.get("deal", 7)
     assert deal["contact"] in a.contacts_of(deal["company"])
+    assert all(a.deal_company(d) == a.get("deal", d)["company"]
+               for d in range(a.counts["deal"]))
+    for role in a.iter("deal_contact"):
+        assert role["contact"] in a.contacts_of(a.deal_company(role["deal"]))
     for kind in a.counts:
         e = a.get(kind, a.counts[kind] - 1)
         assert a.start <= e["created"] <= e["modified"] <= a.now

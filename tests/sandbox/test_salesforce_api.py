@@ -364,3 +364,16 @@ def test_injected_faults_use_salesforce_error_bodies(sb):
     sb.faults.add("truncate", path="/query")
     with pytest.raises(requests.exceptions.JSONDecodeError):
         query(sb, "SELECT Id FROM Account").json()
+
+
+def test_same_seed_same_org_other_seed_other_data():
+    def snapshot(seed):
+        with SalesforceSandbox(records=300, seed=seed) as sandbox:
+            return {name: sandbox.store.conn().execute(
+                f'SELECT id, deleted, doc FROM "{name}" ORDER BY id').fetchall()
+                for name in sandbox.objects}
+    first = snapshot(21)
+    assert first == snapshot(21)
+    other = snapshot(22)
+    assert first["Account"] != other["Account"]
+    assert sum(len(rows) for rows in first.values()) > 300

@@ -45,7 +45,7 @@ class _QueryCursor:
 
 class RestApi:
     def _init_rest(self) -> None:
-        self.cursors = Cursors(max_open=500)
+        self.cursors = Cursors(max_open=50)  # abandoned query snapshots, oldest evicted
         self._locator_seq = 0
         self._locator_lock = threading.Lock()
 
