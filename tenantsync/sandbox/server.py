@@ -220,9 +220,15 @@ class _Handler(BaseHTTPRequestHandler):
         split = urlsplit(self.path)
         address = self.server.server_address
         host = self.headers.get("Host") or f"{address[0]}:{address[1]}"
+        try:
+            body = self._read_body()
+        except ValueError:  # a Content-Length or chunk size that is not a number
+            self.close_connection = True
+            self.send_error(400, "malformed request body framing")
+            return
         request = Request(method=self.command, path=unquote(split.path),
                           query=parse_qs(split.query, keep_blank_values=True),
-                          headers=self.headers, body=self._read_body(), raw_path=self.path,
+                          headers=self.headers, body=body, raw_path=self.path,
                           base_url=f"{self._scheme}://{host}")
         response, fault = self.server.sandbox.respond(request)
         self._send(request, response, fault)

@@ -354,3 +354,9 @@ def test_unknown_provider_is_named():
     with pytest.raises(ValueError, match="no sandbox for provider 'acme'; known: hubspot, "
                                          "salesforce"):
         sandbox_class("acme")
+
+
+def test_malformed_framing_is_a_400(mini):
+    with socket.create_connection(("127.0.0.1", mini.port), timeout=10) as raw:
+        raw.sendall(b"POST /items HTTP/1.1\r\nHost: x\r\nContent-Length: lots\r\n\r\n")
+        assert raw.recv(100).startswith(b"HTTP/1.1 400")
