@@ -69,12 +69,13 @@ class _Store:
     access: dict[str, AccessToken] = field(default_factory=dict)
 
 
-def _default_token(kind: str) -> str:
+def default_token(kind: str) -> str:
+    """An opaque random token (twins override `Sandbox.new_token` for provider formats)."""
     return secrets.token_urlsafe(32 if kind != "code" else 24)
 
 
 class OAuthRegistry:
-    def __init__(self, clock: Clock, *, token_factory: Callable[[str], str] = _default_token,
+    def __init__(self, clock: Clock, *, token_factory: Callable[[str], str] = default_token,
                  access_lifetime: timedelta | None = None, rotate_refresh_tokens: bool = False,
                  default_user: str = "user"):
         self.clock = clock

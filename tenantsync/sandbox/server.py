@@ -30,7 +30,7 @@ from tenantsync.sandbox.accounting import Accounting, Admission, RateWindow
 from tenantsync.sandbox.clock import Clock
 from tenantsync.sandbox.datagen import World
 from tenantsync.sandbox.faults import Fault, FaultInjector
-from tenantsync.sandbox.oauth import OAuthRegistry
+from tenantsync.sandbox.oauth import OAuthRegistry, default_token
 from tenantsync.sandbox.store import Store
 
 log = logging.getLogger(__name__)
@@ -326,9 +326,7 @@ class Sandbox:
 
     def new_token(self, kind: str) -> str:
         """A fresh token in the provider's format; kind: access, refresh, code, client_*."""
-        from tenantsync.sandbox.oauth import _default_token
-
-        return _default_token(kind)
+        return default_token(kind)
 
     # Record mutations, by the twin's object names. Raise KeyError for an unknown object or
     # record, ValueError for bad input, NotImplementedError where the provider has no such thing.

@@ -159,8 +159,10 @@ class SalesforceSandbox(auth.OAuthEndpoints, rest.RestApi, bulk2.BulkApi, bulk1.
         return sf_error(404, "NOT_FOUND", "The requested resource does not exist")
 
     def info(self) -> dict:
-        counts = {name: self.store.count(name) for name in self.objects}
-        return {**super().info(), "org_id": self.org_id, "objects": counts,
+        counts = {name: {"live": self.count(name),
+                         "recycle_bin": self.count(name, include_deleted=True) - self.count(name)}
+                  for name in self.objects}
+        return {**super().info(), "org_id": self.org_id, "records": counts,
                 "api_versions": [self.api_versions[0], self.api_versions[-1]]}
 
     # -- records: the Python API ---------------------------------------------------------------
