@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import psycopg2
@@ -51,7 +53,9 @@ def test_bad_input_exits_non_zero_naming_line_and_stream(pg_server_uri, pg_schem
 
 
 def test_without_a_server_it_starts_the_embedded_postgres(tmp_path):
-    data_dir = tmp_path / "pg"
+    # Not under pytest's tmp_path: pytest resets its root to mode 0700, which the unprivileged
+    # user the embedded server runs as (when tests run as root) could not traverse.
+    data_dir = Path(tempfile.mkdtemp(prefix="tenantsync-embedded-"))
     config = tmp_path / "config.json"
     config.write_text(json.dumps({"application_id": "app", "customer_id": "c",
                                   "provider_name": "salesforce",
@@ -65,3 +69,4 @@ def test_without_a_server_it_starts_the_embedded_postgres(tmp_path):
             assert cur.fetchall() == [("1",)]
     finally:
         embedded_pg.stop(data_dir)
+        shutil.rmtree(data_dir, ignore_errors=True)
