@@ -34,8 +34,8 @@ from tap_hubspot.streams import (
     OwnerStream,
     object_schema,
 )
-from tenantsync import common_schema
 from tenantsync.contract import ContractError, resolve, stream_name
+from tenantsync.tapkit.common import common_stream_schema
 from tenantsync.tapkit.errors import FatalHttpError
 
 PROVIDER = "hubspot"
@@ -155,20 +155,9 @@ def _object_stream(tap: Tap, obj: ObjectType, properties: list[str]) -> ObjectSt
         associations=associations_for(tap.config, obj), replication_key=obj.modified)
 
 
-def _common_schema(table: str) -> dict:
-    """The common table's stream schema; its untyped JSON fields (`{}`: addresses, phone and
-    email lists, the only JSON fields of the CRM objects) declared as the arrays they are."""
-    schema = common_schema.json_schema(table)
-    for name, prop in schema["properties"].items():
-        if prop == {}:
-            schema["properties"][name] = {"type": ["array", "null"],
-                                          "items": {"type": "object"}}
-    return schema
-
-
 def _common_stream(tap: Tap, table: str, obj: ObjectType, properties: list[str]
                    ) -> CommonObjectStream:
-    schema = _common_schema(table)
+    schema = common_stream_schema(table)
     schema["properties"]["raw_data"]["properties"] = object_schema(
         properties, obj.modified)["properties"]
     factory = COMMON_MAPPINGS.get(table)
@@ -180,7 +169,7 @@ def _common_stream(tap: Tap, table: str, obj: ObjectType, properties: list[str]
 
 def _owner_stream(tap: Tap, name: str, *, common: bool) -> OwnerStream:
     if common:
-        schema = _common_schema("crm_users")
+        schema = common_stream_schema("crm_users")
         schema["properties"]["raw_data"]["properties"] = dict(OWNER_SCHEMA["properties"])
     else:
         schema = OWNER_SCHEMA

@@ -17,7 +17,7 @@ How an object is read (tapkit decides full or incremental from the stream's stat
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -112,14 +112,8 @@ class HubSpotStream(TapkitStream):
 
     def _increment_stream_state(self, latest_record: dict, *, context: Any = None) -> None:
         # Only search pages come in watermark order; list pages (id order) leave it alone.
-        if not self._ordered:
-            return
-        value = latest_record.get(self.replication_key)
-        state = self._bookmark
-        old = state.get("replication_key_value")
-        if value is not None and (old is None or value > old):
-            state["replication_key"] = self.replication_key
-            state["replication_key_value"] = value
+        if self._ordered:
+            super()._increment_stream_state(latest_record, context=context)
 
     def _watermark(self, modified: str | None) -> str | None:
         """A modified time as this stream's replication-key value."""
@@ -175,6 +169,7 @@ class HubSpotStream(TapkitStream):
             if kept:
                 yield [self.to_record(r) for r in kept]
         self._ordered = True
+        self.restart_order()
         for records in self._search_from(since_ms):
             yield [self.to_record(r) for r in records]
 
@@ -358,14 +353,6 @@ class OwnerStream(TapkitStream):
         records = [USER_MAPPING.to_common(o) if self.common else o for o in owners]
         for start in range(0, len(records), self.PAGE):
             yield records[start:start + self.PAGE]
-
-    def _increment_stream_state(self, latest_record: Mapping[str, Any], *,
-                                context: Any = None) -> None:
-        value = latest_record.get(self.replication_key)
-        old = self._bookmark.get("replication_key_value")
-        if value is not None and (old is None or value > old):
-            self._bookmark["replication_key"] = self.replication_key
-            self._bookmark["replication_key_value"] = value
 
 
 OWNER_SCHEMA = {"type": "object", "properties": {
