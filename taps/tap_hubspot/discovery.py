@@ -110,13 +110,15 @@ def discover(tap: Tap, client: HubSpotClient) -> list[HubSpotStream | OwnerStrea
         try:
             properties[name] = _property_names(client.properties(STANDARD_OBJECTS[name].api))
         except FatalHttpError as exc:
-            if exc.status not in (400, 404):
+            # 400/404: the portal has no such object; 403: the app lacks its scopes.
+            if exc.status not in (400, 403, 404):
                 raise
+            why = ("the connection lacks its scopes" if exc.status == 403
+                   else "this HubSpot portal does not offer it")
             if not everything:
                 raise ConfigValidationError(
-                    f"standard object {name!r}: this HubSpot portal does not offer it "
-                    f"({exc})") from None
-            tap.logger.info("This portal has no %s objects; not offered.", name)
+                    f"standard object {name!r}: {why} ({exc})") from None
+            tap.logger.warning("Standard object %s not offered: %s.", name, why)
     schemas = {s["name"]: s for s in client.schemas()} if (custom or everything) else {}
     missing = [n for n in custom if n not in schemas]
     if missing:

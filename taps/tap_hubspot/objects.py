@@ -116,10 +116,27 @@ def _address(record: Mapping[str, Any]) -> list[dict]:
     return [{**{k: (v or None) for k, v in parts.items()}, "address_type": "primary"}]
 
 
-def _status(record: Mapping[str, Any]) -> str:
-    if _bool(record.get("hs_is_closed_won")):
-        return "WON"
-    return "LOST" if _bool(record.get("hs_is_closed")) else "OPEN"
+def stage_outcome(metadata: Mapping[str, Any]) -> str:
+    """OPEN / WON / LOST of a deal stage from its pipelines-API metadata."""
+    if not _bool(metadata.get("isClosed")):
+        return "OPEN"
+    try:
+        return "WON" if float(metadata.get("probability") or 0) >= 1 else "LOST"
+    except ValueError:
+        return "LOST"
+
+
+def _status(stage_outcomes: Mapping[str, str]) -> Callable[[Mapping[str, Any]], str]:
+    """Supaglue's rule on hs_is_closed_won / hs_is_closed; where a portal's deals lack those
+    calculated properties, the outcome of the deal's stage."""
+    def get(record: Mapping[str, Any]) -> str:
+        won, closed = record.get("hs_is_closed_won"), record.get("hs_is_closed")
+        if won is None and closed is None:
+            return stage_outcomes.get(record.get("dealstage"), "OPEN")
+        if _bool(won):
+            return "WON"
+        return "LOST" if _bool(closed) else "OPEN"
+    return get
 
 
 def _label(field: str, labels: Mapping[str, str]) -> Callable[[Mapping[str, Any]], Any]:
@@ -154,13 +171,13 @@ def contact_mapping() -> CommonMapping:
         account_id=_first("company"), owner_id=src("hubspot_owner_id"))
 
 
-def opportunity_mapping(stage_labels: Mapping[str, str],
-                        pipeline_labels: Mapping[str, str]) -> CommonMapping:
+def opportunity_mapping(stage_labels: Mapping[str, str], pipeline_labels: Mapping[str, str],
+                        stage_outcomes: Mapping[str, str]) -> CommonMapping:
     """Deals; stage and pipeline ids become labels (ids without a known label stay ids)."""
     return _mapping(
         "crm_opportunities", "hs_lastmodifieddate",
         name=src("dealname"), description=src("description"), amount=src("amount", to_float),
-        stage=_label("dealstage", stage_labels), status=_status,
+        stage=_label("dealstage", stage_labels), status=_status(stage_outcomes),
         close_date=timestamp("closedate"), pipeline=_label("pipeline", pipeline_labels),
         account_id=_first("company"), owner_id=src("hubspot_owner_id"),
         last_activity_at=timestamp("notes_last_updated"))

@@ -30,6 +30,7 @@ from tap_hubspot.objects import (
     USER_MAPPING,
     ObjectType,
     opportunity_mapping,
+    stage_outcome,
 )
 from tenantsync.tapkit.common import CommonMapping, iso_timestamp, parse_timestamp
 from tenantsync.tapkit.errors import FatalHttpError
@@ -189,7 +190,9 @@ class HubSpotStream(TapkitStream):
                     return
                 raise
             progress["after"] = after
-            yield [self._flatten(doc, inline=True) for doc in docs]
+            records = [self._flatten(doc, inline=True) for doc in docs]
+            self._complete_associations(docs, records)
+            yield records
             if not after:
                 return
 
@@ -261,6 +264,21 @@ class HubSpotStream(TapkitStream):
             record[ASSOCIATIONS] = found
         return record
 
+    def _complete_associations(self, docs: list[dict], records: list[dict]) -> None:
+        """The list endpoint returns a first page of each record's associations; where one
+        says there is more, read all of that record's associations of that kind."""
+        more: dict[str, list[str]] = {}
+        for doc in docs:
+            for key, value in (doc.get("associations") or {}).items():
+                if (value.get("paging") or {}).get("next"):
+                    more.setdefault(association_name(key), []).append(doc["id"])
+        by_id = {r["id"]: r for r in records}
+        for to in self.associations:
+            if to.name in more:
+                found = self.client.associations(self.obj.api, to.api, more[to.name])
+                for rid in more[to.name]:
+                    by_id[rid][ASSOCIATIONS][to.name] = found.get(rid, [])
+
     def _attach_associations(self, records: list[dict]) -> None:
         if not records or not self.associations:
             return
@@ -304,18 +322,21 @@ class CommonObjectStream(HubSpotStream):
             self._mapping = opportunity_mapping(*self._deal_labels())
         return self._mapping
 
-    def _deal_labels(self) -> tuple[dict[str, str], dict[str, str]]:
-        """(stage id -> label, pipeline id -> label): from the pipelines API, else from the
-        options of the dealstage and pipeline properties."""
+    def _deal_labels(self) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+        """(stage id -> label, pipeline id -> label, stage id -> OPEN/WON/LOST): from the
+        pipelines API, else labels from the options of the dealstage and pipeline properties
+        (and the status from hs_is_closed / hs_is_closed_won alone)."""
         pipelines = self.client.pipelines(self.obj.api)
         if pipelines is not None:
-            return ({s["id"]: s["label"] for p in pipelines for s in p.get("stages") or []},
-                    {p["id"]: p["label"] for p in pipelines})
+            stages = [s for p in pipelines for s in p.get("stages") or []]
+            return ({s["id"]: s["label"] for s in stages},
+                    {p["id"]: p["label"] for p in pipelines},
+                    {s["id"]: stage_outcome(s.get("metadata") or {}) for s in stages})
         props = {p["name"]: p for p in self.client.properties(self.obj.api)}
 
         def options(name: str) -> dict[str, str]:
             return {o["value"]: o["label"] for o in (props.get(name) or {}).get("options") or []}
-        return options("dealstage"), options("pipeline")
+        return options("dealstage"), options("pipeline"), {}
 
     def _watermark(self, modified: str | None) -> str | None:
         return iso_timestamp(modified)

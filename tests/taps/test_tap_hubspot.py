@@ -10,6 +10,7 @@ import pytest
 from singer_sdk.exceptions import ConfigValidationError
 
 from tap_hubspot.client import TOKEN_REFRESH_MARGIN_SECONDS
+from tap_hubspot.objects import opportunity_mapping, stage_outcome
 from tap_hubspot.tap import TapHubSpot
 from tenantsync.sandbox.hubspot import HubSpotSandbox
 from tenantsync.sandbox.hubspot.ratelimit import RateLimits
@@ -358,3 +359,33 @@ def test_pacing_keeps_a_run_inside_enforced_limits():
         snapshot = hs.accounting.snapshot()
         assert snapshot["rate_limit_violations"] == 0, snapshot["violations"]
         assert snapshot["statuses"].get("429") is None
+
+
+def test_objects_without_scopes_are_skipped_in_discovery_or_refused_when_asked_for(hs):
+    hs.faults.add("status", status=403, path="/crm/v3/properties/tickets", count=2)
+    names = _stream_names(oauth_config(hs))
+    assert "ticket" not in names and "company" in names
+    with pytest.raises(ConfigValidationError, match="'ticket': the connection lacks its scopes"):
+        TapHubSpot(config=oauth_config(hs, standard_objects=["ticket"])).discover_streams()
+
+
+@pytest.mark.parametrize(("props", "expected"), [
+    ({"hs_is_closed_won": "true", "hs_is_closed": "true", "dealstage": "s1"}, "WON"),
+    ({"hs_is_closed_won": "false", "hs_is_closed": "true", "dealstage": "s3"}, "LOST"),
+    ({"hs_is_closed_won": "false", "hs_is_closed": "false", "dealstage": "s2"}, "OPEN"),
+    ({"dealstage": "s1"}, "WON"),  # no calculated flags: the stage's pipeline metadata
+    ({"dealstage": "s2"}, "LOST"),
+    ({"dealstage": "s3"}, "OPEN"),
+    ({"dealstage": "unknown"}, "OPEN"),
+])
+def test_deal_status_from_flags_or_stage_metadata(props, expected):
+    outcomes = {s: stage_outcome(m) for s, m in {
+        "s1": {"isClosed": "true", "probability": "1.0"},
+        "s2": {"isClosed": "true", "probability": "0.0"},
+        "s3": {"isClosed": "false", "probability": "0.4"}}.items()}
+    mapping = opportunity_mapping({"s1": "Won it"}, {}, outcomes)
+    record = {"id": "1", "hs_lastmodifieddate": "2024-01-01T00:00:00.000Z", "archived": False,
+              **props}
+    common = mapping.to_common(record)
+    assert common["status"] == expected
+    assert common["stage"] == ("Won it" if props["dealstage"] == "s1" else props["dealstage"])
