@@ -1,0 +1,243 @@
+"""End to end: registry -> render -> real `meltano run` -> tap-salesforce against two sandbox
+orgs -> target-postgres -> one real Postgres. Two customers (acme, globex) x Salesforce
+(tap-hubspot was not ready when this was written).
+
+The tests run in order and share one project: each builds on the state the previous left
+(full, then incremental, then the periodic full, ...). A `meltano run` costs a few seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import psycopg2
+import pytest
+from click.testing import CliRunner
+
+from tenantsync.cli import main
+from tenantsync.controller import crypto, db, render
+from tenantsync.controller.registry import Registry, RegistryError
+from tenantsync.controller.runner import meltano_executable, run_sync
+from tenantsync.sandbox.salesforce import SalesforceSandbox
+
+pytestmark = pytest.mark.slow
+
+APP = "e2e-app"
+SECRET_KEY = "e2e-secret-key-0123456789abcdef"
+CUSTOMERS = ("acme", "globex")
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory, pg_server_uri):
+    """Two sandbox orgs, a registry and a Meltano project wired to them, and a schema."""
+    project = tmp_path_factory.mktemp("project")
+    schema = "e2e_controller"
+    logs = tmp_path_factory.mktemp("state")  # Meltano 4 logs to $XDG_STATE_HOME/meltano/log
+    saved = {k: os.environ.get(k) for k in (crypto.KEY_ENV, db.URL_ENV, db.PROJECT_ENV,
+                                            "TENANTSYNC_APPLICATION_ID", "XDG_STATE_HOME")}
+    os.environ.update({crypto.KEY_ENV: SECRET_KEY, db.URL_ENV: f"sqlite:///{project}/reg.db",
+                       db.PROJECT_ENV: str(project), "TENANTSYNC_APPLICATION_ID": APP,
+                       "XDG_STATE_HOME": str(logs)})
+    # acme's org rotates refresh tokens: the tap must hand each new one back to the registry.
+    sandboxes = {"acme": SalesforceSandbox(records=150, seed=11, rotate_refresh_tokens=True),
+                 "globex": SalesforceSandbox(records=120, seed=22)}
+    for sb in sandboxes.values():
+        sb.start()
+    # One OAuth app per application: both orgs know the same client.
+    client_id, client_secret = sandboxes["acme"].client_id, sandboxes["acme"].client_secret
+    sandboxes["globex"].oauth.register_client(client_id, client_secret)
+    tokens = {c: sb.oauth.mint_refresh_token(client_id) for c, sb in sandboxes.items()}
+    reg = Registry(db.session(), APP)
+    reg.apply({
+        "providers": [{"provider_name": "salesforce", "auth_type": "oauth2", "category": "crm",
+                       "config": {"oauth": {"oauth_scopes": ["api", "refresh_token"],
+                                            "credentials": {"client_id": client_id,
+                                                            "client_secret": client_secret}}}}],
+        "destinations": [{"name": "warehouse", "type": "postgres",
+                          "credentials": {"sqlalchemy_url": pg_server_uri, "schema": schema}}],
+        "sync_configs": [{"provider_name": "salesforce", "destination_name": "warehouse",
+                          "default_config": {"period_ms": 900_000,
+                                             "strategy": "full then incremental",
+                                             "full_sync_every_n_incrementals": 2},
+                          "common_objects": [{"object": "account"}],
+                          "standard_objects": [{"object": "Account"}, {"object": "Contact"}]}],
+        "customers": [{"customer_id": c, "name": c.title()} for c in CUSTOMERS],
+        "connections": [{"customer_id": c, "provider_name": "salesforce", "type": "oauth2",
+                         "refresh_token": tokens[c], "login_url": sandboxes[c].base_url}
+                        for c in CUSTOMERS]})
+    reg.s.commit()
+    yield {"project": project, "logs": logs, "schema": schema, "reg": reg, "sb": sandboxes,
+           "uri": pg_server_uri, "secrets": [client_secret, *tokens.values()]}
+    reg.s.close()
+    for sb in sandboxes.values():
+        sb.stop()
+    with psycopg2.connect(pg_server_uri) as conn, conn.cursor() as cur:
+        cur.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+def run(world, customer, **kwargs):
+    result = run_sync(world["reg"], customer, "salesforce", world["project"],
+                      echo=lambda _msg: None, **kwargs)
+    assert result.status == "SUCCESS", result.error
+    return result
+
+
+def query(world, sql, *args):
+    with psycopg2.connect(world["uri"]) as conn, conn.cursor() as cur:
+        cur.execute(sql.format(schema=world["schema"]), args)
+        return cur.fetchall()
+
+
+def accounts(world, customer):
+    """{id: (name, deleted)} of one customer's salesforce_account rows."""
+    return {i: (n, d) for i, n, d in query(
+        world, "SELECT _supaglue_id, _supaglue_raw_data->>'Name', _supaglue_is_deleted "
+               "FROM {schema}.salesforce_account WHERE _supaglue_customer_id = %s", customer)}
+
+
+def test_first_runs_are_full_and_land_per_tenant(world):
+    for customer in CUSTOMERS:
+        result = run(world, customer)
+        assert result.strategy == "full"
+        rows = accounts(world, customer)
+        assert result.records["Account"]["written"] == len(rows) > 0
+        assert set(result.records) == {"Account", "Contact", "crm_accounts"}
+    # The two orgs reuse the same record ids: the rows still coexist, one per tenant.
+    acme, globex = accounts(world, "acme"), accounts(world, "globex")
+    shared = set(acme) & set(globex)
+    assert shared and any(acme[i] != globex[i] for i in shared)
+    tenants = query(world, "SELECT DISTINCT _supaglue_application_id, _supaglue_provider_name, "
+                           "_supaglue_customer_id FROM {schema}.crm_accounts ORDER BY 3")
+    assert tenants == [(APP, "salesforce", "acme"), (APP, "salesforce", "globex")]
+
+
+def test_incremental_run_reads_only_changes(world):
+    sb = world["sb"]["acme"]
+    some_id = sorted(i for i, (_n, d) in accounts(world, "acme").items() if not d)[0]
+    sb.advance_clock(60)
+    sb.update("Account", some_id, {"Name": "Renamed Inc"})
+    created = sb.create("Account", {"Name": "Brand New Ltd"})
+    result = run(world, "acme")
+    assert result.strategy == "incremental"
+    rows = accounts(world, "acme")
+    # the two changes, plus any record at the bookmark itself (the tap resumes inclusively)
+    assert 2 <= result.records["Account"]["written"] < len(rows) // 4
+    assert rows[some_id] == ("Renamed Inc", False)
+    assert rows[created["Id"]] == ("Brand New Ltd", False)
+
+
+def test_rotated_refresh_token_is_written_back_to_the_registry(world):
+    reg = world["reg"]
+    reg.s.expire_all()
+    stored = crypto.unseal(reg.connection("acme", "salesforce").sealed_credentials)
+    # acme's org rotated the token at every refresh (the old one stops working at once); the
+    # registry holds the newest, and the next runs (below) log in with it.
+    assert stored["refresh_token"] not in world["secrets"]
+
+
+def test_full_sync_every_n_incrementals_and_deletes(world):
+    sb = world["sb"]["acme"]
+    live = sorted(i for i, (_n, d) in accounts(world, "acme").items() if not d)
+    sb.advance_clock(60)
+    assert run(world, "acme").strategy == "incremental"  # the 2nd incremental
+    sb.delete("Account", live[1])
+    result = run(world, "acme")  # after 2 incrementals: full again
+    assert result.strategy == "full"
+    assert accounts(world, "acme")[live[1]][1] is True
+
+
+def test_tenant_isolation_full_sync_never_deletes_other_tenants_rows(world):
+    before = accounts(world, "acme")
+    result = run(world, "globex", full_refresh=True)
+    assert result.strategy == "full"
+    assert accounts(world, "acme") == before
+    assert not any(d for _n, d in accounts(world, "globex").values())
+
+
+def test_pause_and_resume(world):
+    runner = CliRunner()
+    out = runner.invoke(main, ["syncs", "pause", "globex", "salesforce"])
+    assert out.exit_code == 0, out.output
+    include = (world["project"] / render.INCLUDE_FILE).read_text()
+    schedule = include[include.index("name: e2e-app--globex--salesforce\n  job:"):]
+    assert "interval: '@manual'" in schedule.split("- name:")[0]
+    with pytest.raises(RegistryError, match="paused"):
+        run_sync(world["reg"], "globex", "salesforce", world["project"])
+    out = runner.invoke(main, ["run", "globex", "salesforce"])
+    assert out.exit_code == 1 and "paused" in out.output
+    out = runner.invoke(main, ["syncs", "resume", "globex", "salesforce"])
+    assert out.exit_code == 0, out.output
+    include = (world["project"] / render.INCLUDE_FILE).read_text()
+    assert "@manual" not in include
+    world["reg"].s.expire_all()
+    assert run(world, "globex").strategy == "incremental"
+
+
+def test_trigger_with_full_refresh(world):
+    runner = CliRunner()
+    out = runner.invoke(main, ["syncs", "trigger", "globex", "salesforce", "--full-refresh"])
+    assert out.exit_code == 0, out.output
+    assert "SUCCESS: full sync" in out.output
+    reg = world["reg"]
+    reg.s.expire_all()
+    assert reg.sync("globex", "salesforce").args_for_next_run == {}
+    latest = reg.runs("globex", "salesforce", 1)[0]
+    assert latest.strategy == "full" and latest.num_records > 0
+
+
+def test_runs_and_status_tables(world):
+    runner = CliRunner()
+    out = runner.invoke(main, ["runs", "--customer", "acme"])
+    assert out.exit_code == 0, out.output
+    lines = out.output.splitlines()
+    assert lines[0].split()[:5] == ["run", "customer", "provider", "status", "strategy"]
+    assert len(lines) == 1 + 4 and all("SUCCESS" in line for line in lines[1:])
+    out = runner.invoke(main, ["status"])
+    assert out.exit_code == 0, out.output
+    assert "e2e-app--acme--salesforce" in out.output and "never" not in out.output
+
+
+def test_meltano_sees_one_job_and_schedule_per_sync(world):
+    env = {**os.environ, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    out = subprocess.run([meltano_executable(), "schedule", "list", "--format=json"],
+                         cwd=world["project"], env=env, capture_output=True, text=True,
+                         check=True)
+    schedules = {s["name"]: s for s in json.loads(out.stdout)["schedules"]["job"]}
+    assert set(schedules) == {f"{APP}--{c}--salesforce" for c in CUSTOMERS}
+    acme = schedules[f"{APP}--acme--salesforce"]
+    assert acme["env"]["TENANTSYNC_CUSTOMER_ID"] == "acme"
+    assert acme["env"]["MELTANO_RUN_STATE_ID_SUFFIX"] == f"{APP}--acme--salesforce"
+    states = subprocess.run([meltano_executable(), "state", "list"], cwd=world["project"],
+                            env=env, capture_output=True, text=True, check=True).stdout.split()
+    assert sorted(states) == [
+        f"tenantsync:tap-salesforce--default-to-target-postgres--warehouse:{APP}--{c}--salesforce"
+        for c in CUSTOMERS]
+
+
+def test_no_secret_in_project_files_or_meltano_logs(world):
+    reg = world["reg"]
+    reg.s.expire_all()
+    current = [crypto.unseal(reg.connection(c, "salesforce").sealed_credentials)["refresh_token"]
+               for c in CUSTOMERS]
+    secrets = [*world["secrets"], *current, SECRET_KEY]
+    files = [p for p in Path(world["project"]).rglob("*")
+             if p.is_file() and p.suffix not in (".db", ".db-journal") and "venv" not in p.parts]
+    logs = list(Path(world["logs"]).rglob("*.log"))
+    assert any(".meltano" in p.parts for p in files) and len(logs) >= 8
+    assert any("records written" in p.read_text() or "METRIC" in p.read_text() for p in logs)
+    files += logs
+    for path in files:
+        text = path.read_bytes().decode(errors="replace")
+        for secret in secrets:
+            assert secret not in text, f"a secret leaked into {path}"
+    raw = (Path(world["project"]) / "reg.db").read_bytes()
+    for secret in secrets[:-1]:
+        assert secret.encode() not in raw, "a secret is stored unencrypted in the registry"
