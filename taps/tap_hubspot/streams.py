@@ -145,6 +145,8 @@ class HubSpotStream(TapkitStream):
                 continue  # resuming in the archived pass
             progress["archived"] = archived
             for records in self._list(archived, progress):
+                if progress["after"] is None:
+                    progress["archived"] = True  # this page ends the live pass: resume after it
                 if start is not None:
                     stamp = "archivedAt" if archived else self.obj.modified
                     records = [r for r in records if r.get(stamp) and epoch_ms(r[stamp]) >= start]

@@ -234,20 +234,23 @@ def test_change_inside_search_lag_is_picked_up_next_run():
         assert third.by_id("contact")["60"]["firstname"] == "Lagging"
 
 
-def test_full_sync_stopped_by_the_quota_resumes_with_its_version():
+@pytest.mark.parametrize(("calls", "live_pages_left"), [(3, 1), (4, 0)])
+def test_full_sync_stopped_by_the_quota_resumes_with_its_version(calls, live_pages_left):
     limits = RateLimits(daily=100)
     with HubSpotSandbox(records=600, seed=2, rate_limits=limits) as hs:
         config = {"access_token": hs.mint_private_app_token(), "base_url": hs.base_url,
-                  "standard_objects": ["contact"], "quota_max_percent": 3}
+                  "standard_objects": ["contact"], "quota_max_percent": calls}
         catalog = TapHubSpot(config={**config, "quota_max_percent": 90}).catalog_dict
         hs.accounting.reset()
-        # High-water search, list pages 1 and 2; then 3% of the daily quota is used: stop.
+        # The high-water search and `calls - 1` of the three list pages, then `calls`% of the
+        # daily quota is used: stop (in the live pass, or just after its last page).
         stopped = run_tap(config, catalog=catalog)
         assert stopped.tap.stop_reason and "quota_max_percent" in stopped.tap.stop_reason
         assert stopped.activate_versions("contact") == []
         progress = stopped.state["bookmarks"]["contact"]
         version = progress["tenantsync"]["full_sync_version"]
-        assert version and progress["hubspot_full_sync"]["after"]
+        assert version
+        assert progress["hubspot_full_sync"]["archived"] is (live_pages_left == 0)
         hs.accounting.reset()
         resumed = run_tap({**config, "quota_max_percent": 90}, catalog=catalog,
                           state=stopped.state)
@@ -255,6 +258,8 @@ def test_full_sync_stopped_by_the_quota_resumes_with_its_version():
         seen = set(stopped.by_id("contact")) | set(resumed.by_id("contact"))
         assert seen == set(sandbox_records(hs, "contacts"))
         assert not set(stopped.by_id("contact")) & set(resumed.by_id("contact"))
+        list_calls = hs.accounting.snapshot()["requests"]["crm.objects.list"]
+        assert list_calls == live_pages_left + 1  # the rest of the live pass, then archived
         bookmark = resumed.state["bookmarks"]["contact"]
         assert bookmark["tenantsync"]["full_sync_version"] is None
         assert "hubspot_full_sync" not in bookmark
