@@ -92,20 +92,21 @@ def classify(response: requests.Response) -> Verdict:
     return Verdict(Disposition.FATAL, code, message)
 
 
-def _csv_page(response: requests.Response) -> tuple[list[str], str, str | None]:
-    """(header, CSV text, next locator) of a Bulk 2.0 results page, checked whole (row count
-    against Sforce-NumberOfRecords, every row as wide as the header) without keeping its rows:
-    a short page is retriable, and records are built lazily from the text."""
-    try:
-        text = response.content.decode("utf-8")
-    except UnicodeDecodeError:
-        raise RetriableBodyError("bulk results are not UTF-8 (truncated?)") from None
-    if "\0" in text:
-        text = text.replace("\0", "")
+def _csv_reader(content: bytes) -> Iterator[list[str]]:
+    """CSV rows decoded incrementally from the bytes (no whole-page str or StringIO copy)."""
+    return csv.reader(io.TextIOWrapper(io.BytesIO(content), encoding="utf-8", newline=""),
+                      strict=True)
+
+
+def _csv_page(response: requests.Response) -> tuple[list[str], bytes, str | None]:
+    """(header, CSV bytes, next locator) of a Bulk 2.0 results page, checked whole (valid
+    UTF-8 and CSV, row count against Sforce-NumberOfRecords, every row as wide as the header)
+    without keeping its rows: a short page is retriable, and records are built lazily."""
+    content = response.content
     header: list[str] = []
     rows = 0
     try:
-        for row in csv.reader(io.StringIO(text, newline=""), strict=True):
+        for row in _csv_reader(content):
             if not header:
                 header = row
             elif len(row) != len(header):
@@ -113,19 +114,19 @@ def _csv_page(response: requests.Response) -> tuple[list[str], str, str | None]:
                                          "(truncated?)")
             else:
                 rows += 1
-    except csv.Error as exc:
-        raise RetriableBodyError(f"bulk results are not valid CSV ({exc})") from None
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise RetriableBodyError(f"bulk results are not valid UTF-8 CSV ({exc})") from None
     declared = response.headers.get("Sforce-NumberOfRecords")
     if declared is not None and declared.isdigit() and int(declared) != rows:
         raise RetriableBodyError(
             f"bulk results page has {rows} rows, Sforce-NumberOfRecords says {declared}")
     locator = response.headers.get("Sforce-Locator")
-    return header, text, (None if locator in (None, "", "null") else locator)
+    return header, content, (None if locator in (None, "", "null") else locator)
 
 
-def csv_rows(text: str) -> Iterator[list[str]]:
+def csv_rows(content: bytes) -> Iterator[list[str]]:
     """The data rows of a page `_csv_page` checked (header skipped)."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = _csv_reader(content)
     next(reader, None)
     return reader
 
@@ -261,9 +262,11 @@ class SalesforceClient:
             params: dict[str, Any] = {"maxRecords": page_size}
             if locator:
                 params["locator"] = locator
-            header, text, locator = self.get(f"jobs/query/{job_id}/results", params=params,
-                                             headers={"Accept": "text/csv"}, parse=_csv_page)
-            yield header, csv_rows(text)
+            header, content, locator = self.get(
+                f"jobs/query/{job_id}/results", params=params, headers={"Accept": "text/csv"},
+                parse=_csv_page)
+            yield header, csv_rows(content)
+            del content  # let this page go before the next one arrives
             if locator is None:
                 return
 

@@ -14,7 +14,7 @@ from tap_salesforce import soql
 from tap_salesforce.client import BulkJobFailed, BulkUnavailable, SalesforceClient
 from tenantsync.tapkit.common import CommonMapping, iso_timestamp, parse_timestamp
 from tenantsync.tapkit.strategy import SyncPlan
-from tenantsync.tapkit.stream import TapkitStream
+from tenantsync.tapkit.stream import NEW_QUERY, TapkitStream
 
 DELETED_AT = "_sdc_deleted_at"
 API_TYPES = ("auto", "rest", "bulk2")
@@ -42,6 +42,7 @@ class SalesforceStream(TapkitStream):
     """Reads one SObject; subclasses turn its rows into this stream's records."""
 
     key = "Id"
+    prefetch_pages = True
 
     def __init__(self, tap: Tap, *, name: str, schema: dict, sobject: str,
                  fields: dict[str, dict], watermark: str | None, replication_key: str | None):
@@ -64,12 +65,16 @@ class SalesforceStream(TapkitStream):
     # --- reading ---------------------------------------------------------------------------
 
     def fetch_pages(self, plan: SyncPlan) -> Iterator[Iterable[dict]]:
+        # Runs one page ahead of the emission (prefetch_pages): it tracks its own progress
+        # (`_mark`, the watermark of the last row fetched) instead of reading the bookmark.
+        self._mark = None
         since = self._since(plan.resume_from)
         api = self.config.get("api_type") or "auto"
         if api == "bulk2":
             yield from self._bulk_then_rest(since)
             return
         threshold = int(self.config.get("bulk_threshold") or 0)
+        yield NEW_QUERY
         for index, (rows, total) in enumerate(self.client.query(self._soql(since))):
             yield self._from_rest(rows)
             if index == 0 and api == "auto" and threshold and total - len(rows) > threshold:
@@ -79,11 +84,13 @@ class SalesforceStream(TapkitStream):
                 return
 
     def _bulk_then_rest(self, since: Any) -> Iterator[Iterable[dict]]:
-        """Bulk 2.0 from `since`; a failed job is retried once, then REST takes over from the
-        bookmark (records are ordered, so nothing is lost or read twice beyond the tie)."""
+        """Bulk 2.0 from `since`; a failed job is retried once, then REST takes over. Jobs fail
+        before their first result page, so `since` is still where to start."""
         for attempt in (1, 2):
             try:
-                for header, rows in self.client.bulk_query(self._soql(since)):
+                jobs = self.client.bulk_query(self._soql(since))
+                yield NEW_QUERY
+                for header, rows in jobs:
                     yield self._from_csv(header, rows)
                 return
             except BulkUnavailable as exc:
@@ -91,16 +98,15 @@ class SalesforceStream(TapkitStream):
                                     self.name, exc)
                 break
             except BulkJobFailed as exc:
-                since = self._progress(since)
                 self.logger.warning("%s: %s (attempt %d of 2)%s", self.name, exc, attempt,
                                     "; retrying" if attempt == 1 else "; using REST")
-        for rows, _total in self.client.query(self._soql(self._progress(since))):
+        yield NEW_QUERY
+        for rows, _total in self.client.query(self._soql(since)):
             yield self._from_rest(rows)
 
     def _soql(self, since: Any) -> str:
-        """The query from `since`; each query restarts the watermark order (it re-reads from
-        the second before the bookmark: SOQL datetimes have no fraction)."""
-        self.restart_order()
+        """From `since`, floored to its second (SOQL datetimes have no fraction): the records
+        of that second before the bookmark are read again, after a NEW_QUERY marker."""
         return soql.select(self.sobject, self.select_fields(), self.watermark, since)
 
     def _since(self, resume_from: Any) -> Any:
@@ -109,24 +115,27 @@ class SalesforceStream(TapkitStream):
         return max(candidates, key=parse_timestamp) if candidates else None
 
     def _progress(self, since: Any) -> Any:
-        """The bookmark of the last record emitted (or `since` before the first)."""
-        return self._bookmark.get("replication_key_value") or since
+        """The watermark of the last row fetched (or `since` before the first)."""
+        return self._mark or since
 
     def _from_rest(self, rows: list[dict]) -> list[dict]:
-        to_record = self.to_record
         for row in rows:
             row.pop("attributes", None)
+        if rows and self.watermark:
+            self._mark = rows[-1].get(self.watermark) or self._mark
+        to_record = self.to_record
         return [to_record(row) for row in rows]
 
     def _from_csv(self, header: list[str], rows: Iterator[list[str]]) -> Iterator[dict]:
-        """Records built one at a time from a page's rows (a page may hold 50,000)."""
+        """A page's records, built one at a time as they are emitted (a page may hold 50,000);
+        its columns are checked now."""
         missing = [f for f in header if f not in self.fields]
         if missing:
             raise BulkJobFailed(f"bulk results carry unexpected columns {missing}")
         columns = [(f, _csv_converter(self.fields[f])) for f in header]
         to_record = self.to_record
-        for row in rows:
-            yield to_record({f: conv(v) for (f, conv), v in zip(columns, row, strict=True)})
+        return (to_record({f: conv(v) for (f, conv), v in zip(columns, row, strict=True)})
+                for row in rows)
 
 
 class ObjectStream(SalesforceStream):

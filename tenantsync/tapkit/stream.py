@@ -24,8 +24,23 @@ from singer_sdk.singerlib.catalog import REPLICATION_FULL_TABLE
 
 from tenantsync.tapkit import strategy as strategies
 from tenantsync.tapkit.errors import StopSync
+from tenantsync.tapkit.prefetch import prefetched
 from tenantsync.tapkit.settings import add_credentials, strategy_from
 from tenantsync.tapkit.writer import BufferedMsgSpecWriter
+
+
+class _NewQuery:
+    """Yielded by fetch_pages between pages: a new query starts (its order is checked afresh).
+    Iterates as an empty page, so code unaware of it stays correct."""
+
+    def __iter__(self) -> Iterator[dict]:
+        return iter(())
+
+    def __repr__(self) -> str:
+        return "NEW_QUERY"
+
+
+NEW_QUERY = _NewQuery()
 
 
 class TapkitTap(Tap):
@@ -78,6 +93,8 @@ class TapkitStream(Stream):
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE  # records arrive typed per the schema
     # True when the provider query already returns only the catalog's selected properties.
     selects_at_source = False
+    # Fetch the next page while the current one is emitted (see fetch_pages).
+    prefetch_pages = False
 
     def __init__(self, tap: Tap, *, name: str, schema: dict, key: str,
                  replication_key: str | None):
@@ -98,8 +115,11 @@ class TapkitStream(Stream):
 
         A provider may start reading a little before the bookmark (e.g. its query language
         only takes whole seconds); such records are emitted again, harmlessly, and never move
-        the bookmark back. Call `restart_order()` before each query that starts over from
-        such a lower point (a fallback from one API to another)."""
+        the bookmark back. Yield `NEW_QUERY` before each query that starts over from such a
+        lower point (a fallback from one API to another): the order check starts over there.
+
+        With `prefetch_pages`, this generator runs in a worker thread one page ahead of the
+        emission: it must not touch the stream's state (use what it fetched itself)."""
         raise NotImplementedError
 
     def restart_order(self) -> None:
@@ -143,8 +163,14 @@ class TapkitStream(Stream):
                          f", from {plan.resume_from}" if plan.resume_from is not None else "")
         self._fast_emit = self._can_fast_emit()
         self.restart_order()
+        pages = self.fetch_pages(plan)
+        if self.prefetch_pages:
+            pages = prefetched(pages)
         try:
-            for page in self.fetch_pages(plan):
+            for page in pages:
+                if page is NEW_QUERY:
+                    self.restart_order()
+                    continue
                 self._time_extracted = datetime.now(timezone.utc).isoformat()
                 yield from page
                 self._write_state_message()  # checkpoint: every record so far is emitted
@@ -154,6 +180,10 @@ class TapkitStream(Stream):
                 raise
             stop(str(exc))
             return
+        finally:
+            close = getattr(pages, "close", None)
+            if close is not None:
+                close()  # stops a prefetching worker now, even when the sync is aborted
         if plan.full:
             self._write_activate_version_message(plan.version)
         strategies.complete(state, plan)

@@ -25,6 +25,10 @@ SCHEMA = th.PropertiesList(
 
 
 class ToyStream(TapkitStream):
+    @property
+    def prefetch_pages(self):
+        return bool(self.config.get("prefetch"))
+
     def fetch_pages(self, plan):
         rows = [r for r in ROWS if plan.resume_from is None or r["updated"] >= plan.resume_from]
         if plan.resume_from is not None and self.config.get("lookback"):
@@ -42,7 +46,7 @@ class ToyTap(TapkitTap):
     name = "tap-toy"
     config_jsonschema = th.PropertiesList(
         th.Property("stop_at_page", th.IntegerType), th.Property("unsorted", th.BooleanType),
-        th.Property("lookback", th.BooleanType),
+        th.Property("lookback", th.BooleanType), th.Property("prefetch", th.BooleanType),
         *COMMON_SETTINGS).to_dict()
 
     def discover_streams(self):
@@ -50,10 +54,19 @@ class ToyTap(TapkitTap):
                 for n in ("alpha", "beta")]
 
 
+@pytest.fixture(params=[False, True], ids=["inline", "prefetch"], autouse=True)
+def prefetch(request):
+    """Every engine test runs with pages read inline and read one page ahead."""
+    PREFETCH[0] = request.param
+
+
+PREFETCH = [False]
+
+
 def run(config=None, state=None):
     buf = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
     with redirect_stdout(buf):
-        ToyTap(config=config or {}, state=state).sync_all()
+        ToyTap(config={"prefetch": PREFETCH[0], **(config or {})}, state=state).sync_all()
     buf.seek(0)
     messages = [json.loads(line) for line in buf.read().splitlines()]
     last_state = [m["value"] for m in messages if m["type"] == "STATE"][-1]

@@ -109,14 +109,16 @@ def test_csv_values_become_what_rest_returns():
 
 def test_a_short_bulk_page_is_retried():
     body = 'Id,Name\n"001","A"\n"002","B"\n'
-    header, text, locator = _csv_page(response(200, body, {"Sforce-NumberOfRecords": "2",
-                                                           "Sforce-Locator": "null"}))
-    assert (header, list(csv_rows(text)), locator) == \
+    header, content, locator = _csv_page(response(200, body, {"Sforce-NumberOfRecords": "2",
+                                                              "Sforce-Locator": "null"}))
+    assert (header, list(csv_rows(content)), locator) == \
         (["Id", "Name"], [["001", "A"], ["002", "B"]], None)
     with pytest.raises(RetriableBodyError, match="2 rows, Sforce-NumberOfRecords says 3"):
         _csv_page(response(200, body, {"Sforce-NumberOfRecords": "3"}))
     with pytest.raises(RetriableBodyError):
         _csv_page(response(200, 'Id,Name\n"001","A', {}))
+    with pytest.raises(RetriableBodyError, match="UTF-8"):
+        _csv_page(response(200, b'Id,Name\n"001","\xc3', {}))
 
 
 SOBJECTS = {n: {"name": n, "queryable": True} for n in
