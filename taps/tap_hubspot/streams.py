@@ -17,8 +17,8 @@ How an object is read (tapkit decides full or incremental from the stream's stat
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
-from datetime import timedelta
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from singer_sdk import Tap
@@ -68,6 +68,13 @@ def hs_timestamp(value: Any) -> str | None:
 
 def epoch_ms(value: Any) -> int:
     return int(parse_timestamp(value).timestamp() * 1000)
+
+
+def looked_back(config: Mapping[str, Any], bookmark: Any) -> datetime:
+    """Where an incremental sync starts: `lookback_seconds` before the bookmark, since
+    HubSpot's search index (and owners' updatedAt) lag their writes."""
+    lookback = float(config.get("lookback_seconds", DEFAULT_LOOKBACK_SECONDS))
+    return parse_timestamp(bookmark) - timedelta(seconds=lookback)
 
 
 def association_name(key: str) -> str:
@@ -159,9 +166,7 @@ class HubSpotStream(TapkitStream):
             state["replication_key_value"] = high_water
 
     def _incremental(self, plan: SyncPlan) -> Iterator[list[dict]]:
-        lookback = float(self.config.get("lookback_seconds", DEFAULT_LOOKBACK_SECONDS))
-        since = parse_timestamp(plan.resume_from) - timedelta(seconds=lookback)
-        since_ms = int(since.timestamp() * 1000)
+        since_ms = epoch_ms(looked_back(self.config, plan.resume_from))
         start = self._start_ms()
         if start is not None:
             since_ms = max(since_ms, start)
@@ -369,8 +374,7 @@ class OwnerStream(TapkitStream):
         for owner in owners:
             owner["updatedAt"] = hs_timestamp(owner.get("updatedAt") or owner.get("createdAt"))
         if not plan.full:
-            lookback = float(self.config.get("lookback_seconds", DEFAULT_LOOKBACK_SECONDS))
-            since = parse_timestamp(plan.resume_from) - timedelta(seconds=lookback)
+            since = looked_back(self.config, plan.resume_from)
             owners = [o for o in owners if parse_timestamp(o["updatedAt"]) >= since]
         owners.sort(key=lambda o: o["updatedAt"])
         records = [USER_MAPPING.to_common(o) if self.common else o for o in owners]

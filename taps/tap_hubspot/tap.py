@@ -34,7 +34,7 @@ class TapHubSpot(TapkitTap):
                     description="A private app's access token, instead of OAuth."),
         th.Property("base_url", th.StringType, default=DEFAULT_BASE_URL,
                     description="HubSpot API base URL (the OAuth token endpoint too)."),
-        th.Property("lookback_seconds", th.IntegerType, default=DEFAULT_LOOKBACK_SECONDS,
+        th.Property("lookback_seconds", th.IntegerType(minimum=0), default=DEFAULT_LOOKBACK_SECONDS,
                     description="Incremental syncs read from this many seconds before the "
                                 "bookmark: HubSpot's search index lags its writes."),
         th.Property("associations_to_fetch",
@@ -42,7 +42,8 @@ class TapHubSpot(TapkitTap):
                     description="Associated ids to carry per object, e.g. {\"contact\": "
                                 "[\"deal\"], \"deal\": [\"contact\"]} (in _associations). "
                                 "Contacts and deals always carry their companies."),
-        th.Property("quota_max_percent", th.NumberType, default=90,
+        th.Property("quota_max_percent", th.NumberType(exclusive_minimum=0, maximum=100),
+                    default=90,
                     description="Stop cleanly before the daily API usage passes this "
                                 "percentage (where HubSpot reports it: private apps)."),
         th.Property("common_objects", th.ArrayType(th.StringType),

@@ -394,3 +394,16 @@ def test_deal_status_from_flags_or_stage_metadata(props, expected):
     common = mapping.to_common(record)
     assert common["status"] == expected
     assert common["stage"] == ("Won it" if props["dealstage"] == "s1" else props["dealstage"])
+
+
+@pytest.mark.parametrize(("setting", "message"), [
+    ({"lookback_seconds": -5}, "lookback_seconds"),
+    ({"quota_max_percent": 0}, "quota_max_percent"),
+    ({"base_url": "ftp://example"}, "base_url"),
+    ({"refresh_token": None, "client_id": None}, "no credentials"),
+])
+def test_bad_settings_are_refused_with_the_setting_named(hs, setting, message):
+    config = {k: v for k, v in oauth_config(hs, **setting).items() if v is not None}
+    with pytest.raises(ConfigValidationError) as caught:
+        TapHubSpot(config=config).discover_streams()
+    assert message in str(caught.value) + " ".join(getattr(caught.value, "errors", []))
