@@ -7,6 +7,7 @@ to the tap's configuration file, Meltano's files or its logs.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,6 +15,7 @@ from singer_sdk.exceptions import ConfigValidationError
 
 from tenantsync.controller import crypto, db
 from tenantsync.controller.models import Connection, utcnow
+from tenantsync.controller.registry import Registry, RegistryError
 from tenantsync.tapkit.errors import TokenSinkError
 from tenantsync.tapkit.tokens import TokenUpdate
 
@@ -38,27 +40,31 @@ def tap_settings(conn: Connection) -> dict[str, Any]:
     return settings
 
 
-def _connection_id(config: Mapping[str, Any]) -> int:
+def _connection_key(config: Mapping[str, Any]) -> tuple[str, str, str]:
+    """`connection_id` is `["<application>", "<customer>", "<provider>"]` (JSON)."""
     raw = str(config.get("connection_id") or "").strip()
-    if not raw.isdigit():
+    try:
+        key = json.loads(raw)
+    except ValueError:
+        key = None
+    if not (isinstance(key, list) and len(key) == 3 and all(isinstance(k, str) for k in key)):
         raise ConfigValidationError(
-            f"connection_id {raw!r} is not a registry connection id: run this sync through "
+            f"connection_id {raw!r} is not a tenantsync connection key: run this sync through "
             "`tenantsync run` or `meltano schedule run` (they set TENANTSYNC_CONNECTION_ID)")
-    return int(raw)
+    return key[0], key[1], key[2]
 
 
 def load(config: Mapping[str, Any]) -> dict[str, Any]:
     """credential_source: the connection's settings from the registry."""
-    conn_id = _connection_id(config)
+    app, customer, provider = _connection_key(config)
     try:
         with db.session(upgrade=False) as s:
-            conn = s.get(Connection, conn_id)
-            if conn is None:
-                raise ConfigValidationError(f"connection {conn_id} is not in the registry "
-                                            f"({db.URL_ENV} may point elsewhere)")
+            conn = Registry(s, app).connection(customer, provider)
             settings = tap_settings(conn)
-    except crypto.CryptoError as exc:
-        raise ConfigValidationError(str(exc)) from None
+            conn_id = conn.id
+    except (crypto.CryptoError, RegistryError) as exc:
+        raise ConfigValidationError(f"{exc} ({db.URL_ENV} may point elsewhere)"
+                                    if isinstance(exc, RegistryError) else str(exc)) from None
     _current["connection_id"] = conn_id
     return settings
 

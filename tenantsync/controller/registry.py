@@ -7,6 +7,7 @@ whose visible columns hold no secret.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -64,6 +65,12 @@ class SyncView:
     period_ms: int
     paused: bool
 
+    @property
+    def connection_key(self) -> str:
+        """The connection by natural key (not a row id), so that rendered files depend only
+        on what the user named: the same registry contents give the same files anywhere."""
+        return json.dumps([self.application_id, self.customer_id, self.provider])
+
 
 def normalize_strategy(value: Any, where: str) -> dict[str, Any]:
     """Validate a `default_config` / `sync_strategy_override` block; return it normalized."""
@@ -119,7 +126,8 @@ def normalize_objects(items: Any, kind: str) -> list[dict[str, Any]]:
         if item.get("sync_strategy_override") is not None:
             override = normalize_strategy(item["sync_strategy_override"],
                                           f"{where}[{i}].sync_strategy_override")
-            override.pop("auto_start_on_connection", None)
+            for per_sync in ("auto_start_on_connection", "period_ms"):  # not per object
+                override.pop(per_sync, None)
             entry["sync_strategy_override"] = override
         if item.get("associations_to_fetch"):
             entry["associations_to_fetch"] = list(item["associations_to_fetch"])

@@ -69,7 +69,7 @@ def tenant_env(view: SyncView) -> dict[str, str]:
     return {TENANT_ENV["application_id"]: view.application_id,
             TENANT_ENV["customer_id"]: view.customer_id,
             TENANT_ENV["provider_name"]: view.provider,
-            TENANT_ENV["connection_id"]: str(view.connection_id),
+            TENANT_ENV["connection_id"]: view.connection_key,
             STATE_SUFFIX_ENV: sync_name(view)}
 
 

@@ -1,0 +1,164 @@
+"""Rendering: deterministic, minimal diffs, hand edits survive, no secrets, tenants spread."""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import random
+
+import yaml
+
+from tenantsync.controller import db, render
+from tenantsync.controller.registry import Registry
+
+from .conftest import DESTINATION, SALESFORCE, SYNC_CONFIG, seed
+
+HUBSPOT = {"provider_name": "hubspot", "auth_type": "oauth2", "category": "crm",
+           "config": {"oauth": {"oauth_scopes": ["crm.objects.contacts.read"],
+                                "credentials": {"client_id": "hs-client",
+                                                "client_secret": "hs-secret-value"}}}}
+HUBSPOT_SYNC = {"provider_name": "hubspot", "destination_name": "my production postgres",
+                "default_config": {"period_ms": 3_600_000, "strategy": "full then incremental",
+                                   "full_sync_every_n_incrementals": 4},
+                "standard_objects": [{"object": "deals"}, {"object": "tickets",
+                                      "sync_strategy_override": {"strategy": "full only"}}]}
+
+
+def build(tmp_path, name, customers, *, shuffle_seed=None):
+    """A registry with `customers` x (salesforce, hubspot), inserted in a shuffled order."""
+    reg = Registry(db.session(f"sqlite:///{tmp_path}/{name}.db"), "app")
+    order = list(customers)
+    if shuffle_seed is not None:
+        random.Random(shuffle_seed).shuffle(order)
+    reg.apply([SALESFORCE, HUBSPOT, DESTINATION, SYNC_CONFIG, HUBSPOT_SYNC,
+               *({"customer_id": c} for c in order)])
+    reg.apply([{"customer_id": c, "provider_name": p, "refresh_token": f"tok-{c}-{p}"}
+               for c in order for p in ("hubspot", "salesforce")])
+    reg.s.commit()
+    return reg
+
+
+def test_same_registry_gives_byte_identical_files(tmp_path, secret_key):
+    customers = [f"cust{i:04d}" for i in range(1000)]
+    a = build(tmp_path, "a", customers, shuffle_seed=1)
+    b = build(tmp_path, "b", customers, shuffle_seed=2)
+    ra = render.render(a.s, tmp_path / "pa")
+    rb = render.render(b.s, tmp_path / "pb")
+    assert ra.syncs == rb.syncs == 2000
+    assert ra.path.read_bytes() == rb.path.read_bytes()
+    assert (tmp_path / "pa" / "meltano.yml").read_bytes() == \
+        (tmp_path / "pb" / "meltano.yml").read_bytes()
+    again = render.render(a.s, tmp_path / "pa")
+    assert not again.changed
+    doc = yaml.safe_load(ra.path.read_text())
+    assert len(doc["jobs"]) == len(doc["schedules"]) == 2000
+    assert len({s["env"]["MELTANO_RUN_STATE_ID_SUFFIX"] for s in doc["schedules"]}) == 2000
+    # Tenants are spread over the hour rather than firing together.
+    minutes = {s["interval"].split()[0] for s in doc["schedules"]
+               if s["job"].endswith("--hubspot")}
+    assert len(minutes) >= 50
+
+
+def test_a_change_gives_a_minimal_diff(tmp_path, secret_key):
+    reg = build(tmp_path, "r", ["acme", "globex", "initech"])
+    before = render.render(reg.s, tmp_path / "p").path.read_text().splitlines()
+    reg.sync("globex", "hubspot").paused = True
+    reg.s.commit()
+    after = render.render(reg.s, tmp_path / "p").path.read_text().splitlines()
+    changed = [line for line in difflib.unified_diff(before, after, lineterm="", n=0)
+               if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    assert len(changed) == 2
+    assert changed[0].startswith("-  interval: ")
+    assert changed[1] == "+  interval: '@manual'"
+
+
+def test_hand_edits_of_meltano_yml_survive(tmp_path, secret_key):
+    reg = build(tmp_path, "r", ["acme"])
+    project = tmp_path / "p"
+    render.render(reg.s, project)
+    meltano_yml = project / "meltano.yml"
+    edited = meltano_yml.read_text() + "env:\n  MY_SETTING: kept\n"
+    meltano_yml.write_text(edited)
+    reg.apply({"customer_id": "globex"})
+    reg.apply({"customer_id": "globex", "provider_name": "salesforce", "refresh_token": "t"})
+    reg.s.commit()
+    assert render.render(reg.s, project).changed
+    assert meltano_yml.read_text() == edited
+
+
+def test_existing_project_without_include_paths_gets_them(tmp_path, secret_key):
+    reg = build(tmp_path, "r", ["acme"])
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "meltano.yml").write_text("project_id: mine\nplugins: {}\n")
+    render.render(reg.s, project)
+    doc = yaml.safe_load((project / "meltano.yml").read_text())
+    assert doc["project_id"] == "mine"
+    assert doc["include_paths"] == [f"./{render.INCLUDE_FILE}"]
+
+
+def test_no_secret_is_rendered(tmp_path, secret_key):
+    reg = build(tmp_path, "r", ["acme", "globex"])
+    text = render.render(reg.s, tmp_path / "p").path.read_text()
+    for secret in ("tok-acme-salesforce", "hs-secret-value", "admin-password-xyz",
+                   "941b846a-5a8c-48b8-b0e1-41b6d4bc4f1a", secret_key):
+        assert secret not in text
+    loader = yaml.safe_load(text)["plugins"]["loaders"][0]
+    assert loader["config"]["password"] == "$TENANTSYNC_DESTINATION_PASSWORD"
+    assert loader["config"]["customer_id"] == "$TENANTSYNC_CUSTOMER_ID"
+
+
+def test_strategies_and_objects_reach_the_taps(tmp_path, secret_key):
+    reg = build(tmp_path, "r", ["acme"])
+    doc = yaml.safe_load(render.render(reg.s, tmp_path / "p").path.read_text())
+    taps = {t["name"]: t for t in doc["plugins"]["extractors"]}
+    assert set(taps) == {"tap-hubspot--default", "tap-hubspot--full-only",
+                         "tap-salesforce--default"}
+    assert taps["tap-hubspot--default"]["config"] | {} == {
+        "credential_source": "tenantsync.controller.credentials:load",
+        "connection_id": "$TENANTSYNC_CONNECTION_ID", "sync_strategy": "full then incremental",
+        "full_sync_every_n_incrementals": 4, "standard_objects": ["deals"]}
+    assert taps["tap-hubspot--full-only"]["config"]["standard_objects"] == ["tickets"]
+    assert taps["tap-hubspot--full-only"]["config"]["sync_strategy"] == "full only"
+    sf = taps["tap-salesforce--default"]["config"]
+    assert sf["sync_strategy"] == "full only"  # the docs' "full refresh"
+    assert sf["common_objects"] == ["contact", "account"]
+    assert sf["custom_objects"] == ["MyCustomObject__c"]
+    jobs = {j["name"]: j["tasks"] for j in doc["jobs"]}
+    loader = render.loader_name("my production postgres")
+    assert loader.startswith("target-postgres--my-production-postgres-")
+    assert jobs["app--acme--hubspot"] == [f"tap-hubspot--default {loader}",
+                                          f"tap-hubspot--full-only {loader}"]
+
+
+def test_cron_intervals():
+    assert render.cron_interval(3600, "k") == "* * * * *"  # the docs' 3.6 s: every minute
+    every15 = render.cron_interval(900_000, "tenant-a")
+    minutes = [int(m) for m in every15.split()[0].split(",")]
+    assert [b - a for a, b in itertools.pairwise(minutes)] == [15, 15, 15]
+    assert render.cron_interval(900_000, "tenant-a") == every15  # stable
+    hourly = {render.cron_interval(3_600_000, f"t{i}") for i in range(2000)}
+    assert len(hourly) == 60  # every minute of the hour is used by someone
+    assert render.cron_interval(6 * 3_600_000, "x").split()[1].count(",") == 3
+    assert render.cron_interval(2 * 86_400_000, "x").split()[2] == "*/2"
+
+
+def test_slugs_keep_distinct_ids_distinct():
+    assert render.slug("acme") == "acme"
+    assert render.slug("Acme Corp") != render.slug("acme-corp")
+    assert render.slug("a--b") != "a--b"  # '--' separates name parts
+    assert render.slug("ACME").startswith("acme-")
+
+
+def test_template_is_the_repository_meltano_yml():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    assert (root / "meltano.yml").read_text() == render.TEMPLATE.read_text()
+
+
+def test_seed_registry_renders(registry):
+    seed(registry)
+    doc = render.document(registry.s)
+    assert [j["name"] for j in doc["jobs"]] == ["app--acme--salesforce",
+                                                "app--globex--salesforce"]
