@@ -26,7 +26,7 @@ _current: dict[str, int] = {}  # the connection this tap process runs for (set b
 def tap_settings(conn: Connection) -> dict[str, Any]:
     """The settings a tap needs to log in as `conn`: app credentials, tokens, URLs."""
     provider = conn.provider
-    settings: dict[str, Any] = dict(provider.settings or {})
+    settings: dict[str, Any] = {**(provider.settings or {}), **(conn.settings or {})}
     if provider.sealed_credentials:
         settings.update(crypto.unseal(provider.sealed_credentials))
     secrets = crypto.unseal(conn.sealed_credentials)

@@ -84,6 +84,7 @@ class Connection(Base):
     provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"))
     instance_url: Mapped[str] = mapped_column(String(512), default="")
     login_url: Mapped[str] = mapped_column(String(512), default="")
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)  # non-secret: base_url, ...
     sealed_credentials: Mapped[str] = mapped_column(Text)  # tokens or API key
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     credentials_updated_at: Mapped[datetime] = mapped_column(default=utcnow)

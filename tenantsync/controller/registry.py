@@ -308,7 +308,8 @@ class Registry:
 
     def upsert_connection(self, doc: Mapping[str, Any]) -> Connection:
         """Import credentials: `{customer_id, provider_name, type: oauth2, refresh_token,
-        instance_url?, login_url?, access_token?}` or `{..., type: api_key, api_key}`."""
+        instance_url?, login_url?, access_token?}` or `{..., type: api_key, api_key}`; a
+        `base_url` or `settings` object holds non-secret tap settings of this connection."""
         customer = self._customer(_required_str(doc, "customer_id", "connection"))
         provider = self._provider(_required_str(doc, "provider_name", "connection"))
         kind = doc.get("type", provider.auth_type)
@@ -328,6 +329,11 @@ class Registry:
             self.s.add(row)
         row.instance_url = str(doc.get("instance_url") or "")
         row.login_url = str(doc.get("login_url") or "")
+        settings = doc.get("settings") or {}
+        if not isinstance(settings, Mapping):
+            raise RegistryError("connection settings must be an object")
+        row.settings = {**settings, **({"base_url": doc["base_url"]} if doc.get("base_url")
+                                       else {})}
         row.sealed_credentials = crypto.seal(
             {"type": kind, **{k: doc[k] for k in CONNECTION_SECRETS if doc.get(k)}})
         row.credentials_updated_at = utcnow()

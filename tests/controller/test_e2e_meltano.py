@@ -1,6 +1,6 @@
-"""End to end: registry -> render -> real `meltano run` -> tap-salesforce against two sandbox
-orgs -> target-postgres -> one real Postgres. Two customers (acme, globex) x Salesforce
-(tap-hubspot was not ready when this was written).
+"""End to end: registry -> render -> real `meltano run` -> tap-salesforce and tap-hubspot
+against a sandbox org and portal per customer -> target-postgres -> one real Postgres.
+Two customers (acme, globex) x two providers.
 
 The tests run in order and share one project: each builds on the state the previous left
 (full, then incremental, then the periodic full, ...). A `meltano run` costs a few seconds.
@@ -21,6 +21,7 @@ from tenantsync.cli import main
 from tenantsync.controller import crypto, db, render
 from tenantsync.controller.registry import Registry, RegistryError
 from tenantsync.controller.runner import meltano_executable, run_sync
+from tenantsync.sandbox.hubspot import HubSpotSandbox
 from tenantsync.sandbox.salesforce import SalesforceSandbox
 
 pytestmark = pytest.mark.slow
@@ -44,18 +45,27 @@ def world(tmp_path_factory, pg_server_uri):
     # acme's org rotates refresh tokens: the tap must hand each new one back to the registry.
     sandboxes = {"acme": SalesforceSandbox(records=150, seed=11, rotate_refresh_tokens=True),
                  "globex": SalesforceSandbox(records=120, seed=22)}
-    for sb in sandboxes.values():
+    portals = {"acme": HubSpotSandbox(records=100, seed=33, portal_id=1001),
+               "globex": HubSpotSandbox(records=80, seed=44, portal_id=1002)}
+    for sb in [*sandboxes.values(), *portals.values()]:
         sb.start()
-    # One OAuth app per application: both orgs know the same client.
+    # One OAuth app per provider and application: every org and portal knows its client.
     client_id, client_secret = sandboxes["acme"].client_id, sandboxes["acme"].client_secret
     sandboxes["globex"].oauth.register_client(client_id, client_secret)
+    hs_id, hs_secret = portals["acme"].client_id, portals["acme"].client_secret
+    portals["globex"].oauth.register_client(hs_id, hs_secret)
     tokens = {c: sb.oauth.mint_refresh_token(client_id) for c, sb in sandboxes.items()}
+    hs_tokens = {c: sb.oauth.mint_refresh_token(hs_id) for c, sb in portals.items()}
     reg = Registry(db.session(), APP)
     reg.apply({
         "providers": [{"provider_name": "salesforce", "auth_type": "oauth2", "category": "crm",
                        "config": {"oauth": {"oauth_scopes": ["api", "refresh_token"],
                                             "credentials": {"client_id": client_id,
-                                                            "client_secret": client_secret}}}}],
+                                                            "client_secret": client_secret}}}},
+                      {"provider_name": "hubspot", "auth_type": "oauth2", "category": "crm",
+                       "config": {"oauth": {"oauth_scopes": ["crm.objects.companies.read"],
+                                            "credentials": {"client_id": hs_id,
+                                                            "client_secret": hs_secret}}}}],
         "destinations": [{"name": "warehouse", "type": "postgres",
                           "credentials": {"sqlalchemy_url": pg_server_uri, "schema": schema}}],
         "sync_configs": [{"provider_name": "salesforce", "destination_name": "warehouse",
@@ -63,16 +73,24 @@ def world(tmp_path_factory, pg_server_uri):
                                              "strategy": "full then incremental",
                                              "full_sync_every_n_incrementals": 2},
                           "common_objects": [{"object": "account"}],
-                          "standard_objects": [{"object": "Account"}, {"object": "Contact"}]}],
+                          "standard_objects": [{"object": "Account"}, {"object": "Contact"}]},
+                         {"provider_name": "hubspot", "destination_name": "warehouse",
+                          "default_config": {"period_ms": 3_600_000},
+                          "common_objects": [{"object": "account"}],
+                          "standard_objects": [{"object": "company"}, {"object": "contact"}]}],
         "customers": [{"customer_id": c, "name": c.title()} for c in CUSTOMERS],
         "connections": [{"customer_id": c, "provider_name": "salesforce", "type": "oauth2",
                          "refresh_token": tokens[c], "login_url": sandboxes[c].base_url}
+                        for c in CUSTOMERS] +
+                       [{"customer_id": c, "provider_name": "hubspot", "type": "oauth2",
+                         "refresh_token": hs_tokens[c], "base_url": portals[c].base_url}
                         for c in CUSTOMERS]})
     reg.s.commit()
     yield {"project": project, "logs": logs, "schema": schema, "reg": reg, "sb": sandboxes,
-           "uri": pg_server_uri, "secrets": [client_secret, *tokens.values()]}
+           "hs": portals, "uri": pg_server_uri,
+           "secrets": [client_secret, hs_secret, *tokens.values(), *hs_tokens.values()]}
     reg.s.close()
-    for sb in sandboxes.values():
+    for sb in [*sandboxes.values(), *portals.values()]:
         sb.stop()
     with psycopg2.connect(pg_server_uri) as conn, conn.cursor() as cur:
         cur.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
@@ -117,6 +135,34 @@ def test_first_runs_are_full_and_land_per_tenant(world):
     tenants = query(world, "SELECT DISTINCT _supaglue_application_id, _supaglue_provider_name, "
                            "_supaglue_customer_id FROM {schema}.crm_accounts ORDER BY 3")
     assert tenants == [(APP, "salesforce", "acme"), (APP, "salesforce", "globex")]
+
+
+def companies(world, customer):
+    return {i: (n, d) for i, n, d in query(
+        world, "SELECT _supaglue_id, _supaglue_raw_data->>'name', _supaglue_is_deleted "
+               "FROM {schema}.hubspot_company WHERE _supaglue_customer_id = %s", customer)}
+
+
+def test_hubspot_full_then_incremental_for_both_customers(world):
+    for customer in CUSTOMERS:
+        result = run_sync(world["reg"], customer, "hubspot", world["project"],
+                          echo=lambda _msg: None)
+        assert result.status == "SUCCESS", result.error
+        assert result.strategy == "full"
+        assert result.records["company"]["written"] == len(companies(world, customer)) > 0
+        assert result.records["crm_accounts"]["written"] > 0
+    portal = world["hs"]["acme"]
+    some_id = sorted(companies(world, "acme"))[0]
+    portal.advance_clock(600)
+    portal.update("companies", some_id, {"name": "Renamed Portal Co"})
+    result = run_sync(world["reg"], "acme", "hubspot", world["project"], echo=lambda _m: None)
+    assert result.status == "SUCCESS", result.error
+    assert result.strategy == "incremental"
+    assert companies(world, "acme")[some_id] == ("Renamed Portal Co", False)
+    assert "Renamed Portal Co" not in {n for n, _d in companies(world, "globex").values()}
+    providers = query(world, "SELECT DISTINCT _supaglue_provider_name FROM {schema}.crm_accounts "
+                             "ORDER BY 1")
+    assert providers == [("hubspot",), ("salesforce",)]
 
 
 def test_incremental_run_reads_only_changes(world):
@@ -195,7 +241,7 @@ def test_trigger_with_full_refresh(world):
 
 def test_runs_and_status_tables(world):
     runner = CliRunner()
-    out = runner.invoke(main, ["runs", "--customer", "acme"])
+    out = runner.invoke(main, ["runs", "--customer", "acme", "--provider", "salesforce"])
     assert out.exit_code == 0, out.output
     lines = out.output.splitlines()
     assert lines[0].split()[:5] == ["run", "customer", "provider", "status", "strategy"]
@@ -203,6 +249,7 @@ def test_runs_and_status_tables(world):
     out = runner.invoke(main, ["status"])
     assert out.exit_code == 0, out.output
     assert "e2e-app--acme--salesforce" in out.output and "never" not in out.output
+    assert "e2e-app--globex--hubspot" in out.output
 
 
 def test_meltano_sees_one_job_and_schedule_per_sync(world):
@@ -211,27 +258,28 @@ def test_meltano_sees_one_job_and_schedule_per_sync(world):
                          cwd=world["project"], env=env, capture_output=True, text=True,
                          check=True)
     schedules = {s["name"]: s for s in json.loads(out.stdout)["schedules"]["job"]}
-    assert set(schedules) == {f"{APP}--{c}--salesforce" for c in CUSTOMERS}
+    assert set(schedules) == {f"{APP}--{c}--{p}" for c in CUSTOMERS
+                              for p in ("hubspot", "salesforce")}
     acme = schedules[f"{APP}--acme--salesforce"]
     assert acme["env"]["TENANTSYNC_CUSTOMER_ID"] == "acme"
     assert acme["env"]["MELTANO_RUN_STATE_ID_SUFFIX"] == f"{APP}--acme--salesforce"
     states = subprocess.run([meltano_executable(), "state", "list"], cwd=world["project"],
                             env=env, capture_output=True, text=True, check=True).stdout.split()
     assert sorted(states) == [
-        f"tenantsync:tap-salesforce--default-to-target-postgres--warehouse:{APP}--{c}--salesforce"
-        for c in CUSTOMERS]
+        f"tenantsync:tap-{p}--default-to-target-postgres--warehouse:{APP}--{c}--{p}"
+        for p in ("hubspot", "salesforce") for c in CUSTOMERS]
 
 
 def test_no_secret_in_project_files_or_meltano_logs(world):
     reg = world["reg"]
     reg.s.expire_all()
-    current = [crypto.unseal(reg.connection(c, "salesforce").sealed_credentials)["refresh_token"]
-               for c in CUSTOMERS]
+    current = [crypto.unseal(reg.connection(c, p).sealed_credentials)["refresh_token"]
+               for c in CUSTOMERS for p in ("hubspot", "salesforce")]
     secrets = [*world["secrets"], *current, SECRET_KEY]
     files = [p for p in Path(world["project"]).rglob("*")
              if p.is_file() and p.suffix not in (".db", ".db-journal") and "venv" not in p.parts]
     logs = list(Path(world["logs"]).rglob("*.log"))
-    assert any(".meltano" in p.parts for p in files) and len(logs) >= 8
+    assert any(".meltano" in p.parts for p in files) and len(logs) >= 10
     assert any("records written" in p.read_text() or "METRIC" in p.read_text() for p in logs)
     files += logs
     for path in files:

@@ -70,6 +70,7 @@ def upgrade() -> None:
         sa.Column("provider_id", sa.Integer(), sa.ForeignKey("providers.id"), nullable=False),
         sa.Column("instance_url", sa.String(512), nullable=False),
         sa.Column("login_url", sa.String(512), nullable=False),
+        sa.Column("settings", sa.JSON(), nullable=False),
         sa.Column("sealed_credentials", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("credentials_updated_at", sa.DateTime(), nullable=False),
