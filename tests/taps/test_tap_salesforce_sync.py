@@ -209,3 +209,33 @@ def test_rotated_refresh_tokens_reach_the_file_store_and_the_callback(sf, tmp_pa
     second = run_tap(config, state=first.state)
     assert "User" in second.records
     assert json.loads(store.read_text())["refresh_token"] != saved["refresh_token"]
+
+
+def test_start_date_bounds_the_first_full_sync(sf):
+    every = rest_rows(sf, "Account", ["Id", "SystemModstamp"])
+    stamps = sorted(r["SystemModstamp"] for r in every.values())
+    start = stamps[len(stamps) // 2]
+    run = run_tap(tap_config(sf, standard_objects=["Account"],
+                             start_date=start[:19] + "Z"))
+    assert set(run.ids("Account")) == {rid for rid, r in every.items()
+                                       if r["SystemModstamp"][:19] >= start[:19]}
+
+
+def test_access_token_mode_works_and_says_what_to_do_once_it_expires(sf):
+    config = {"access_token": sf.mint_access_token(), "instance_url": sf.base_url,
+              "standard_objects": ["User"], "backoff_base_seconds": 0.01}
+    assert len(run_tap(config).records["User"]) == sf.count("User")
+    sf.oauth.expire_access_tokens()
+    with pytest.raises(AuthError, match="configure client_id, client_secret and refresh_token"):
+        run_tap(config)
+
+
+def test_settings_come_from_environment_variables(sf, monkeypatch):
+    from tap_salesforce.tap import TapSalesforce
+
+    config = tap_config(sf)
+    for key in ("client_id", "client_secret", "refresh_token", "login_url"):
+        monkeypatch.setenv(f"TAP_SALESFORCE_{key.upper()}", config[key])
+    monkeypatch.setenv("TAP_SALESFORCE_CUSTOM_OBJECTS", '["Invoice__c"]')
+    tap = TapSalesforce(config={}, parse_env_config=True)
+    assert [s["tap_stream_id"] for s in tap.catalog_dict["streams"]] == ["custom__Invoice__c"]

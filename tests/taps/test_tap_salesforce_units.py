@@ -3,6 +3,7 @@ describe -> schema, Bulk CSV typing, sync-config validation, and the Meltano plu
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from tap_salesforce.client import _csv_page, api_usage, classify, csv_rows
 from tap_salesforce.discovery import _wanted, object_spec
 from tap_salesforce.streams import _csv_converter
 from tap_salesforce.tap import TapSalesforce
-from tenantsync.tapkit.errors import RetriableBodyError
+from tenantsync.tapkit.errors import FatalHttpError, RetriableBodyError
 from tenantsync.tapkit.http import Disposition
 
 PLUGIN = Path(__file__).parents[2] / "plugins" / "extractors" / "tap-salesforce--tenantsync.yml"
@@ -155,3 +156,44 @@ def test_plugin_definition_matches_the_tap_settings():
     for name, prop in props.items():
         assert bool(declared[name].get("sensitive")) == bool(prop.get("secret")), name
     assert set(plugin["capabilities"]) == {str(c) for c in TapSalesforce.capabilities}
+
+
+def test_watermark_falls_back_to_last_modified_then_created():
+    def spec(*names):
+        return object_spec({"name": "X", "fields": [{"name": "Id", "type": "id"}] + [
+            {"name": n, "type": "datetime"} for n in names]}, print)
+
+    assert spec("CreatedDate", "LastModifiedDate").watermark == "LastModifiedDate"
+    assert spec("CreatedDate").watermark == "CreatedDate"
+    assert spec().watermark is None
+
+
+def test_describes_go_through_composite_batch_25_at_a_time():
+    import logging
+
+    from tap_salesforce.client import SalesforceClient
+    from tests.tapkit.scripted_server import Reply, ScriptedServer
+
+    names = [f"Obj{i}__c" for i in range(30)]
+
+    def batch(chunk, fail=None):
+        return Reply(200, {"hasErrors": fail is not None, "results": [
+            {"statusCode": 404, "result": [{"errorCode": "NOT_FOUND", "message": "gone"}]}
+            if n == fail else {"statusCode": 200, "result": {"name": n, "fields": []}}
+            for n in chunk]})
+
+    with ScriptedServer([batch(names[:25]), batch(names[25:])]) as srv:
+        client = SalesforceClient({"access_token": "00Dx!tok", "instance_url": srv.url},
+                                  logging.getLogger("t"))
+        described = client.describe(names)
+        sent = [json.loads(s.body) for s in srv.seen]
+    assert list(described) == names
+    assert [len(b["batchRequests"]) for b in sent] == [25, 5]
+    assert sent[0]["batchRequests"][0] == {
+        "method": "GET", "url": "/services/data/v61.0/sobjects/Obj0__c/describe"}
+    with ScriptedServer([batch(names[:3], fail="Obj1__c")]) as srv:
+        client = SalesforceClient({"access_token": "00Dx!tok", "instance_url": srv.url},
+                                  logging.getLogger("t"))
+        with pytest.raises(FatalHttpError, match=r"describe failed for Obj1__c \(HTTP 404: "
+                                                 r"NOT_FOUND: gone\)"):
+            client.describe(names[:3])
