@@ -204,9 +204,12 @@ class HubSpotStream(TapkitStream):
                 return
 
     def _search_from(self, since_ms: int) -> Iterator[list[dict]]:
-        """Records with modified >= since_ms in ascending modified order, by keyset paging."""
+        """Records with modified >= since_ms in ascending modified order, by keyset paging.
+        A query starting at the previous page's last instant skips the records of that
+        instant already emitted (unless they changed again since)."""
         modified = self.obj.modified
         lower, strict, tie_after = since_ms, False, None
+        seen: set[str] = set()  # ids already emitted at instant `lower`
         properties = list(dict.fromkeys([*self.fetch_properties(), modified]))
         while True:
             if tie_after is None:
@@ -223,22 +226,27 @@ class HubSpotStream(TapkitStream):
                 "sorts": [{"propertyName": sort, "direction": "ASCENDING"}],
                 "properties": properties, "limit": SEARCH_PAGE_SIZE, "after": "0"})
             docs = body.get("results") or []
-            records = [self._flatten(doc, inline=False) for doc in docs]
+            stamps = [epoch_ms(d["properties"][modified]) for d in docs]
+            records = [self._flatten(doc, inline=False) for doc, stamp in zip(docs, stamps,
+                                                                             strict=True)
+                       if not (stamp == lower and doc["id"] in seen)]
             self._attach_associations(records)
             yield records
             if len(docs) < SEARCH_PAGE_SIZE:
                 if tie_after is None:
                     return
-                strict, tie_after = True, None  # that instant is done: continue after it
+                strict, tie_after, seen = True, None, set()  # that instant is done
                 continue
             if tie_after is not None:
                 tie_after = docs[-1]["id"]
                 continue
-            last = epoch_ms(docs[-1]["properties"][modified])
+            last = stamps[-1]
             if last == lower:
-                tie_after = "0"
+                tie_after = "0"  # a whole page at one instant
+                seen |= {d["id"] for d in docs}
             else:
                 lower, strict = last, False
+                seen = {d["id"] for d, stamp in zip(docs, stamps, strict=True) if stamp == last}
 
     def _high_water(self) -> str | None:
         """The newest modified time the search index holds now (None: no records)."""
