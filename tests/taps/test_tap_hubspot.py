@@ -407,3 +407,19 @@ def test_bad_settings_are_refused_with_the_setting_named(hs, setting, message):
     with pytest.raises(ConfigValidationError) as caught:
         TapHubSpot(config=config).discover_streams()
     assert message in str(caught.value) + " ".join(getattr(caught.value, "errors", []))
+
+
+def test_daily_limit_429_stops_the_run_cleanly():
+    # OAuth calls carry no daily headers, so only HubSpot's 429 DAILY can tell.
+    limits = RateLimits(daily=4)
+    with HubSpotSandbox(records=600, seed=6, rate_limits=limits, enforce_rate_limit=True) as hs:
+        config = oauth_config(hs, standard_objects=["contact"])
+        catalog = TapHubSpot(config=oauth_config(hs, standard_objects=["contact"])
+                             ).catalog_dict  # uses one call of the day
+        run = run_tap(config, catalog=catalog)
+        assert "DAILY" in run.tap.stop_reason
+        assert run.activate_versions("contact") == []
+        progress = run.state["bookmarks"]["contact"]
+        assert progress["tenantsync"]["full_sync_version"]  # kept for the next run
+        assert len(run.records("contact")) == 200  # high-water search + two list pages
+        assert hs.accounting.snapshot()["statuses"]["429"] == 1  # no retrying into it
