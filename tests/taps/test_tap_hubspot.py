@@ -423,3 +423,16 @@ def test_daily_limit_429_stops_the_run_cleanly():
         assert progress["tenantsync"]["full_sync_version"]  # kept for the next run
         assert len(run.records("contact")) == 200  # high-water search + two list pages
         assert hs.accounting.snapshot()["statuses"]["429"] == 1  # no retrying into it
+
+
+def test_token_expired_on_the_server_clock_is_renewed_on_its_401(hs):
+    config = oauth_config(hs, standard_objects=["company"])
+    catalog = TapHubSpot(config=config).catalog_dict
+    tap = TapHubSpot(config=config, catalog=catalog)
+    tap.client.auth.refresh()
+    hs.advance_clock(31 * 60)  # the access token dies on HubSpot's side only
+    before = hs.accounting.snapshot()["statuses"].get("401", 0)
+    records = [r for r in tap.streams["company"].get_records(None)]
+    assert {r["id"] for r in records} == set(sandbox_records(hs, "companies"))
+    assert hs.accounting.snapshot()["statuses"]["401"] - before == 1
+    assert tap.client.auth.refreshes == 2
