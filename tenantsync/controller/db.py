@@ -38,9 +38,13 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
-@lru_cache(maxsize=8)
 def engine(url: str | None = None) -> Engine:
-    url = url or registry_url()
+    """One engine per registry URL (resolved now: the environment may have changed)."""
+    return _engine(url or registry_url())
+
+
+@lru_cache(maxsize=8)
+def _engine(url: str) -> Engine:
     eng = create_engine(url)
     if eng.dialect.name == "sqlite":
         event.listen(eng, "connect", _sqlite_pragmas)

@@ -53,7 +53,7 @@ def add_credentials(config: dict[str, Any]) -> None:
         return
     module_name, sep, attr = str(spec).partition(":")
     try:
-        source = getattr(importlib.import_module(module_name), attr) if sep else None
+        source = getattr(importlib.import_module(module_name), attr, None) if sep else None
     except ImportError as exc:
         raise ConfigValidationError(
             f"credential_source {spec!r}: cannot import {module_name!r} ({exc})") from None

@@ -1,0 +1,78 @@
+"""A tap configured with the controller's credential source logs in with the registry's
+credentials (none in its config) and gives rotated tokens back to the registry."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from singer_sdk.exceptions import ConfigValidationError
+
+from tap_salesforce.tap import TapSalesforce
+from tenantsync.controller import credentials, crypto, db
+from tenantsync.tapkit.tokens import TokenUpdate
+
+from .conftest import seed
+
+SOURCE = "tenantsync.controller.credentials:load"
+
+
+@pytest.fixture
+def registry_env(registry, tmp_path, monkeypatch):
+    seed(registry)
+    monkeypatch.setenv(db.URL_ENV, f"sqlite:///{tmp_path}/registry.db")
+    return registry
+
+
+def key(customer: str) -> str:
+    return json.dumps(["app", customer, "salesforce"])
+
+
+def test_tap_gets_the_connections_credentials_at_startup(registry_env):
+    tap = TapSalesforce(config={"credential_source": SOURCE, "connection_id": key("globex")},
+                        setup_mapper=False)
+    assert tap.config["refresh_token"] == "refresh-globex-secret"
+    assert tap.config["client_id"] == "7393b5a4-5e20-4648-87af-b7b297793fd1"
+    assert tap.config["instance_url"] == "https://globex.my.salesforce.com"
+    assert tap.config["token_sink"] == credentials.SINK
+
+
+@pytest.mark.parametrize(("connection_id", "message"), [
+    ("", "is not a tenantsync connection key"),
+    ("17", "is not a tenantsync connection key"),
+    (json.dumps(["app", "nobody", "salesforce"]), "no customer 'nobody'"),
+    (json.dumps(["other-app", "acme", "salesforce"]), "no customer 'acme' in application"),
+])
+def test_bad_connection_keys_fail_clearly(registry_env, connection_id, message):
+    with pytest.raises(ConfigValidationError, match=message):
+        TapSalesforce(config={"credential_source": SOURCE, "connection_id": connection_id},
+                      setup_mapper=False)
+
+
+def test_wrong_key_fails_without_leaking(registry_env, monkeypatch):
+    monkeypatch.setenv(crypto.KEY_ENV, "a-different-key-of-enough-length")
+    with pytest.raises(ConfigValidationError, match="not the key it was encrypted with") as exc:
+        credentials.load({"connection_id": key("acme")})
+    assert "refresh-acme-secret" not in str(exc.value)
+
+
+def test_rotated_token_is_sealed_into_its_connection(registry_env):
+    credentials.load({"connection_id": key("acme")})
+    credentials.store_rotated(TokenUpdate(provider="Salesforce", refresh_token="rotated-1",
+                                          origin="o", replaces="r",
+                                          extra={"instance_url": "https://new.example"}))
+    reg = registry_env
+    reg.s.expire_all()
+    acme = reg.connection("acme", "salesforce")
+    assert crypto.unseal(acme.sealed_credentials)["refresh_token"] == "rotated-1"
+    assert acme.instance_url == "https://new.example"
+    globex = reg.connection("globex", "salesforce")
+    assert crypto.unseal(globex.sealed_credentials)["refresh_token"] == "refresh-globex-secret"
+
+
+def test_unknown_credential_source_is_a_config_error():
+    with pytest.raises(ConfigValidationError, match="must name a callable"):
+        TapSalesforce(config={"credential_source": "tenantsync.controller.credentials:nope"},
+                      setup_mapper=False)
+    with pytest.raises(ConfigValidationError, match="cannot import"):
+        TapSalesforce(config={"credential_source": "no_such_module:load"}, setup_mapper=False)
