@@ -270,6 +270,35 @@ def test_meltano_sees_one_job_and_schedule_per_sync(world):
         for p in ("hubspot", "salesforce") for c in CUSTOMERS]
 
 
+def test_meltano_schedule_run_is_the_same_sync(world):
+    """A scheduler running `meltano schedule run <name>` gets the schedule's tenant env: the
+    same state (incremental from tenantsync's bookmarks), the same tenant's rows."""
+    before = accounts(world, "globex")
+    env = {**os.environ, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+           "TENANTSYNC_DESTINATION_SQLALCHEMY_URL": world["uri"],
+           "PATH": f"{Path(meltano_executable()).parent}{os.pathsep}{os.environ['PATH']}"}
+    out = subprocess.run([meltano_executable(), "schedule", "run", f"{APP}--globex--salesforce"],
+                         cwd=world["project"], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "Stream Account: incremental sync" in out.stderr
+    assert accounts(world, "globex") == before
+    states = subprocess.run([meltano_executable(), "state", "list"], cwd=world["project"],
+                            env=env, capture_output=True, text=True, check=True).stdout.split()
+    assert len(states) == 4
+
+
+def test_a_failed_run_is_recorded_with_a_clear_error(world):
+    world["sb"]["globex"].oauth.revoke_refresh_tokens()
+    result = run_sync(world["reg"], "globex", "salesforce", world["project"],
+                      echo=lambda _msg: None)
+    assert result.status == "FAILURE"
+    assert "refused the refresh token" in result.error
+    out = CliRunner().invoke(main, ["runs", "--customer", "globex", "--limit", "1"])
+    assert "FAILURE" in out.output
+    out = CliRunner().invoke(main, ["run", "globex", "salesforce"])
+    assert out.exit_code == 1 and "FAILURE" in out.output
+
+
 def test_no_secret_in_project_files_or_meltano_logs(world):
     reg = world["reg"]
     reg.s.expire_all()
