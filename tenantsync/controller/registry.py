@@ -378,9 +378,9 @@ class Registry:
             select(Sync).join(Connection).join(Customer)
             .where(Customer.application_id == self.app_id).order_by(Sync.id)))
 
-    def sync_views(self) -> list[SyncView]:
-        """Every sync of every application, for rendering (one query, no secret)."""
-        rows = self.s.execute(
+    def sync_views(self, sync_id: int | None = None) -> list[SyncView]:
+        """Every sync of every application (or one), for rendering: one query, no secret."""
+        query = (
             select(Sync.id, Customer.application_id, Customer.customer_id, Provider.name,
                    Connection.id, Destination.name, SyncConfig.default_config, Sync.paused)
             .join(Connection, Sync.connection_id == Connection.id)
@@ -388,6 +388,9 @@ class Registry:
             .join(Provider, Connection.provider_id == Provider.id)
             .join(SyncConfig, Sync.sync_config_id == SyncConfig.id)
             .join(Destination, SyncConfig.destination_id == Destination.id))
+        if sync_id is not None:
+            query = query.where(Sync.id == sync_id)
+        rows = self.s.execute(query)
         return [SyncView(sid, app, cust, prov, conn, dest, cfg.get("period_ms",
                          DEFAULT_PERIOD_MS), paused)
                 for sid, app, cust, prov, conn, dest, cfg, paused in rows]

@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from tenantsync.controller import crypto, db, render
 from tenantsync.controller.models import Destination, Sync, SyncRun, utcnow
-from tenantsync.controller.registry import Registry, RegistryError
+from tenantsync.controller.registry import Registry, RegistryError, SyncView
 
 # Meltano prefixes each plugin log line with the plugin's name.
 _METRIC = re.compile(r"\]\s+(\S+)\s+METRIC: (\{.*\})\s*$")
@@ -82,7 +83,7 @@ def meltano_executable() -> str:
     return found
 
 
-def run_env(session, view, project: Path) -> dict[str, str]:
+def run_env(session: Session, view: SyncView, project: Path) -> dict[str, str]:
     """The meltano process's environment for one sync: the schedule's tenant env, and the
     secrets and locations that are never written to a file."""
     env = dict(os.environ)
@@ -113,7 +114,7 @@ def run_sync(registry: Registry, customer_id: str, provider: str, project: Path,
         raise RegistryError(f"sync {customer_id} x {provider} is paused: `tenantsync syncs "
                             "resume` it first (or run with --force)")
     render.render(s, project)
-    view = next(v for v in registry.sync_views() if v.sync_id == sync.id)
+    (view,) = registry.sync_views(sync.id)
     full = full_refresh or bool(sync.args_for_next_run.get("perform_full_refresh"))
     env = run_env(s, view, project)
     run = SyncRun(sync_id=sync.id, status="IN_PROGRESS", strategy="full" if full else "auto",
@@ -126,14 +127,19 @@ def run_sync(registry: Registry, customer_id: str, provider: str, project: Path,
     echo(f"{customer_id} x {provider}: meltano run {render.sync_name(view)}"
          f"{' --full-refresh' if full else ''}")
     progress = Progress()
-    with subprocess.Popen(cmd, cwd=project, env=env, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True, errors="replace") as proc:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            message = progress.feed(line.rstrip("\n"))
-            if message:
-                echo(message)
-        code = proc.wait()
+    try:
+        with subprocess.Popen(cmd, cwd=project, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, errors="replace") as proc:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                message = progress.feed(line.rstrip("\n"))
+                if message:
+                    echo(message)
+            code = proc.wait()
+    except BaseException:  # Ctrl-C or a dying controller: the run must not stay IN_PROGRESS
+        run.ended_at, run.status, run.error = utcnow(), "FAILURE", "interrupted"
+        s.commit()
+        raise
     run.ended_at = utcnow()
     run.records = {stream: {"written": progress.records.get(stream, 0),
                             "deleted": progress.deleted.get(stream, 0)}
