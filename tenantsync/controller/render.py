@@ -5,9 +5,10 @@ The controller writes one file, `tenantsync.meltano.yml`, listed in `meltano.yml
 Rendering is a pure function of the registry: the same registry gives byte-identical output,
 and one changed sync changes only its own lines (everything is sorted by stable names).
 
-Shape (why: docs/DESIGN.md, "Decisions"): per provider one extractor per strategy group
-(`tap-salesforce--default`, inheriting `tap-salesforce`), per destination one loader
-(`target-postgres--<destination>`), and per sync a job and a schedule. Nothing per tenant is
+Shape (why: docs/DESIGN.md, "Decisions"): per application and provider one extractor per
+strategy group (`tap-salesforce--<app>[--full-only]`, inheriting `tap-salesforce`), per
+destination one loader (`target-postgres--<app>--<destination>`), and per sync a job and a
+schedule. Nothing per tenant is
 in a plugin: the schedule's `env` names the tenant (`TENANTSYNC_CONNECTION_ID`, customer,
 provider, application) and its state ID suffix, and the plugins' config refers to those
 variables. The tap fetches the connection's credentials from the registry at startup.
@@ -120,21 +121,23 @@ def strategy_groups(config: SyncConfig) -> list[Group]:
     for (strategy, every), objects in grouped.items():
         if (strategy, every) != base and not objects:
             continue
-        suffix = "default" if (strategy, every) == base else slug(
+        suffix = "" if (strategy, every) == base else slug(
             strategy.replace(" ", "-") + (f"-every-{every}" if every else ""))
         groups.append(Group(suffix, strategy, every, objects))
-    return sorted(groups, key=lambda g: g.suffix != "default")
+    return sorted(groups, key=lambda g: g.suffix)
 
 
-def extractor_name(provider: str, group: Group) -> str:
-    return f"tap-{provider}--{group.suffix}"
+# Plugin names carry the application: two applications may name destinations alike and
+# configure a provider differently.
+def extractor_name(app: str, provider: str, group: Group) -> str:
+    return f"tap-{provider}--{slug(app)}" + (f"--{group.suffix}" if group.suffix else "")
 
 
-def loader_name(destination: str) -> str:
-    return f"target-postgres--{slug(destination)}"
+def loader_name(app: str, destination: str) -> str:
+    return f"target-postgres--{slug(app)}--{slug(destination)}"
 
 
-def _extractor(provider: str, group: Group) -> dict[str, Any]:
+def _extractor(app: str, provider: str, group: Group) -> dict[str, Any]:
     config: dict[str, Any] = {
         "credential_source": CREDENTIAL_SOURCE,
         "connection_id": f"${TENANT_ENV['connection_id']}",
@@ -144,7 +147,7 @@ def _extractor(provider: str, group: Group) -> dict[str, Any]:
     for kind in ("common", "standard", "custom"):
         if group.objects.get(kind):
             config[f"{kind}_objects"] = list(group.objects[kind])
-    return {"name": extractor_name(provider, group), "inherit_from": f"tap-{provider}",
+    return {"name": extractor_name(app, provider, group), "inherit_from": f"tap-{provider}",
             "config": config}
 
 
@@ -154,29 +157,22 @@ def _loader(dest: Destination) -> dict[str, Any]:
     config.update(sorted(dest.settings.items()))
     # Only references: `tenantsync run` puts the decrypted values in the environment.
     config.update({k: f"${DESTINATION_SECRET_ENV[k]}" for k in dest.secret_keys or ()})
-    return {"name": loader_name(dest.name), "inherit_from": "target-postgres", "config": config}
+    return {"name": loader_name(dest.application_id, dest.name), "inherit_from": "target-postgres",
+            "config": config}
 
 
 def job_tasks(view: SyncView, groups: Iterable[Group]) -> list[str]:
-    return [f"{extractor_name(view.provider, g)} {loader_name(view.destination)}"
-            for g in groups]
+    loader = loader_name(view.application_id, view.destination)
+    return [f"{extractor_name(view.application_id, view.provider, g)} {loader}" for g in groups]
 
 
 def document(session: Session) -> dict[str, Any]:
     """The include file's content for every application in the registry."""
     configs = list(session.scalars(select(SyncConfig)))
     groups = {(c.application_id, c.provider.name): strategy_groups(c) for c in configs}
-    extractors = {}
-    for (_app, provider), provider_groups in groups.items():
-        for g in provider_groups:
-            plugin = _extractor(provider, g)
-            if plugin["name"] in extractors and extractors[plugin["name"]] != plugin:
-                raise RenderError(f"applications configure {provider!r} differently; one "
-                                  "Meltano project serves one configuration per provider")
-            extractors[plugin["name"]] = plugin
-    loaders = {}
-    for dest in session.scalars(select(Destination)):
-        loaders[loader_name(dest.name)] = _loader(dest)
+    extractors = {p["name"]: p for (app, provider), provider_groups in groups.items()
+                  for p in (_extractor(app, provider, g) for g in provider_groups)}
+    loaders = {p["name"]: p for p in map(_loader, session.scalars(select(Destination)))}
     jobs, schedules = [], []
     for view in sorted(Registry(session).sync_views(), key=sync_name):
         name = sync_name(view)

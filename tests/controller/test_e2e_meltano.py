@@ -266,7 +266,7 @@ def test_meltano_sees_one_job_and_schedule_per_sync(world):
     states = subprocess.run([meltano_executable(), "state", "list"], cwd=world["project"],
                             env=env, capture_output=True, text=True, check=True).stdout.split()
     assert sorted(states) == [
-        f"tenantsync:tap-{p}--default-to-target-postgres--warehouse:{APP}--{c}--{p}"
+        f"tenantsync:tap-{p}--{APP}-to-target-postgres--{APP}--warehouse:{APP}--{c}--{p}"
         for p in ("hubspot", "salesforce") for c in CUSTOMERS]
 
 

@@ -112,23 +112,44 @@ def test_strategies_and_objects_reach_the_taps(tmp_path, secret_key):
     reg = build(tmp_path, "r", ["acme"])
     doc = yaml.safe_load(render.render(reg.s, tmp_path / "p").path.read_text())
     taps = {t["name"]: t for t in doc["plugins"]["extractors"]}
-    assert set(taps) == {"tap-hubspot--default", "tap-hubspot--full-only",
-                         "tap-salesforce--default"}
-    assert taps["tap-hubspot--default"]["config"] | {} == {
+    assert set(taps) == {"tap-hubspot--app", "tap-hubspot--app--full-only",
+                         "tap-salesforce--app"}
+    assert taps["tap-hubspot--app"]["config"] == {
         "credential_source": "tenantsync.controller.credentials:load",
         "connection_id": "$TENANTSYNC_CONNECTION_ID", "sync_strategy": "full then incremental",
         "full_sync_every_n_incrementals": 4, "standard_objects": ["deals"]}
-    assert taps["tap-hubspot--full-only"]["config"]["standard_objects"] == ["tickets"]
-    assert taps["tap-hubspot--full-only"]["config"]["sync_strategy"] == "full only"
-    sf = taps["tap-salesforce--default"]["config"]
+    assert taps["tap-hubspot--app--full-only"]["config"]["standard_objects"] == ["tickets"]
+    assert taps["tap-hubspot--app--full-only"]["config"]["sync_strategy"] == "full only"
+    sf = taps["tap-salesforce--app"]["config"]
     assert sf["sync_strategy"] == "full only"  # the docs' "full refresh"
     assert sf["common_objects"] == ["contact", "account"]
     assert sf["custom_objects"] == ["MyCustomObject__c"]
     jobs = {j["name"]: j["tasks"] for j in doc["jobs"]}
-    loader = render.loader_name("my production postgres")
-    assert loader.startswith("target-postgres--my-production-postgres-")
-    assert jobs["app--acme--hubspot"] == [f"tap-hubspot--default {loader}",
-                                          f"tap-hubspot--full-only {loader}"]
+    loader = render.loader_name("app", "my production postgres")
+    assert loader.startswith("target-postgres--app--my-production-postgres-")
+    assert jobs["app--acme--hubspot"] == [f"tap-hubspot--app {loader}",
+                                          f"tap-hubspot--app--full-only {loader}"]
+
+
+def test_applications_never_share_plugins(tmp_path, secret_key):
+    reg = build(tmp_path, "r", ["acme"])
+    other = Registry(reg.s, "other-app")
+    other.apply([SALESFORCE, {**DESTINATION, "id": None,
+                              "credentials": {"host": "elsewhere", "schema": "theirs"}},
+                 {**SYNC_CONFIG, "id": None, "provider_id": None, "destination_id": None,
+                  "provider_name": "salesforce", "destination_name": "my production postgres",
+                  "default_config": {"strategy": "full then incremental"}},
+                 {"customer_id": "acme"},
+                 {"customer_id": "acme", "provider_name": "salesforce", "refresh_token": "t"}])
+    reg.s.commit()
+    doc = render.document(reg.s)
+    loaders = {p["name"]: p["config"] for p in doc["plugins"]["loaders"]}
+    assert loaders[render.loader_name("other-app", "my production postgres")]["host"] == \
+        "elsewhere"
+    assert loaders[render.loader_name("app", "my production postgres")]["host"].startswith("db.")
+    jobs = {j["name"]: j["tasks"] for j in doc["jobs"]}
+    assert jobs["other-app--acme--salesforce"] == [
+        f"tap-salesforce--other-app {render.loader_name('other-app', 'my production postgres')}"]
 
 
 def test_cron_intervals():
