@@ -39,14 +39,16 @@ class TapSalesforce(TapkitTap):
         th.Property("login_url", th.StringType, default=DEFAULT_LOGIN_URL,
                     description="OAuth host: https://login.salesforce.com, "
                                 "https://test.salesforce.com for sandboxes, or My Domain."),
-        th.Property("api_version", th.StringType, default=DEFAULT_API_VERSION,
+        th.Property("api_version", th.StringType(pattern=r"^\d{2,3}\.0$"),
+                    default=DEFAULT_API_VERSION,
                     description="Salesforce API version, e.g. 61.0."),
         th.Property("api_type", th.StringType, default="auto", allowed_values=list(API_TYPES),
                     description="'rest', 'bulk2', or 'auto': REST, switching to Bulk API 2.0 "
                                 "when an object has more than bulk_threshold records to read."),
-        th.Property("bulk_threshold", th.IntegerType, default=50_000,
+        th.Property("bulk_threshold", th.IntegerType(minimum=0), default=50_000,
                     description="With api_type 'auto': records above which Bulk 2.0 is used."),
-        th.Property("quota_max_percent", th.NumberType, default=80,
+        th.Property("quota_max_percent", th.NumberType(exclusive_minimum=0, maximum=100),
+                    default=80,
                     description="Stop cleanly before the org's daily API usage passes this "
                                 "percentage (exit code 0, state saved, next run resumes)."),
         th.Property("common_objects", th.ArrayType(th.StringType),

@@ -197,3 +197,15 @@ def test_describes_go_through_composite_batch_25_at_a_time():
         with pytest.raises(FatalHttpError, match=r"describe failed for Obj1__c \(HTTP 404: "
                                                  r"NOT_FOUND: gone\)"):
             client.describe(names[:3])
+
+
+@pytest.mark.parametrize(("setting", "value"), [
+    ("quota_max_percent", 150), ("quota_max_percent", 0), ("api_version", "v61"),
+    ("api_type", "soap"), ("sync_strategy", "sometimes"), ("bulk_threshold", -1)])
+def test_bad_settings_are_refused_naming_the_setting(setting, value):
+    config = {"access_token": "00Dx!secret-session-token", "instance_url": "https://x",
+              setting: value}
+    with pytest.raises(ConfigValidationError) as info:
+        TapSalesforce(config=config, setup_mapper=False)
+    text = str(info.value) + " ".join(getattr(info.value, "errors", []) or [])
+    assert setting in text and "secret-session-token" not in text
