@@ -157,9 +157,13 @@ def run_sync(registry: Registry, customer_id: str, provider: str, project: Path,
     return run
 
 
+_LOG_PREFIX = re.compile(r"^\S+Z \[\w+\s*\]\s+\S+\s+")
+_EXCEPTION = re.compile(r"^[\w.]*(?:Error|Exception|Exit)\b.*: \S")
+
+
 def _error_summary(tail: list[str], code: int) -> str:
-    interesting = [line for line in tail if re.search(r"error|exception|failed", line, re.I)]
-    text = "\n".join(interesting[-8:] or tail[-8:])
-    return f"meltano run exited with {code}: {text[-ERROR_TAIL:]}"
-
-
+    """One line: the last exception a plugin raised, else the last error logged."""
+    lines = [_LOG_PREFIX.sub("", line).strip() for line in tail]
+    found = [line for line in lines if _EXCEPTION.match(line)] or \
+        [line for line in lines if re.search(r"error|failed", line, re.I)] or lines[-1:]
+    return f"meltano run exited with {code}: {(found[-1] if found else '')[:ERROR_TAIL]}"

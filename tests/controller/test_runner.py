@@ -1,0 +1,46 @@
+# ruff: noqa: E501  (verbatim Meltano log lines)
+"""What `tenantsync run` reads from Meltano's log: counts, strategies, sweeps, errors."""
+
+from __future__ import annotations
+
+from tenantsync.controller.runner import Progress, _error_summary
+
+LOG = """\
+2026-11-21T12:37:42.961447Z [info     ] meltano      Performing full refresh, ignoring state
+2026-11-21T12:37:44.740239Z [info     ] tap-salesforce--app Stream Account: full sync (no bookmark yet: initial full sync), version 1795264664740
+2026-11-21T12:37:44.751707Z [info     ] tap-salesforce--app METRIC: {"type":"counter","metric":"record_count","value":28,"tags":{"stream":"Account","pid":2599,"context":{}}}
+2026-11-21T12:37:44.752068Z [info     ] tap-salesforce--app Stream Contact: incremental sync (incremental from the bookmark)
+2026-11-21T12:37:44.819281Z [info     ] target-postgres--app--w stream Account: full sync since 2026-11-21T12:37:44.740000 complete; 3 unseen rows marked deleted
+2026-11-21T12:37:44.930005Z [info     ] target-postgres--app--w METRIC: {"type":"counter","metric":"record_count","value":27,"tags":{"stream":"Account","pid":2601}}
+2026-11-21T12:37:44.930969Z [info     ] target-postgres--app--w METRIC: {"type":"counter","metric":"record_count","value":5,"tags":{"stream":"Contact","pid":2601}}
+2026-11-21T12:37:44.930969Z [info     ] target-postgres--app--w METRIC: {"type":"timer","metric":"batch_processing_time","value":0.1,"tags":{"stream":"Contact"}}
+2026-11-21T12:37:44.931969Z [info     ] target-postgres--app--w METRIC: {"type":"counter","metric":"record_count","value":1,"tags":{"stream":"Contact","pid":2601}}
+"""
+
+
+def test_progress_counts_what_the_target_wrote():
+    progress = Progress()
+    messages = [m for line in LOG.splitlines() if (m := progress.feed(line))]
+    assert progress.records == {"Account": 27, "Contact": 6}  # the target's, not the tap's 28
+    assert progress.strategies == {"Account": "full", "Contact": "incremental"}
+    assert progress.deleted == {"Account": 3}
+    assert progress.strategy == "full"
+    assert "  Contact: 6 records written" in messages
+
+
+def test_incremental_only_and_unknown():
+    progress = Progress()
+    progress.feed(LOG.splitlines()[3])
+    assert progress.strategy == "incremental"
+    assert Progress().strategy == "unknown"
+
+
+def test_error_summary_is_one_line_naming_the_exception():
+    tail = ["Traceback (most recent call last):", "    raise AuthError(",
+            "tenantsync.tapkit.errors.AuthError: Salesforce refused the refresh token",
+            "2026-11-21T12:53:40.224211Z [error    ] meltano      Block run completed"]
+    assert _error_summary(tail, 1) == ("meltano run exited with 1: tenantsync.tapkit.errors."
+                                       "AuthError: Salesforce refused the refresh token")
+    tail = ["2026-11-21T12:53:40.224211Z [error    ] meltano      Extractor failed",
+            "2026-11-21T12:53:40.224211Z [info     ] meltano      bye"]
+    assert _error_summary(tail, 2) == "meltano run exited with 2: Extractor failed"
