@@ -274,8 +274,9 @@ class HubSpotStream(TapkitStream):
             found = {a.name: [] for a in self.associations}
             if inline:
                 for key, value in (doc.get("associations") or {}).items():
-                    found[association_name(key)] = [str(r["id"]) for r in
-                                                    value.get("results") or []]
+                    # v3 lists an associated record once per association type (label)
+                    found[association_name(key)] = list(dict.fromkeys(
+                        str(r["id"]) for r in value.get("results") or []))
             record[ASSOCIATIONS] = found
         return record
 

@@ -432,7 +432,7 @@ def test_token_expired_on_the_server_clock_is_renewed_on_its_401(hs):
     tap.client.auth.refresh()
     hs.advance_clock(31 * 60)  # the access token dies on HubSpot's side only
     before = hs.accounting.snapshot()["statuses"].get("401", 0)
-    records = [r for r in tap.streams["company"].get_records(None)]
+    records = list(tap.streams["company"].get_records(None))
     assert {r["id"] for r in records} == set(sandbox_records(hs, "companies"))
     assert hs.accounting.snapshot()["statuses"]["401"] - before == 1
     assert tap.client.auth.refreshes == 2
