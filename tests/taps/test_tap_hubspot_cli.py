@@ -13,6 +13,7 @@ import yaml
 
 from tap_hubspot.tap import TapHubSpot
 from tenantsync.sandbox.hubspot import HubSpotSandbox
+from tenantsync.sandbox.hubspot.ratelimit import RateLimits
 from tests.taps.hubspot_fixtures import sandbox_records
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,3 +80,37 @@ def test_meltano_plugin_definition_declares_the_taps_settings():
             assert declared[name].get("value") == prop["default"], name
     assert (definition["executable"], definition["namespace"]) == ("tap-hubspot", "tap_hubspot")
     assert set(definition["capabilities"]) == {str(c) for c in TapHubSpot.capabilities}
+
+
+def test_killed_full_sync_resumes_from_its_last_state(tmp_path):
+    limits = RateLimits(burst=12, interval_seconds=1)  # slow enough to be killed mid-way
+    with HubSpotSandbox(records=2000, seed=33, rate_limits=limits) as hs:
+        config = {"client_id": hs.client_id, "client_secret": hs.client_secret,
+                  "refresh_token": hs.mint_refresh_token(), "base_url": hs.base_url,
+                  "standard_objects": ["contact"]}
+        (tmp_path / "config.json").write_text(json.dumps(config))
+        discovered = _run(["--config", "config.json", "--discover"], cwd=tmp_path)
+        (tmp_path / "catalog.json").write_text(discovered.stdout)
+        proc = subprocess.Popen([TAP, "--config", "config.json", "--catalog", "catalog.json"],
+                                cwd=tmp_path, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, text=True)
+        first: list[dict] = []
+        for line in proc.stdout:
+            first.append(json.loads(line))
+            if sum(m["type"] == "RECORD" for m in first) >= 250:
+                proc.kill()  # mid-page, after at least two STATE checkpoints
+                break
+        proc.wait(timeout=30)
+        proc.stdout.close()
+        state = [m["value"] for m in first if m["type"] == "STATE"][-1]
+        version = state["bookmarks"]["contact"]["tenantsync"]["full_sync_version"]
+        (tmp_path / "state.json").write_text(json.dumps(state))
+        resumed = _run(["--config", "config.json", "--catalog", "catalog.json",
+                        "--state", "state.json"], cwd=tmp_path)
+        assert resumed.returncode == 0, resumed.stderr
+        second = [json.loads(line) for line in resumed.stdout.splitlines()]
+        ids = {m["record"]["id"] for m in first + second if m["type"] == "RECORD"}
+        assert ids == set(sandbox_records(hs, "contacts"))
+        assert [m["version"] for m in second if m["type"] == "ACTIVATE_VERSION"] == [version]
+        resumed_ids = [m["record"]["id"] for m in second if m["type"] == "RECORD"]
+        assert len(resumed_ids) < len(ids)  # it did not start over
