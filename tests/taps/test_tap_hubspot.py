@@ -436,3 +436,31 @@ def test_token_expired_on_the_server_clock_is_renewed_on_its_401(hs):
     assert {r["id"] for r in records} == set(sandbox_records(hs, "companies"))
     assert hs.accounting.snapshot()["statuses"]["401"] - before == 1
     assert tap.client.auth.refreshes == 2
+
+
+def test_deselected_properties_are_not_requested(hs):
+    config = oauth_config(hs, standard_objects=["contact"])
+    catalog = TapHubSpot(config=config).catalog_dict
+    entry = catalog["streams"][0]
+    for meta in entry["metadata"]:
+        if meta["breadcrumb"] in (["properties", "firstname"], ["properties", "email"]):
+            meta["metadata"]["selected"] = False
+    run = run_tap(config, catalog=catalog)
+    records = run.records("contact")
+    assert records and all("firstname" not in r and "email" not in r for r in records)
+    assert all("lastname" in r and "lastmodifieddate" in r for r in records)
+    schema = next(m for m in run.messages if m["type"] == "SCHEMA")["schema"]
+    assert "firstname" not in schema["properties"]
+
+
+def test_stream_maps_apply(hs):
+    config = oauth_config(hs, standard_objects=["company"],
+                          stream_maps={"company": {"name": None,
+                                                   "name_upper": "name.upper() if name else None"}})
+    run = run_tap(config)
+    companies = sandbox_records(hs, "companies")
+    records = run.by_id("company")
+    assert set(records) == set(companies)
+    for rid, record in records.items():
+        assert "name" not in record
+        assert record["name_upper"] == companies[rid]["properties"]["name"].upper()
