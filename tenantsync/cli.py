@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from tenantsync.api.cli import register as register_api
 from tenantsync.controller.cli import register as register_controller
 from tenantsync.sandbox.cli import sandbox
 
@@ -49,3 +50,4 @@ def db_stop(data_dir: str | None) -> None:
 
 main.add_command(sandbox)
 register_controller(main)
+register_api(main)

@@ -1,0 +1,59 @@
+"""The FastAPI application and `serve` (uvicorn). OpenAPI: `/openapi.json`, docs: `/docs`."""
+
+from __future__ import annotations
+
+import os
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from tenantsync.api import data, errors, mgmt, oauth
+from tenantsync.api.service import ServiceConfig
+from tenantsync.api.webhooks import Dispatcher
+from tenantsync.controller import db
+
+PUBLIC_URL_ENV = "TENANTSYNC_PUBLIC_URL"
+
+
+def create_app(cfg: ServiceConfig | None = None, *, webhooks: bool = True) -> FastAPI:
+    cfg = cfg or default_config()
+    dispatcher = Dispatcher(lambda: db.session(cfg.registry_url)) if webhooks else None
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        db.session(cfg.registry_url).close()  # migrate before the first request
+        if dispatcher:
+            dispatcher.start()
+        yield
+        if dispatcher:
+            dispatcher.stop()
+
+    app = FastAPI(title="tenantsync", version="2", lifespan=lifespan,
+                  description="Supaglue-compatible management, managed authentication and "
+                              "Data Listing APIs.")
+    app.state.config = cfg
+    errors.install(app)
+    for router in (mgmt.router, oauth.router, data.router):
+        app.include_router(router)
+
+    @app.get("/health", tags=["service"])
+    def health() -> dict:
+        return {"status": "ok"}
+
+    return app
+
+
+def default_config(host: str = "127.0.0.1", port: int = 8080) -> ServiceConfig:
+    return ServiceConfig(registry_url=db.registry_url(), project=db.project_dir(),
+                         public_url=(os.environ.get(PUBLIC_URL_ENV)
+                                     or f"http://{host}:{port}").rstrip("/"))
+
+
+def serve(host: str = "127.0.0.1", port: int = 8080, project: Path | None = None) -> None:
+    import uvicorn
+
+    cfg = default_config(host, port)
+    if project is not None:
+        cfg.project = project
+    uvicorn.run(create_app(cfg), host=host, port=port, log_level="info")

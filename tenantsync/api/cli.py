@@ -1,0 +1,52 @@
+"""`tenantsync serve` and `tenantsync api-keys create|revoke`."""
+
+from __future__ import annotations
+
+import click
+
+from tenantsync.controller import db
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Serve the management, OAuth and Data Listing APIs (OpenAPI at /openapi.json)."""
+    from tenantsync.api.app import serve as run
+
+    run(host, port)
+
+
+@click.group("api-keys")
+def api_keys() -> None:
+    """API keys of the service (each scoped to one application)."""
+
+
+@api_keys.command("create")
+@click.option("--application", "application_id", required=True,
+              help="The application the key can see (created if missing).")
+def create(application_id: str) -> None:
+    """Create a key and print it once (only its digest is stored)."""
+    from tenantsync.api import keys
+
+    with db.session() as s:
+        key = keys.create_key(s, application_id)
+        s.commit()
+    click.echo(key)
+
+
+@api_keys.command("revoke")
+@click.argument("prefix")
+def revoke(prefix: str) -> None:
+    """Revoke the keys starting with PREFIX (the first 10 characters of a key)."""
+    from tenantsync.api import keys
+
+    with db.session() as s:
+        n = keys.revoke(s, prefix)
+        s.commit()
+    click.echo(f"revoked {n} key(s)")
+
+
+def register(main: click.Group) -> None:
+    main.add_command(serve)
+    main.add_command(api_keys)

@@ -1,0 +1,239 @@
+"""The Data Listing API over the hosted destination: `/data/v2/{provider}/{object}` (standard
+and custom objects, raw provider records) and the unified listings `/crm/v2/{object}`,
+`/engagement/v2/{object}` (common objects), all scoped to the caller's application (its
+schema) and `x-customer-id`.
+
+Pagination is keyset on the record id within the tenant, the primary key's order
+(application, provider, customer, id): an update rewrites a row in place and never moves
+it in that order, so paging while a sync writes neither skips nor repeats a record that
+existed when paging began (new records appear if their id is still ahead). Ordering by
+modification time instead would move updated rows behind the cursor and skip them.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, datetime, timezone
+from typing import Any
+
+import psycopg2
+import psycopg2.extras
+from fastapi import APIRouter, Header, Query
+from psycopg2 import sql
+from sqlalchemy import select
+
+from tenantsync import contract
+from tenantsync.api import hosted, shapes
+from tenantsync.api.errors import bad_request, not_found
+from tenantsync.api.service import AppRegistry
+from tenantsync.common_schema import BASE_FIELDS, COMMON_OBJECTS
+from tenantsync.controller.models import SyncConfig
+from tenantsync.controller.registry import Registry, RegistryError
+
+router = APIRouter(tags=["data listing"])
+DEFAULT_PAGE_SIZE = 10  # Supaglue's default for data and unified lists
+_dsn: dict[str, str] = {}
+_dsn_lock = threading.Lock()
+
+
+def hosted_dsn() -> str:
+    with _dsn_lock:  # starting the embedded server is done once per process
+        if "dsn" not in _dsn:
+            _dsn["dsn"] = hosted.dsn()
+        return _dsn["dsn"]
+
+
+def reset_dsn() -> None:
+    with _dsn_lock:
+        _dsn.clear()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc).isoformat(timespec="milliseconds") \
+            .replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _modified_after(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise bad_request(f"modified_after must be an ISO-8601 timestamp; got {value!r}") \
+            from None
+    if parsed.tzinfo is not None:  # the tables hold naive UTC
+        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+    return parsed
+
+
+def _hosted_config(reg: Registry, provider_name: str) -> SyncConfig:
+    try:
+        provider = reg._provider(provider_name)
+    except RegistryError as exc:
+        raise not_found(str(exc)) from None
+    config = reg.s.scalar(select(SyncConfig).where(SyncConfig.provider_id == provider.id))
+    if config is None or config.destination.type != hosted.TYPE:
+        raise bad_request(f"provider {provider_name!r} is not synced to the hosted destination "
+                          "(a sync config with a destination of type 'supaglue')")
+    return config
+
+
+def _customer(reg: Registry, customer_id: str) -> None:
+    try:
+        reg._customer(customer_id)
+    except RegistryError as exc:
+        raise not_found(str(exc)) from None
+
+
+def _listed(config: SyncConfig, kind: str) -> dict[str, str]:
+    """slug -> object name, for the objects of one kind the sync config lists."""
+    return {contract.slug(o["object"]): o["object"] for o in getattr(config, f"{kind}_objects")}
+
+
+def _object_target(config: SyncConfig, provider: str, name: str) -> tuple[str, str | None]:
+    """(table, custom object name or None) of a data-listing path's object; plural names
+    (`accounts`, `companies`) find their singular object, as Supaglue's paths read."""
+    wanted = contract.slug(name)
+    candidates = [wanted]
+    if wanted.endswith("ies"):
+        candidates.append(wanted[:-3] + "y")
+    if wanted.endswith("s"):
+        candidates.append(wanted[:-1])
+    for kind in ("standard", "custom"):
+        listed = _listed(config, kind)
+        for candidate in candidates:
+            if candidate in listed:
+                dest = contract.resolve(contract.stream_name(kind, listed[candidate]), provider)
+                return dest.table, dest.object_name
+    raise bad_request(f"object {name!r} is not synced by provider {provider!r}'s sync config")
+
+
+def _page(schema: str, table: str, columns: list[str], id_col: str, modified_col: str,
+          tenant: dict[str, str], cursor: str | None, page_size: int,
+          modified_after: datetime | None) -> tuple[list[dict[str, Any]], str | None, int]:
+    where = [sql.SQL("{} = %s").format(sql.Identifier(k)) for k in tenant]
+    params: list[Any] = list(tenant.values())
+    if modified_after is not None:
+        where.append(sql.SQL("{} > %s").format(sql.Identifier(modified_col)))
+        params.append(modified_after)
+    count_where, count_params = list(where), list(params)
+    if cursor:
+        after = shapes.decode_cursor(cursor, ("id",))["id"]
+        if not isinstance(after, str) or "\x00" in after:
+            raise bad_request("cursor is not valid: pass back a `next` value unchanged")
+        where.append(sql.SQL("{} > %s").format(sql.Identifier(id_col)))
+        params.append(after)
+    table_sql = sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(table))
+    conn = psycopg2.connect(hosted_dsn(), application_name="tenantsync-data-api")
+    try:
+        conn.set_session(readonly=True, autocommit=True)
+        with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+            cur.execute("SELECT to_regclass(%s) IS NOT NULL AS present",
+                        (f'"{schema}"."{table}"',))
+            if not cur.fetchone()["present"]:
+                return [], None, 0  # nothing synced yet
+            cur.execute(sql.SQL("SELECT column_name FROM information_schema.columns "
+                                "WHERE table_schema = %s AND table_name = %s"),
+                        (schema, table))
+            present = {r["column_name"] for r in cur.fetchall()}
+            chosen = [c for c in columns if c in present]
+            cur.execute(sql.SQL("SELECT {} FROM {} WHERE {} ORDER BY {} LIMIT %s").format(
+                sql.SQL(", ").join(map(sql.Identifier, chosen)), table_sql,
+                sql.SQL(" AND ").join(where), sql.Identifier(id_col)),
+                [*params, page_size + 1])
+            rows = [dict(r) for r in cur.fetchall()]
+            cur.execute(sql.SQL("SELECT count(*) AS n FROM {} WHERE {}").format(
+                table_sql, sql.SQL(" AND ").join(count_where)), count_params)
+            total = cur.fetchone()["n"]
+    finally:
+        conn.close()
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    next_cursor = shapes.encode_cursor({"id": rows[-1][id_col]}) if more else None
+    return rows, next_cursor, total
+
+
+PageSize = Query(DEFAULT_PAGE_SIZE, ge=1, le=1000)
+CustomerHeader = Header(..., alias="x-customer-id", min_length=1)
+
+
+@router.get("/data/v2/{provider_name}/{object_name}")
+def list_object_records(*, provider_name: str, object_name: str,
+                        customer_id: str = CustomerHeader, cursor: str | None = None,
+                        page_size: int = PageSize, modified_after: str | None = None,
+                        reg: AppRegistry) -> dict:
+    """A standard or custom object's records (the raw provider records), by record id."""
+    _customer(reg, customer_id)
+    config = _hosted_config(reg, provider_name)
+    table, custom_name = _object_target(config, provider_name, object_name)
+    tenant = {"_supaglue_application_id": reg.app_id, "_supaglue_provider_name": provider_name,
+              "_supaglue_customer_id": customer_id}
+    if custom_name:
+        tenant["_supaglue_object_name"] = custom_name
+    rows, next_cursor, total = _page(
+        hosted.schema_for(reg.app_id), table,
+        ["_supaglue_id", "_supaglue_last_modified_at", "_supaglue_is_deleted",
+         "_supaglue_raw_data"], "_supaglue_id", "_supaglue_last_modified_at", tenant, cursor,
+        page_size, _modified_after(modified_after))
+    records = [{"id": r["_supaglue_id"], "is_deleted": r["_supaglue_is_deleted"],
+                "last_modified_at": _jsonable(r["_supaglue_last_modified_at"]),
+                "raw_data": r["_supaglue_raw_data"]} for r in rows]
+    return shapes.page(records, next_cursor, total)
+
+
+def _unified(category: str, object_name: str, customer_id: str, provider_name: str,
+             cursor: str | None, page_size: int, modified_after: str | None,
+             include_raw_data: bool, reg: Registry) -> dict:
+    table = f"{category}_{object_name}"
+    common = COMMON_OBJECTS.get(table)
+    if common is None:
+        known = sorted(t.split("_", 1)[1] for t in COMMON_OBJECTS if t.startswith(category))
+        raise not_found(f"no {category} common object {object_name!r} (known: "
+                        f"{', '.join(known)})")
+    _customer(reg, customer_id)
+    config = _hosted_config(reg, provider_name)
+    if common.name not in {o["object"] for o in config.common_objects}:
+        raise bad_request(f"common object {common.name!r} is not synced by provider "
+                          f"{provider_name!r}'s sync config")
+    columns = [f.name for f in (*BASE_FIELDS, *common.fields)]
+    if include_raw_data:
+        columns.append("raw_data")
+    tenant = {"_supaglue_application_id": reg.app_id, "_supaglue_provider_name": provider_name,
+              "_supaglue_customer_id": customer_id}
+    rows, next_cursor, total = _page(hosted.schema_for(reg.app_id), table, columns, "id",
+                                     "last_modified_at", tenant, cursor, page_size,
+                                     _modified_after(modified_after))
+    records = [{k: _jsonable(v) for k, v in r.items()} for r in rows]
+    return shapes.page(records, next_cursor, total)
+
+
+ProviderHeader = Header(..., alias="x-provider-name", min_length=1)
+
+
+@router.get("/crm/v2/{object_name}")
+def list_crm(*, object_name: str, customer_id: str = CustomerHeader,
+             provider_name: str = ProviderHeader, cursor: str | None = None,
+             page_size: int = PageSize, modified_after: str | None = None,
+             include_raw_data: bool = False, read_from_cache: bool = True,
+             reg: AppRegistry) -> dict:
+    """Unified CRM records (accounts, contacts, leads, opportunities, users), from the hosted
+    destination (tenantsync never calls the provider live: `read_from_cache` is implied)."""
+    return _unified("crm", object_name, customer_id, provider_name, cursor, page_size,
+                    modified_after, include_raw_data, reg)
+
+
+@router.get("/engagement/v2/{object_name}")
+def list_engagement(*, object_name: str, customer_id: str = CustomerHeader,
+                    provider_name: str = ProviderHeader, cursor: str | None = None,
+                    page_size: int = PageSize, modified_after: str | None = None,
+                    include_raw_data: bool = False, read_from_cache: bool = True,
+                    reg: AppRegistry) -> dict:
+    """Unified engagement records, from the hosted destination."""
+    return _unified("engagement", object_name, customer_id, provider_name, cursor, page_size,
+                    modified_after, include_raw_data, reg)

@@ -1,0 +1,256 @@
+"""Managed authentication: `/oauth/connect` -> the provider's consent page ->
+`/oauth/callback` -> token exchange -> connection stored encrypted -> redirect to
+`return_url` with the outcome. Magic links (`/links/{id}`) start the same flow once.
+
+The `state` is signed, bound to application, customer, provider and return URL, expiring and
+single-use (tenantsync.api.state). These routes take no API key (a browser follows them);
+`application_id` names the application, whose customer must already exist.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.orm import Session
+
+from tenantsync.api import state as signed_state
+from tenantsync.api.errors import ApiError, bad_request, not_found
+from tenantsync.api.mgmt import connection_created
+from tenantsync.api.models import MagicLink
+from tenantsync.api.service import Config, DbSession, ServiceConfig, rerender
+from tenantsync.controller import crypto
+from tenantsync.controller.models import Provider, utcnow
+from tenantsync.controller.registry import Registry, RegistryError
+
+router = APIRouter(tags=["managed authentication"])
+SALESFORCE_LOGIN_URLS = {"production": "https://login.salesforce.com",
+                         "sandbox": "https://test.salesforce.com"}
+TOKEN_TIMEOUT_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class OAuthSpec:
+    """Where a provider's consent page and token endpoint are. `base_setting` is the
+    provider setting that moves both (a sandbox twin; Salesforce's login URL)."""
+
+    authorize_path: str
+    token_path: str
+    authorize_base: str
+    token_base: str
+    base_setting: str
+    default_scopes: tuple[str, ...]
+
+
+OAUTH = {
+    "salesforce": OAuthSpec("/services/oauth2/authorize", "/services/oauth2/token",
+                            SALESFORCE_LOGIN_URLS["production"],
+                            SALESFORCE_LOGIN_URLS["production"], "login_url",
+                            ("api", "refresh_token")),
+    "hubspot": OAuthSpec("/oauth/authorize", "/oauth/v1/token", "https://app.hubspot.com",
+                         "https://api.hubapi.com", "base_url",
+                         ("crm.objects.contacts.read", "crm.objects.companies.read",
+                          "crm.objects.deals.read", "crm.objects.owners.read", "oauth")),
+}
+
+
+def _spec(provider: Provider) -> OAuthSpec:
+    if provider.auth_type != "oauth2":
+        raise bad_request(f"provider {provider.name!r} uses {provider.auth_type}: create its "
+                          "connection with POST /mgmt/v2/customers/{customer_id}/connections")
+    spec = OAUTH.get(provider.name)
+    if spec is None:
+        raise bad_request(f"managed OAuth is not available for provider {provider.name!r} "
+                          f"(available: {', '.join(sorted(OAUTH))})")
+    return spec
+
+
+def _bases(provider: Provider, spec: OAuthSpec, login_url: str | None) -> tuple[str, str]:
+    """(authorize base, token base). A Salesforce login URL must be production, sandbox or
+    the provider's configured one: a free URL would send the code to anyone's server."""
+    configured = (provider.settings or {}).get(spec.base_setting)
+    if login_url:
+        allowed = {*SALESFORCE_LOGIN_URLS.values(), *([configured] if configured else [])}
+        if provider.name != "salesforce" or login_url.rstrip("/") not in allowed:
+            raise bad_request(f"login_url {login_url!r} is not allowed (use "
+                              f"{' or '.join(sorted(allowed))})")
+        base = login_url.rstrip("/")
+        return base, base
+    if configured:
+        return str(configured).rstrip("/"), str(configured).rstrip("/")
+    return spec.authorize_base, spec.token_base
+
+
+def _client(provider: Provider) -> dict[str, str]:
+    if not provider.sealed_credentials:
+        raise bad_request(f"provider {provider.name!r} has no OAuth client credentials")
+    return crypto.unseal(provider.sealed_credentials)
+
+
+def _check_return_url(url: str) -> str:
+    if not url.startswith(("https://", "http://")) or any(c in url for c in "\r\n\x00"):
+        raise bad_request("return_url must be an absolute http(s) URL")
+    return url
+
+
+def authorize_redirect(s: Session, cfg: ServiceConfig, app_id: str, customer_id: str,
+                       provider_name: str, return_url: str, login_url: str | None = None,
+                       scope: str | None = None, link_id: str | None = None) -> str:
+    reg = Registry(s, app_id)
+    try:
+        reg._customer(customer_id)
+        provider = reg._provider(provider_name)
+    except RegistryError as exc:
+        raise not_found(str(exc)) from None
+    spec = _spec(provider)
+    authorize_base, token_base = _bases(provider, spec, login_url)
+    client = _client(provider)
+    scopes = scope or " ".join(provider.scopes or spec.default_scopes)
+    token = signed_state.sign({"app": app_id, "customer": customer_id,
+                               "provider": provider_name, "return_url": return_url,
+                               "token_base": token_base, "link": link_id},
+                              cfg.state_ttl_seconds)
+    query = {"response_type": "code", "client_id": client["client_id"],
+             "redirect_uri": f"{cfg.public_url}/oauth/callback", "scope": scopes,
+             "state": token}
+    return f"{authorize_base}{spec.authorize_path}?{urlencode(query)}"
+
+
+@router.get("/oauth/connect", response_class=RedirectResponse, status_code=302)
+def connect(*, application_id: str = Query(..., min_length=1),
+            customer_id: str = Query(..., min_length=1),
+            provider_name: str = Query(..., min_length=1),
+            return_url: str = Query(..., min_length=1, max_length=2048),
+            login_url: str | None = None, scope: str | None = Query(None, max_length=2048),
+            s: DbSession, cfg: Config):
+    """Send the customer's browser to the provider's consent page."""
+    url = authorize_redirect(s, cfg, application_id, customer_id, provider_name,
+                             _check_return_url(return_url), login_url, scope)
+    return RedirectResponse(url, status_code=302)
+
+
+def _outcome(return_url: str, params: dict[str, str]) -> RedirectResponse:
+    joiner = "&" if "?" in return_url else "?"
+    return RedirectResponse(return_url + joiner + urlencode(params), status_code=302)
+
+
+def exchange_code(token_url: str, client: dict[str, str], code: str,
+                  redirect_uri: str) -> dict[str, Any]:
+    """The token endpoint's answer, or ApiError naming what the provider said (no secret)."""
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
+            "client_id": client["client_id"], "client_secret": client.get("client_secret", "")}
+    try:
+        answer = httpx.post(token_url, data=form, timeout=TOKEN_TIMEOUT_SECONDS,
+                            headers={"accept": "application/json"})
+    except httpx.HTTPError as exc:
+        raise ApiError(502, "Token exchange failed",
+                       f"cannot reach the provider's token endpoint: {type(exc).__name__}"
+                       ) from None
+    try:
+        body = answer.json()
+    except ValueError:
+        body = {}
+    if not answer.is_success or not body.get("refresh_token"):
+        reason = body.get("error") or body.get("status") or f"HTTP {answer.status_code}"
+        raise ApiError(502, "Token exchange failed", f"the provider refused the "
+                       f"authorization code: {reason}")
+    return body
+
+
+def instance_url(provider: str, tokens: dict[str, Any]) -> str:
+    if provider == "salesforce":
+        return str(tokens.get("instance_url") or "")
+    if provider == "hubspot" and tokens.get("hub_id"):
+        return f"https://app.hubspot.com/contacts/{tokens['hub_id']}"
+    return ""
+
+
+@router.get("/oauth/callback", response_class=RedirectResponse, status_code=302)
+def callback(*, state: str = Query(..., min_length=1, max_length=8192), code: str | None = None,
+             error: str | None = None, error_description: str | None = None,
+             s: DbSession, cfg: Config):
+    """The provider sends the browser back here with a code; store the connection."""
+    try:
+        payload = signed_state.verify(state)
+        signed_state.consume(s, payload)
+        s.commit()
+    except signed_state.StateError as exc:
+        raise ApiError(400, "Invalid OAuth state", str(exc)) from None
+    return_url, link_id = payload["return_url"], payload.get("link")
+    base = {"customer_id": payload["customer"], "provider_name": payload["provider"]}
+    reg = Registry(s, payload["app"])
+    try:
+        if error or not code:
+            raise ApiError(400, "Authorization refused",
+                           error or "the provider returned no authorization code")
+        try:
+            provider = reg._provider(payload["provider"])
+            reg._customer(payload["customer"])
+        except RegistryError as exc:
+            raise not_found(str(exc)) from None
+        spec = _spec(provider)
+        tokens = exchange_code(payload["token_base"] + spec.token_path, _client(provider), code,
+                               f"{cfg.public_url}/oauth/callback")
+        doc = {"customer_id": payload["customer"], "provider_name": provider.name,
+               "type": "oauth2", "refresh_token": tokens["refresh_token"],
+               "instance_url": instance_url(provider.name, tokens)}
+        if provider.name == "salesforce":
+            doc["login_url"] = payload["token_base"]
+        conn = reg.upsert_connection(doc)
+        connection_created(reg, conn)
+        _finish_link(s, link_id, "consumed")
+        s.commit()
+        rerender(s, cfg)
+    except ApiError as exc:
+        s.rollback()
+        _finish_link(s, link_id, "failed")
+        s.commit()
+        return _outcome(return_url, {**base, "result": "ERROR", "error": exc.title,
+                                     "error_description": exc.detail})
+    return _outcome(return_url, {**base, "result": "SUCCESS"})
+
+
+# --- magic links ----------------------------------------------------------------------------
+
+def _finish_link(s: Session, link_id: str | None, status: str) -> None:
+    if link_id and (row := s.get(MagicLink, link_id)) is not None:
+        row.status = status
+
+
+_CHOOSE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>Connect Salesforce</title>
+</head><body><h1>Connect your Salesforce</h1>
+<p><a id="production" href="{base}?environment=production">Production</a></p>
+<p><a id="sandbox" href="{base}?environment=sandbox">Sandbox</a></p></body></html>"""
+
+
+@router.get("/links/{link_id}", response_model=None)
+def magic_link(*, link_id: str, environment: str | None = None, s: DbSession,
+               cfg: Config) -> HTMLResponse | RedirectResponse:
+    """A magic link: single-use, expiring; starts the OAuth flow for its customer."""
+    row = s.get(MagicLink, link_id)
+    if row is None:
+        raise not_found("no such link")
+    if row.status != "new":
+        raise ApiError(410, "Link already used", "this link was already used: ask for a new one")
+    if row.expires_at < utcnow():
+        raise ApiError(410, "Link expired", "this link has expired: ask for a new one")
+    login_url = None
+    if row.provider_name == "salesforce":
+        provider = Registry(s, row.application_id)._provider(row.provider_name, missing_ok=True)
+        configured = ((provider.settings or {}).get("login_url") if provider else None)
+        if environment is None and not configured:
+            return HTMLResponse(_CHOOSE.format(base=html.escape(f"/links/{link_id}")))
+        if environment is not None:
+            if environment not in SALESFORCE_LOGIN_URLS:
+                raise bad_request("environment must be 'production' or 'sandbox'")
+            login_url = SALESFORCE_LOGIN_URLS[environment]
+    url = authorize_redirect(s, cfg, row.application_id, row.customer_id, row.provider_name,
+                             row.return_url, login_url, link_id=row.id)
+    row.status = "consumed"  # single use: the link cannot start a second flow
+    s.commit()
+    return RedirectResponse(url, status_code=302)

@@ -1,0 +1,150 @@
+"""Events and webhooks: `sync.complete`, `sync.paused`, `connection.created`,
+`connection.deleted`, recorded as events and posted to each subscribed endpoint of the
+application, signed and retried.
+
+Signature header `x-tenantsync-signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of
+"<t>.<body>">` under the endpoint's secret (returned once, when the endpoint is created).
+A delivery that fails (network error or a non-2xx answer) is retried with exponential backoff
+until MAX_ATTEMPTS, then marked failed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tenantsync.api.models import Event, WebhookDelivery, WebhookEndpoint
+from tenantsync.controller import crypto
+from tenantsync.controller.models import utcnow
+
+EVENT_TYPES = ("sync.complete", "sync.paused", "connection.created", "connection.deleted")
+SIGNATURE_HEADER = "x-tenantsync-signature"
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 6
+BASE_DELAY_SECONDS = 0.5
+TIMEOUT_SECONDS = 10.0
+
+
+def new_secret() -> str:
+    return "whsec_" + secrets.token_urlsafe(24)
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+def verify(secret: str, header: str, body: bytes) -> bool:
+    """What a receiver does: recompute the signature and compare in constant time."""
+    parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
+    try:
+        expected = signature(secret, int(parts.get("t", "")), body)
+    except ValueError:
+        return False
+    return hmac.compare_digest(expected, header)
+
+
+def emit(session: Session, application_id: str, event_type: str,
+         payload: dict[str, Any]) -> Event:
+    """Record an event and queue one delivery per subscribed endpoint (committed by the
+    caller, with the change it reports)."""
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {event_type!r}")
+    event = Event(application_id=application_id, type=event_type, payload=payload)
+    session.add(event)
+    session.flush()
+    for endpoint in session.scalars(select(WebhookEndpoint).where(
+            WebhookEndpoint.application_id == application_id)):
+        if not endpoint.event_types or event_type in endpoint.event_types:
+            session.add(WebhookDelivery(event_id=event.id, endpoint_id=endpoint.id,
+                                        status="pending", attempts=0,
+                                        next_attempt_at=utcnow()))
+    session.flush()
+    return event
+
+
+def envelope(event: Event) -> dict[str, Any]:
+    return {"id": str(event.id), "webhook_event_type": event.type,
+            "created_at": event.created_at.isoformat() + "Z", **event.payload}
+
+
+def deliver_due(session: Session, client: httpx.Client) -> int:
+    """Attempt every delivery that is due; returns how many were attempted."""
+    due = list(session.scalars(
+        select(WebhookDelivery).where(WebhookDelivery.status == "pending",
+                                      WebhookDelivery.next_attempt_at <= utcnow())
+        .order_by(WebhookDelivery.id).limit(100)))
+    for delivery in due:
+        endpoint = session.get(WebhookEndpoint, delivery.endpoint_id)
+        event = session.get(Event, delivery.event_id)
+        if endpoint is None or event is None:
+            delivery.status = "failed"
+            continue
+        body = json.dumps(envelope(event), separators=(",", ":")).encode()
+        secret = crypto.unseal(endpoint.sealed_secret)["secret"]
+        headers = {"content-type": "application/json",
+                   SIGNATURE_HEADER: signature(secret, int(time.time()), body),
+                   "x-tenantsync-event-id": str(event.id),
+                   "x-tenantsync-event-type": event.type}
+        delivery.attempts += 1
+        try:
+            answer = client.post(endpoint.url, content=body, headers=headers,
+                                 timeout=TIMEOUT_SECONDS)
+            error = None if answer.is_success else f"endpoint answered HTTP {answer.status_code}"
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {str(exc)[:200]}"
+        if error is None:
+            delivery.status, delivery.last_error = "sent", None
+        else:
+            delivery.last_error = error
+            if delivery.attempts >= MAX_ATTEMPTS:
+                delivery.status = "failed"
+            else:
+                delay = BASE_DELAY_SECONDS * 2 ** (delivery.attempts - 1)
+                delivery.next_attempt_at = utcnow() + timedelta(seconds=delay)
+        session.commit()
+    return len(due)
+
+
+class Dispatcher:
+    """A background thread delivering due webhooks every `interval` seconds."""
+
+    def __init__(self, open_session: Callable[[], Session], interval: float = 0.2):
+        self._open, self._interval = open_session, interval
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="webhooks", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout=15)
+
+    def _loop(self) -> None:
+        with httpx.Client() as client:
+            while not self._stop.is_set():
+                try:
+                    with self._open() as session:
+                        deliver_due(session, client)
+                except Exception as exc:  # a broken round must not end delivery
+                    log.warning("webhook delivery round failed: %s", type(exc).__name__)
+                self._wake.wait(self._interval)
+                self._wake.clear()
