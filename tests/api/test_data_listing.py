@@ -1,0 +1,244 @@
+"""The hosted destination and the Data Listing API: target-postgres (a real process, configured
+from the rendered Meltano config) writes each application's schema; listings are scoped to the
+caller's application and customer, keyset-paged, and exact while a sync writes."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg2
+import pytest
+import yaml
+
+from tenantsync import contract
+from tenantsync.api import hosted
+from tenantsync.controller import crypto, render
+from tenantsync.controller.registry import Registry
+
+TARGET = str(Path(sys.executable).with_name("target-postgres"))
+ACCOUNT = "Account"
+INVOICE = contract.stream_name("custom", "Invoice__c")
+ACCOUNT_SCHEMA = {"type": "SCHEMA", "stream": ACCOUNT, "key_properties": ["Id"],
+                  "bookmark_properties": ["SystemModstamp"],
+                  "schema": {"type": "object", "properties": {
+                      "Id": {"type": "string"}, "Name": {"type": ["string", "null"]},
+                      "SystemModstamp": {"type": "string", "format": "date-time"}}}}
+
+
+def account(rid: str, name: str, minute: int) -> dict:
+    return {"type": "RECORD", "stream": ACCOUNT, "record": {
+        "Id": rid, "Name": name, "SystemModstamp": f"2024-01-01T{minute // 60:02d}:"
+                                                   f"{minute % 60:02d}:00.000Z"}}
+
+
+def lines(messages) -> bytes:
+    return "".join(json.dumps(m) + "\n" for m in messages).encode()
+
+
+@pytest.fixture(scope="module")
+def hosted_app(service):
+    """app-a: Salesforce synced to the hosted destination, customers acme and globex."""
+    with service.client(service.key_a) as a:
+        assert a.post("/mgmt/v2/providers", json={
+            "name": "salesforce", "auth_type": "oauth2", "config": {"oauth": {"credentials": {
+                "oauth_client_id": "id", "oauth_client_secret": "secret"}}}}).status_code == 201
+        assert a.post("/mgmt/v2/destinations", json={"name": "hosted", "type": "supaglue"}
+                      ).status_code == 201
+        r = a.post("/mgmt/v2/sync_configs", json={
+            "provider_name": "salesforce", "destination_name": "hosted",
+            "config": {"default_config": {"period_ms": 3_600_000},
+                       "common_objects": [{"object": "account"}],
+                       "standard_objects": [{"object": ACCOUNT}],
+                       "custom_objects": [{"object": "Invoice__c"}]}})
+        assert r.status_code == 201, r.text
+        for cid in ("acme", "globex"):
+            a.put("/mgmt/v2/customers", json={"customer_id": cid})
+            assert a.post(f"/mgmt/v2/customers/{cid}/connections", json={
+                "provider_name": "salesforce", "type": "oauth2", "refresh_token": "r",
+                "instance_url": "https://x.my.salesforce.com"}).status_code == 201
+    return service
+
+
+def target_config(service, customer: str) -> dict:
+    """The loader's config as Meltano would resolve it from the rendered include file."""
+    include = yaml.safe_load((service.cfg.project / render.INCLUDE_FILE).read_text())
+    loader = next(p for p in include["plugins"]["loaders"]
+                  if p["name"] == render.loader_name("app-a", "hosted"))
+    with service.session() as s:
+        reg = Registry(s, "app-a")
+        view = next(v for v in reg.sync_views() if v.customer_id == customer)
+        env = render.tenant_env(view)
+        dest = reg._destination("hosted")
+        for key, value in crypto.unseal(dest.sealed_credentials).items():
+            env[render.DESTINATION_SECRET_ENV[key]] = value
+    config = {k: (env[v[1:]] if isinstance(v, str) and v.startswith("$") else v)
+              for k, v in loader["config"].items()}
+    return {**config, "batch_size_rows": 10}
+
+
+def run_target(service, tmp_path, customer: str, messages) -> None:
+    path = tmp_path / f"{customer}.json"
+    path.write_text(json.dumps(target_config(service, customer)))
+    done = subprocess.run([TARGET, "--config", str(path)], input=lines(messages),
+                          capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+
+
+def test_hosted_destination_is_a_schema_per_application(hosted_app, tmp_path):
+    cfg = target_config(hosted_app, "acme")
+    assert cfg["schema"] == hosted.schema_for("app-a") != hosted.schema_for("app-b")
+    assert cfg["customer_id"] == "acme" and cfg["application_id"] == "app-a"
+    assert hosted.schema_for("App-A") != hosted.schema_for("app_a")  # never share a schema
+    include = (hosted_app.cfg.project / render.INCLUDE_FILE).read_text()
+    assert os.environ[hosted.URL_ENV] not in include  # the URL is a sealed secret
+
+
+@pytest.fixture(scope="module")
+def loaded(hosted_app, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("target")
+    acme = [account(f"001A{i:05d}", f"Acme account {i}", i) for i in range(0, 240, 2)]
+    run_target(hosted_app, tmp, "acme", [ACCOUNT_SCHEMA, *acme, {
+        "type": "SCHEMA", "stream": INVOICE, "key_properties": ["Id"],
+        "bookmark_properties": ["SystemModstamp"], "schema": ACCOUNT_SCHEMA["schema"]},
+        *({"type": "RECORD", "stream": INVOICE, "record": {
+            "Id": f"a0B{i:03d}", "Name": f"INV-{i}", "SystemModstamp": "2024-02-01T00:00:00Z"}}
+          for i in range(3)),
+        {"type": "SCHEMA", "stream": "crm_accounts", "key_properties": ["id"],
+         "bookmark_properties": ["last_modified_at"], "schema": _common_schema()},
+        *({"type": "RECORD", "stream": "crm_accounts", "record": {
+            "id": f"001C{i}", "name": f"Common {i}", "is_deleted": False,
+            "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-02T00:00:00Z",
+            "last_modified_at": f"2024-01-0{i + 2}T00:00:00Z", "raw_data": {"Id": f"001C{i}"}}}
+          for i in range(4))])
+    run_target(hosted_app, tmp, "globex",
+               [ACCOUNT_SCHEMA, *(account(f"001G{i:05d}", f"Globex {i}", i) for i in range(7))])
+    return {"acme": [m["record"]["Id"] for m in acme], "tmp": tmp}
+
+
+def _common_schema() -> dict:
+    from tenantsync.common_schema import json_schema
+
+    return json_schema("crm_accounts")
+
+
+def page_all(client, path, headers, params=None) -> list[dict]:
+    records, cursor = [], None
+    while True:
+        query = {**(params or {}), **({"cursor": cursor} if cursor else {})}
+        r = client.get(path, headers=headers, params=query)
+        assert r.status_code == 200, r.text
+        records += r.json()["records"]
+        cursor = r.json()["pagination"]["next"]
+        if cursor is None:
+            return records
+
+
+def test_listing_is_scoped_to_the_customer(hosted_app, loaded, a):
+    acme = page_all(a, "/data/v2/salesforce/accounts", {"x-customer-id": "acme"},
+                    {"page_size": 50})
+    assert [r["id"] for r in acme] == loaded["acme"]
+    assert acme[0]["raw_data"] == {"Id": "001A00000", "Name": "Acme account 0",
+                                   "SystemModstamp": "2024-01-01T00:00:00.000Z"}
+    assert acme[0]["last_modified_at"] == "2024-01-01T00:00:00.000Z"
+    globex = a.get("/data/v2/salesforce/Account", headers={"x-customer-id": "globex"}).json()
+    assert globex["pagination"]["total_count"] == 7
+    assert [r["id"] for r in globex["records"]] == [f"001G{i:05d}" for i in range(7)]
+
+
+def test_listing_filters_and_objects(hosted_app, loaded, a):
+    h = {"x-customer-id": "acme"}
+    recent = a.get("/data/v2/salesforce/accounts", headers=h, params={
+        "modified_after": "2024-01-01T03:50:00Z", "page_size": 1000}).json()
+    assert [r["id"] for r in recent["records"]] == [f"001A{i:05d}" for i in range(232, 240, 2)]
+    invoices = a.get("/data/v2/salesforce/Invoice__c", headers=h).json()
+    assert [r["raw_data"]["Name"] for r in invoices["records"]] == ["INV-0", "INV-1", "INV-2"]
+    unified = a.get("/crm/v2/accounts", headers={**h, "x-provider-name": "salesforce"},
+                    params={"page_size": 3}).json()
+    assert [r["id"] for r in unified["records"]] == ["001C0", "001C1", "001C2"]
+    assert unified["records"][0]["name"] == "Common 0" and "raw_data" not in unified["records"][0]
+    assert not any(k.startswith("_supaglue") for k in unified["records"][0])
+    with_raw = a.get("/crm/v2/accounts", headers={**h, "x-provider-name": "salesforce"},
+                     params={"include_raw_data": True, "modified_after": "2024-01-04T12:00Z"}
+                     ).json()["records"]
+    assert with_raw == [{**with_raw[0], "id": "001C3", "raw_data": {"Id": "001C3"}}]
+
+
+def test_listing_errors(hosted_app, loaded, a):
+    h = {"x-customer-id": "acme"}
+    cases = [("/data/v2/salesforce/Opportunity", h, {}, 400, "not synced"),
+             ("/data/v2/hubspot/contacts", h, {}, 404, "hubspot"),
+             ("/data/v2/salesforce/accounts", {"x-customer-id": "nobody"}, {}, 404, "nobody"),
+             ("/data/v2/salesforce/accounts", h, {"page_size": 1001}, 400, "page_size"),
+             ("/data/v2/salesforce/accounts", h, {"cursor": "bogus"}, 400, "cursor"),
+             ("/data/v2/salesforce/accounts", h, {"modified_after": "yesterday"}, 400,
+              "modified_after"),
+             ("/data/v2/salesforce/accounts", {}, {}, 400, "x-customer-id"),
+             ("/crm/v2/widgets", {**h, "x-provider-name": "salesforce"}, {}, 404, "widgets"),
+             ("/crm/v2/leads", {**h, "x-provider-name": "salesforce"}, {}, 400, "lead")]
+    for path, headers, params, status, word in cases:
+        r = a.get(path, headers=headers, params=params)
+        assert r.status_code == status, (path, params, r.text)
+        assert word in r.json()["errors"][0]["detail"], (path, r.text)
+
+
+def _visible(uri: str, schema: str, rid: str, name: str) -> bool:
+    with psycopg2.connect(uri) as conn, conn.cursor() as cur:
+        cur.execute(f'SELECT _supaglue_raw_data->>\'Name\' FROM "{schema}"."salesforce_account" '
+                    "WHERE _supaglue_customer_id = 'acme' AND _supaglue_id = %s", (rid,))
+        row = cur.fetchone()
+    return bool(row) and row[0] == name
+
+
+def test_paging_is_exact_while_a_sync_writes(hosted_app, loaded, a, pg_server_uri):
+    """Each page is fetched after the target committed another batch of updates (to records
+    behind and ahead of the cursor) and inserts: every record that existed before paging
+    began is listed exactly once."""
+    original = loaded["acme"]
+    rng = random.Random(5)
+    path = loaded["tmp"] / "acme-live.json"
+    path.write_text(json.dumps(target_config(hosted_app, "acme")))
+    writer = subprocess.Popen([TARGET, "--config", str(path)], stdin=subprocess.PIPE,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    schema = hosted.schema_for("app-a")
+    try:
+        writer.stdin.write(lines([ACCOUNT_SCHEMA]))
+        seen, cursor, step = [], None, 0
+        while True:
+            step += 1
+            batch = [account(rid, f"updated {step}", 600 + step)
+                     for rid in rng.sample(original, 5)]
+            batch += [account(f"001A{rng.randrange(1, 240, 2):05d}x{step}", "inserted",
+                              600 + step) for _ in range(4)]
+            sentinel = account(f"001A{rng.randrange(1, 240, 2):05d}s{step}", f"sentinel {step}",
+                               600 + step)
+            writer.stdin.write(lines([*batch, sentinel]))  # 10 records: one committed batch
+            writer.stdin.flush()
+            for _ in range(600):
+                if _visible(pg_server_uri, schema, sentinel["record"]["Id"],
+                            f"sentinel {step}"):
+                    break
+                time.sleep(0.05)
+            else:
+                pytest.fail(f"the target never committed batch {step}")
+            r = a.get("/data/v2/salesforce/accounts", headers={"x-customer-id": "acme"},
+                      params={"page_size": 10, **({"cursor": cursor} if cursor else {})})
+            assert r.status_code == 200, r.text
+            seen += [rec["id"] for rec in r.json()["records"]]
+            cursor = r.json()["pagination"]["next"]
+            if cursor is None:
+                break
+        assert step > 10  # the writes really interleaved with many pages
+    finally:
+        writer.stdin.close()
+        code = writer.wait(timeout=120)
+        err = writer.stderr.read().decode()
+    assert code == 0, err[-2000:]
+    assert len(seen) == len(set(seen)), "a record was listed twice"
+    assert not set(original) - set(seen), "a record that existed before paging was skipped"
+    assert seen == sorted(seen)
