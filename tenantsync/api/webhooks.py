@@ -18,6 +18,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
 BASE_DELAY_SECONDS = 0.5
 TIMEOUT_SECONDS = 10.0
+PARALLEL_DELIVERIES = 8
 
 
 def new_secret() -> str:
@@ -80,12 +82,23 @@ def envelope(event: Event) -> dict[str, Any]:
             "created_at": event.created_at.isoformat() + "Z", **event.payload}
 
 
+def _post(client: httpx.Client, url: str, body: bytes, headers: dict[str, str]) -> str | None:
+    """None when the endpoint accepted the event, else why not (never the body)."""
+    try:
+        answer = client.post(url, content=body, headers=headers, timeout=TIMEOUT_SECONDS)
+    except httpx.HTTPError as exc:
+        return f"{type(exc).__name__}: {str(exc)[:200]}"
+    return None if answer.is_success else f"endpoint answered HTTP {answer.status_code}"
+
+
 def deliver_due(session: Session, client: httpx.Client) -> int:
-    """Attempt every delivery that is due; returns how many were attempted."""
+    """Attempt every delivery that is due, in parallel (a slow endpoint must not hold up the
+    others); returns how many were attempted."""
     due = list(session.scalars(
         select(WebhookDelivery).where(WebhookDelivery.status == "pending",
                                       WebhookDelivery.next_attempt_at <= utcnow())
         .order_by(WebhookDelivery.id).limit(100)))
+    requests = {}
     for delivery in due:
         endpoint = session.get(WebhookEndpoint, delivery.endpoint_id)
         event = session.get(Event, delivery.event_id)
@@ -98,13 +111,15 @@ def deliver_due(session: Session, client: httpx.Client) -> int:
                    SIGNATURE_HEADER: signature(secret, int(time.time()), body),
                    "x-tenantsync-event-id": str(event.id),
                    "x-tenantsync-event-type": event.type}
+        requests[delivery.id] = (endpoint.url, body, headers)
+    with ThreadPoolExecutor(max_workers=PARALLEL_DELIVERIES) as pool:
+        outcomes = dict(zip(requests, pool.map(lambda r: _post(client, *r), requests.values()),
+                            strict=True))
+    for delivery in due:
+        if delivery.id not in outcomes:
+            continue
+        error = outcomes[delivery.id]
         delivery.attempts += 1
-        try:
-            answer = client.post(endpoint.url, content=body, headers=headers,
-                                 timeout=TIMEOUT_SECONDS)
-            error = None if answer.is_success else f"endpoint answered HTTP {answer.status_code}"
-        except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {str(exc)[:200]}"
         if error is None:
             delivery.status, delivery.last_error = "sent", None
         else:
@@ -114,7 +129,7 @@ def deliver_due(session: Session, client: httpx.Client) -> int:
             else:
                 delay = BASE_DELAY_SECONDS * 2 ** (delivery.attempts - 1)
                 delivery.next_attempt_at = utcnow() + timedelta(seconds=delay)
-        session.commit()
+    session.commit()
     return len(due)
 
 
