@@ -134,16 +134,6 @@ class HubSpotClient:
     def properties(self, api: str) -> list[dict]:
         return self.get(f"/crm/v3/properties/{api}")["results"]
 
-    def object_exists(self, api: str) -> bool:
-        """Whether this portal knows the object type (an unknown one is a 400 or 404)."""
-        try:
-            self.get(f"/crm/v3/properties/{api}")
-        except FatalHttpError as exc:
-            if exc.status in (400, 404):
-                return False
-            raise
-        return True
-
     def schemas(self) -> list[dict]:
         """Custom object schemas (with their properties), every page."""
         out: list[dict] = []
