@@ -239,3 +239,20 @@ def test_settings_come_from_environment_variables(sf, monkeypatch):
     monkeypatch.setenv("TAP_SALESFORCE_CUSTOM_OBJECTS", '["Invoice__c"]')
     tap = TapSalesforce(config={}, parse_env_config=True)
     assert [s["tap_stream_id"] for s in tap.catalog_dict["streams"]] == ["custom__Invoice__c"]
+
+
+def test_a_stream_forced_to_full_table_in_the_catalog_is_full_every_run(sf):
+    from tap_salesforce.tap import TapSalesforce
+
+    config = tap_config(sf, standard_objects=["Account", "User"])
+    catalog = TapSalesforce(config=config).catalog_dict
+    for entry in catalog["streams"]:
+        if entry["tap_stream_id"] == "Account":
+            entry["replication_method"] = "FULL_TABLE"
+            root = next(md for md in entry["metadata"] if md["breadcrumb"] == [])
+            root["metadata"]["forced-replication-method"] = "FULL_TABLE"
+    first = run_tap(config, catalog=catalog)
+    second = run_tap(config, catalog=catalog, state=first.state)
+    assert len(second.records["Account"]) == sf.count("Account", include_deleted=True)
+    assert second.versions["Account"] and second.versions["Account"] != first.versions["Account"]
+    assert not second.versions.get("User")  # the other stream went incremental
