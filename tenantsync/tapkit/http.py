@@ -190,6 +190,11 @@ class HttpClient:
                 response = self.session.request(
                     method, url, params=params, json=json, data=data, headers=send_headers,
                     timeout=self.timeout)
+            except requests.exceptions.SSLError as exc:
+                # A certificate problem does not heal by retrying.
+                raise FatalHttpError(self._clean(
+                    f"{method} {_path(url)}: TLS failed ({exc}); check the URL, or the CA "
+                    "bundle (REQUESTS_CA_BUNDLE)")) from None
             except TRANSPORT_ERRORS as exc:
                 attempt = self._wait_or_fail(method, url, attempt, type(exc).__name__, None)
                 continue

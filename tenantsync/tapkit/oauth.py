@@ -70,6 +70,8 @@ class RefreshTokenAuth:
             body = self._http.request("POST", self.token_url, data=form, authenticate=False,
                                       headers={"Accept": "application/json"})
         except FatalHttpError as exc:
+            if exc.status is None:  # never answered (unreachable, TLS): not a refusal
+                raise
             raise AuthError(
                 f"{self.provider} refused the refresh token ({exc}). Re-authorize the "
                 "connection; with refresh-token rotation on, make sure the rotated token is "

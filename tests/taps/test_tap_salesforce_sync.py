@@ -256,3 +256,12 @@ def test_a_stream_forced_to_full_table_in_the_catalog_is_full_every_run(sf):
     assert len(second.records["Account"]) == sf.count("Account", include_deleted=True)
     assert second.versions["Account"] and second.versions["Account"] != first.versions["Account"]
     assert not second.versions.get("User")  # the other stream went incremental
+
+
+def test_an_untrusted_certificate_fails_at_once_and_says_so(sf):
+    from tenantsync.tapkit.errors import FatalHttpError
+
+    config = tap_config(sf, login_url=sf.https_base_url, standard_objects=["User"])
+    with pytest.raises(FatalHttpError, match="TLS failed") as info:
+        run_tap(config)
+    assert "gave up" not in str(info.value)  # not retried: a certificate does not heal
