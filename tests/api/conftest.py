@@ -62,8 +62,9 @@ def start_server(tmp: Path, **cfg_overrides) -> tuple[Service, uvicorn.Server, t
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
-    cfg = ServiceConfig(registry_url=f"sqlite:///{tmp}/registry.db", project=tmp / "project",
-                        public_url=url, run_on_trigger=False, **cfg_overrides)
+    cfg = ServiceConfig(**{"registry_url": f"sqlite:///{tmp}/registry.db",
+                           "project": tmp / "project", "public_url": url,
+                           "run_on_trigger": False, **cfg_overrides})
     with db.session(cfg.registry_url) as s:
         key_a, key_b = keys.create_key(s, "app-a"), keys.create_key(s, "app-b")
         s.commit()
