@@ -70,7 +70,7 @@ class RefreshTokenAuth:
             body = self._http.request("POST", self.token_url, data=form, authenticate=False,
                                       headers={"Accept": "application/json"})
         except FatalHttpError as exc:
-            if exc.status is None:  # never answered (unreachable, TLS): not a refusal
+            if exc.status is None or exc.status >= 500:  # down or unreachable: no refusal
                 raise
             raise AuthError(
                 f"{self.provider} refused the refresh token ({exc}). Re-authorize the "
