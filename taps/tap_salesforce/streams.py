@@ -5,6 +5,7 @@ object (common-schema records with `raw_data`). Both read through `fetch_pages`:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime, timezone
 from typing import Any
 
 from singer_sdk import Tap
@@ -77,7 +78,8 @@ class SalesforceStream(TapkitStream):
         yield NEW_QUERY
         for index, (rows, total) in enumerate(self.client.query(self._soql(since))):
             yield self._from_rest(rows)
-            if index == 0 and api == "auto" and threshold and total - len(rows) > threshold:
+            if index == 0 and api == "auto" and threshold and self.watermark and \
+                    total - len(rows) > threshold:
                 self.logger.info("%s: %d records to read, above bulk_threshold=%d: "
                                  "continuing with Bulk API 2.0", self.name, total, threshold)
                 yield from self._bulk_then_rest(self._progress(since))
@@ -164,7 +166,8 @@ class ObjectStream(SalesforceStream):
 
     def to_record(self, row: dict) -> dict:
         if row.get("IsDeleted"):
-            row[DELETED_AT] = iso_timestamp(row.get(self.watermark)) if self.watermark else None
+            stamp = row.get(self.watermark) if self.watermark else None
+            row[DELETED_AT] = iso_timestamp(stamp or datetime.now(timezone.utc))
         return row
 
 
