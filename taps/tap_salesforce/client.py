@@ -151,10 +151,8 @@ class SalesforceClient:
                                      ("client_secret", "refresh_token", "access_token"))
         self._instance_url = (config.get("instance_url") or "").rstrip("/") or None
         if config.get("refresh_token"):
-            missing = [k for k in ("client_id",) if not config.get(k)]
-            if missing:
-                raise ConfigValidationError(
-                    f"refresh_token is set but {', '.join(missing)} is missing")
+            if not config.get("client_id"):
+                raise ConfigValidationError("refresh_token is set but client_id is missing")
             login_url = (config.get("login_url") or DEFAULT_LOGIN_URL).rstrip("/")
             self.auth: RefreshTokenAuth | StaticTokenAuth = RefreshTokenAuth(
                 http=self.http, token_url=f"{login_url}/services/oauth2/token",
