@@ -7,7 +7,7 @@
   callbacks, `FileTokenStore`);
 - `strategy`: full / incremental decided from the stream's own Singer state;
 - `stream`: TapkitTap / TapkitStream (per-page STATE, ACTIVATE_VERSION, clean stop, fast
-  record emission);
+  record emission, optional one-page-ahead fetching via `prefetch`, `NEW_QUERY` markers);
 - `common`: mapping provider records to Supaglue's common objects;
 - `settings`: the settings all taps declare.
 """
