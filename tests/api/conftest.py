@@ -57,6 +57,14 @@ def api_env(pg_server_uri):
     data.reset_dsn()
 
 
+def drop_hosted_schema(application_id: str = "app-a") -> None:
+    """Test modules share the session's PostgreSQL: each starts and ends with no hosted data."""
+    import psycopg2
+
+    with psycopg2.connect(os.environ[hosted.URL_ENV]) as conn, conn.cursor() as cur:
+        cur.execute(f'DROP SCHEMA IF EXISTS "{hosted.schema_for(application_id)}" CASCADE')
+
+
 def start_server(tmp: Path, **cfg_overrides) -> tuple[Service, uvicorn.Server, threading.Thread]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
@@ -81,10 +89,12 @@ def start_server(tmp: Path, **cfg_overrides) -> tuple[Service, uvicorn.Server, t
 
 @pytest.fixture(scope="module")
 def service(api_env, tmp_path_factory):
+    drop_hosted_schema()
     svc, server, thread = start_server(tmp_path_factory.mktemp("api"))
     yield svc
     server.should_exit = True
     thread.join(timeout=15)
+    drop_hosted_schema()
 
 
 @pytest.fixture

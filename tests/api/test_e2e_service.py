@@ -9,14 +9,12 @@ from __future__ import annotations
 import os
 import time
 
-import psycopg2
 import pytest
 
-from tenantsync.api import hosted
 from tenantsync.sandbox.salesforce import SalesforceSandbox
 from tests.taps.conftest import rest_rows
 
-from .conftest import start_server
+from .conftest import drop_hosted_schema, start_server
 from .receiver import Receiver
 from .test_oauth import RETURN_URL, consent
 
@@ -28,6 +26,7 @@ def live(api_env, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("e2e")
     saved = os.environ.get("XDG_STATE_HOME")
     os.environ["XDG_STATE_HOME"] = str(tmp / "state")  # Meltano's logs stay in the sandbox
+    drop_hosted_schema()
     svc, server, thread = start_server(tmp, run_on_trigger=True)
     sandbox = SalesforceSandbox(records=60, seed=9)
     sandbox.start()
@@ -41,8 +40,7 @@ def live(api_env, tmp_path_factory):
         os.environ.pop("XDG_STATE_HOME", None)
     else:
         os.environ["XDG_STATE_HOME"] = saved
-    with psycopg2.connect(os.environ[hosted.URL_ENV]) as conn, conn.cursor() as cur:
-        cur.execute(f'DROP SCHEMA IF EXISTS "{hosted.schema_for("app-a")}" CASCADE')
+    drop_hosted_schema()
 
 
 def wait_for_run(a, cid: str, count: int) -> dict:
