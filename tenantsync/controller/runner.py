@@ -31,6 +31,8 @@ _PLAN = re.compile(r"\]\s+tap-\S+\s+Stream (\S+): (full|incremental) sync\b")
 _SWEEP = re.compile(r"\]\s+target-\S+\s+stream (\S+): full sync .* (\d+) unseen rows? "
                     r"marked deleted")
 ERROR_TAIL = 1500
+# Called with (registry, finished run, project) after every run is recorded.
+ON_FINISH: list[Callable[[Registry, SyncRun, Path], None]] = []
 
 
 class RunError(Exception):
@@ -117,6 +119,12 @@ def run_sync(registry: Registry, customer_id: str, provider: str, project: Path,
     (view,) = registry.sync_views(sync.id)
     full = full_refresh or bool(sync.args_for_next_run.get("perform_full_refresh"))
     env = run_env(s, view, project)
+    # The registry knows whether a run of this sync is in progress; Meltano only knows that
+    # its last job never finished. A meltano killed mid-run (OOM, SIGKILL, a lost node)
+    # leaves its job RUNNING, and Meltano refuses every run of that state ID until the job's
+    # heartbeat is 5 minutes stale. With no run of ours in progress that job is dead: --force.
+    others_running = s.scalar(select(SyncRun.id).where(
+        SyncRun.sync_id == sync.id, SyncRun.status == "IN_PROGRESS").limit(1)) is not None
     run = SyncRun(sync_id=sync.id, status="IN_PROGRESS", strategy="full" if full else "auto",
                   records={}, num_records=0)
     s.add(run)
@@ -124,6 +132,8 @@ def run_sync(registry: Registry, customer_id: str, provider: str, project: Path,
     cmd = [meltano_executable(), "run", render.sync_name(view)]
     if full:
         cmd.append("--full-refresh")  # ignore the saved state: every stream reads everything
+    if not others_running:
+        cmd.append("--force")
     echo(f"{customer_id} x {provider}: meltano run {render.sync_name(view)}"
          f"{' --full-refresh' if full else ''}")
     progress = Progress()
@@ -154,6 +164,8 @@ def run_sync(registry: Registry, customer_id: str, provider: str, project: Path,
         run.status = "FAILURE"
         run.error = _error_summary(progress.tail, code)
     s.commit()
+    for hook in ON_FINISH:  # e.g. the API's webhooks and auto-pause (tenantsync.api.runs)
+        hook(registry, run, project)
     return run
 
 
