@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from tenantsync.api import data, errors, mgmt, oauth
+from tenantsync.api import data, errors, mgmt, oauth, runs
 from tenantsync.api.service import ServiceConfig
 from tenantsync.api.webhooks import Dispatcher
 from tenantsync.controller import db
@@ -18,6 +18,7 @@ PUBLIC_URL_ENV = "TENANTSYNC_PUBLIC_URL"
 
 def create_app(cfg: ServiceConfig | None = None, *, webhooks: bool = True) -> FastAPI:
     cfg = cfg or default_config()
+    runs.install(cfg.registry_url)
     dispatcher = Dispatcher(lambda: db.session(cfg.registry_url)) if webhooks else None
 
     @asynccontextmanager
