@@ -59,19 +59,6 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _modified_after(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise bad_request(f"modified_after must be an ISO-8601 timestamp; got {value!r}") \
-            from None
-    if parsed.tzinfo is not None:  # the tables hold naive UTC
-        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
-    return parsed
-
-
 def _hosted_config(reg: Registry, provider_name: str) -> SyncConfig:
     try:
         provider = reg._provider(provider_name)
@@ -180,7 +167,7 @@ def list_object_records(*, provider_name: str, object_name: str,
         hosted.schema_for(reg.app_id), table,
         ["_supaglue_id", "_supaglue_last_modified_at", "_supaglue_is_deleted",
          "_supaglue_raw_data"], "_supaglue_id", "_supaglue_last_modified_at", tenant, cursor,
-        page_size, _modified_after(modified_after))
+        page_size, shapes.parse_timestamp(modified_after, "modified_after"))
     records = [{"id": r["_supaglue_id"], "is_deleted": r["_supaglue_is_deleted"],
                 "last_modified_at": _jsonable(r["_supaglue_last_modified_at"]),
                 "raw_data": r["_supaglue_raw_data"]} for r in rows]
@@ -208,7 +195,7 @@ def _unified(category: str, object_name: str, customer_id: str, provider_name: s
               "_supaglue_customer_id": customer_id}
     rows, next_cursor, total = _page(hosted.schema_for(reg.app_id), table, columns, "id",
                                      "last_modified_at", tenant, cursor, page_size,
-                                     _modified_after(modified_after))
+                                     shapes.parse_timestamp(modified_after, "modified_after"))
     records = [{k: _jsonable(v) for k, v in r.items()} for r in rows]
     return shapes.page(records, next_cursor, total)
 

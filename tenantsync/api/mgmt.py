@@ -8,7 +8,7 @@ committed, then the Meltano config is re-rendered.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any, Literal
 
 from fastapi import APIRouter, Header, Query, Response
@@ -523,18 +523,6 @@ def trigger_sync(*, body: SyncActionIn | None = None, customer_id: str = Custome
 
 # --- sync runs ------------------------------------------------------------------------------
 
-def _timestamp(value: str | None, name: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise bad_request(f"{name} must be an ISO-8601 timestamp; got {value!r}") from None
-    if parsed.tzinfo is not None:  # the registry keeps naive UTC
-        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
-    return parsed
-
-
 @router.get("/sync-runs")
 def list_sync_runs(*, cursor: str | None = None, page_size: int = PageSize,
                    customer_id: str | None = None, provider_name: str | None = None,
@@ -554,9 +542,9 @@ def list_sync_runs(*, cursor: str | None = None, page_size: int = PageSize,
         query = query.where(Provider.name == provider_name)
     if status:
         query = query.where(SyncRun.status == status)
-    if (start := _timestamp(start_timestamp, "start_timestamp")) is not None:
+    if (start := shapes.parse_timestamp(start_timestamp, "start_timestamp")) is not None:
         query = query.where(SyncRun.started_at >= start)
-    if (end := _timestamp(end_timestamp, "end_timestamp")) is not None:
+    if (end := shapes.parse_timestamp(end_timestamp, "end_timestamp")) is not None:
         query = query.where(SyncRun.started_at <= end)
     if cursor:
         before = shapes.decode_cursor(cursor, ("id",))["id"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from tenantsync.api import hosted
@@ -22,6 +22,19 @@ from tenantsync.controller.models import (
 )
 
 
+def parse_timestamp(value: str | None, name: str) -> datetime | None:
+    """An ISO-8601 query parameter as the naive UTC datetime the tables hold."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise bad_request(f"{name} must be an ISO-8601 timestamp; got {value!r}") from None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+    return parsed
+
+
 def iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat(timespec="milliseconds") + "Z"
 
@@ -32,10 +45,6 @@ def customer(row: Customer, *, with_connections: bool = False) -> dict[str, Any]
     if with_connections:
         out["connections"] = [connection(c) for c in row.connections]
     return out
-
-
-def instance_url(row: Connection) -> str:
-    return row.instance_url
 
 
 def connection(row: Connection) -> dict[str, Any]:
