@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,11 +15,31 @@ from tenantsync.api.webhooks import Dispatcher
 from tenantsync.controller import db
 
 PUBLIC_URL_ENV = "TENANTSYNC_PUBLIC_URL"
+# Browser routes carry authorization codes and states in their query: never log those.
+_REDACTED_PREFIXES = ("/oauth/", "/links/")
+
+
+class RedactQueries(logging.Filter):
+    """Strips the query string of browser routes from uvicorn's access log lines."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str) \
+                and args[2].startswith(_REDACTED_PREFIXES) and "?" in args[2]:
+            record.args = (*args[:2], args[2].split("?", 1)[0] + "?[redacted]", *args[3:])
+        return True
+
+
+def _redact_access_log() -> None:
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactQueries) for f in access.filters):
+        access.addFilter(RedactQueries())
 
 
 def create_app(cfg: ServiceConfig | None = None, *, webhooks: bool = True) -> FastAPI:
     cfg = cfg or default_config()
     runs.install(cfg.registry_url)
+    _redact_access_log()
     dispatcher = Dispatcher(lambda: db.session(cfg.registry_url)) if webhooks else None
 
     @asynccontextmanager

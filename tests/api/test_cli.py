@@ -32,7 +32,7 @@ def test_create_key_then_serve(tmp_path):
         port = sock.getsockname()[1]
     exe = str(Path(sys.executable).with_name("tenantsync"))
     proc = subprocess.Popen([exe, "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}"
         for _ in range(400):
@@ -42,15 +42,19 @@ def test_create_key_then_serve(tmp_path):
             except httpx.TransportError:
                 time.sleep(0.05)
         else:
-            raise AssertionError(proc.stderr.read().decode()[-2000:] if proc.poll() else
+            raise AssertionError(proc.stdout.read().decode()[-2000:] if proc.poll() else
                                  "server did not answer")
         r = httpx.put(f"{url}/mgmt/v2/customers", headers={"x-api-key": key},
                       json={"customer_id": "acme"})
         assert r.status_code == 200 and r.json()["application_id"] == "cli-app"
         assert httpx.get(f"{url}/mgmt/v2/customers").status_code == 401
         assert (tmp_path / "tenantsync.meltano.yml").exists()  # a change re-renders
+        httpx.get(f"{url}/oauth/callback", params={"code": "auth-code-s3cret", "state": "x"})
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
+    log = proc.stdout.read().decode()
+    assert "/oauth/callback?[redacted]" in log  # the access log keeps the route...
+    assert "auth-code-s3cret" not in log  # ...never the authorization code
     revoked = CliRunner().invoke(main, ["api-keys", "revoke", key[:10]], env=env)
     assert revoked.output.strip() == "revoked 1 key(s)"
