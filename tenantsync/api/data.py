@@ -7,11 +7,13 @@ Pagination is keyset on the record id within the tenant, the primary key's order
 (application, provider, customer, id): an update rewrites a row in place and never moves
 it in that order, so paging while a sync writes neither skips nor repeats a record that
 existed when paging began (new records appear if their id is still ahead). Ordering by
-modification time instead would move updated rows behind the cursor and skip them.
+modification time instead would move updated rows behind the cursor and skip them. The index
+this needs is the primary key, or one created on first use (`ensure_keyset_index`).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import date, datetime, timezone
 from typing import Any
@@ -31,6 +33,7 @@ from tenantsync.controller.models import SyncConfig
 from tenantsync.controller.registry import Registry, RegistryError
 
 router = APIRouter(tags=["data listing"])
+log = logging.getLogger(__name__)
 DEFAULT_PAGE_SIZE = 10  # Supaglue's default for data and unified lists
 _dsn: dict[str, str] = {}
 _dsn_lock = threading.Lock()
@@ -46,6 +49,43 @@ def hosted_dsn() -> str:
 def reset_dsn() -> None:
     with _dsn_lock:
         _dsn.clear()
+
+
+_indexed: set[tuple[str, str, str]] = set()  # (dsn, schema, table) known to have the index
+
+
+def _index_columns(cur, schema: str, table: str) -> list[list[str]]:
+    """The column lists of the table's valid indexes, in index order."""
+    cur.execute("""
+        SELECT array(SELECT a.attname FROM unnest(i.indkey) WITH ORDINALITY AS k(attnum, n)
+                     JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+                     ORDER BY k.n) AS cols
+        FROM pg_index i WHERE i.indrelid = to_regclass(%s) AND i.indisvalid""",
+                (f'"{schema}"."{table}"',))
+    return [list(r["cols"]) for r in cur.fetchall()]
+
+
+def ensure_keyset_index(cur, dsn: str, schema: str, table: str, equal: list[str],
+                        id_col: str) -> None:
+    """Make sure an index serves `WHERE <equal columns> = .. AND id > .. ORDER BY id`: the
+    primary key does for tables target-postgres creates; `custom_objects` (object name after
+    the id in its key) and tables created elsewhere get one, built CONCURRENTLY (writers are
+    not blocked) and idempotently. Checked once per table and process."""
+    if (dsn, schema, table) in _indexed:
+        return
+    n = len(equal)
+    if not any(set(cols[:n]) == set(equal) and cols[n:n + 1] == [id_col]
+               for cols in _index_columns(cur, schema, table)):
+        name = f"{table[:40]}_tenant_keyset_idx"
+        try:
+            cur.execute(sql.SQL("CREATE INDEX CONCURRENTLY IF NOT EXISTS {} ON {}.{} ({})").format(
+                sql.Identifier(name), sql.Identifier(schema), sql.Identifier(table),
+                sql.SQL(", ").join(map(sql.Identifier, [*equal, id_col]))))
+        except psycopg2.Error as exc:  # listings still work, only slower
+            log.warning("cannot create %s on %s.%s: %s", name, schema, table,
+                        str(exc).splitlines()[0])
+            return
+    _indexed.add((dsn, schema, table))
 
 
 def _jsonable(value: Any) -> Any:
@@ -117,14 +157,17 @@ def _page(schema: str, table: str, columns: list[str], id_col: str, modified_col
         where.append(sql.SQL("{} > %s").format(sql.Identifier(id_col)))
         params.append(after)
     table_sql = sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(table))
-    conn = psycopg2.connect(hosted_dsn(), application_name="tenantsync-data-api")
+    dsn = hosted_dsn()
+    conn = psycopg2.connect(dsn, application_name="tenantsync-data-api")
     try:
-        conn.set_session(readonly=True, autocommit=True)
+        conn.autocommit = True
         with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
             cur.execute("SELECT to_regclass(%s) IS NOT NULL AS present",
                         (f'"{schema}"."{table}"',))
             if not cur.fetchone()["present"]:
                 return [], None, 0  # nothing synced yet
+            ensure_keyset_index(cur, dsn, schema, table, list(tenant), id_col)
+            conn.set_session(readonly=True)  # from here on, only reads
             cur.execute(sql.SQL("SELECT column_name FROM information_schema.columns "
                                 "WHERE table_schema = %s AND table_name = %s"),
                         (schema, table))

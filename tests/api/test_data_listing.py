@@ -242,3 +242,18 @@ def test_paging_is_exact_while_a_sync_writes(hosted_app, loaded, a, pg_server_ur
     assert len(seen) == len(set(seen)), "a record was listed twice"
     assert not set(original) - set(seen), "a record that existed before paging was skipped"
     assert seen == sorted(seen)
+
+
+def test_keyset_index_exists_where_the_key_does_not_serve(hosted_app, loaded, a, pg_conn):
+    h = {"x-customer-id": "acme"}
+    assert a.get("/data/v2/salesforce/accounts", headers=h).status_code == 200
+    assert a.get("/data/v2/salesforce/Invoice__c", headers=h).status_code == 200
+    with pg_conn.cursor() as cur:
+        cur.execute("SELECT tablename, indexdef FROM pg_indexes WHERE schemaname = %s "
+                    "AND indexname LIKE %s", (hosted.schema_for("app-a"), "%tenant_keyset%"))
+        extra = cur.fetchall()
+    # salesforce_account's primary key (tenant columns, then id) serves its listing; the
+    # custom_objects key has the object name after the id, so it gets its own index
+    assert [t for t, _ in extra] == ["custom_objects"]
+    assert "(_supaglue_application_id, _supaglue_provider_name, _supaglue_customer_id, " \
+           "_supaglue_object_name, _supaglue_id)" in extra[0][1]
