@@ -1,0 +1,326 @@
+"""A real deployment for the proof tests and the bench scripts: sandbox orgs and portals,
+a registry, a rendered Meltano project, `tenantsync run` as a process (which runs `meltano
+run`, the tap and target-postgres), one PostgreSQL; and the checks that the destination
+equals the sandbox exactly.
+
+The reference is read from each sandbox's own wire API (Salesforce REST `queryAll` with every
+described field, HubSpot's stored records), never from anything the tap or target produced.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+import psycopg2
+import requests
+
+from tenantsync.contract import slug
+from tenantsync.controller import crypto, db
+from tenantsync.controller.registry import Registry
+
+APP = "proof-app"
+SECRET_KEY = "proof-secret-key-0123456789abcdef"
+SF_OBJECTS = ("Account", "Contact", "Lead", "Opportunity")
+HS_OBJECTS = ("company", "contact", "deal")
+HS_TYPES = {"company": "companies", "contact": "contacts", "deal": "deals"}
+ROLES = ("meltano", "tap", "target")
+
+
+@dataclass
+class Tenant:
+    customer: str
+    provider: str  # "salesforce" | "hubspot"
+    sandbox: object
+
+
+@dataclass
+class RunOutcome:
+    code: int
+    output: str
+    killed: str | None = None  # role of the process SIGKILLed, if any
+    records: dict[str, int] = field(default_factory=dict)  # stream -> written (from the log)
+
+
+class Deployment:
+    """A registry + Meltano project under `root` with one sync per tenant, into `schema`."""
+
+    def __init__(self, root: Path, pg_uri: str, schema: str, tenants: Iterable[Tenant], *,
+                 sf_objects: Iterable[str] = SF_OBJECTS, hs_objects: Iterable[str] = HS_OBJECTS,
+                 strategy: str = "full then incremental"):
+        self.root, self.pg_uri, self.schema = root, pg_uri, schema
+        self.tenants = list(tenants)
+        self.sf_objects, self.hs_objects = tuple(sf_objects), tuple(hs_objects)
+        root.mkdir(parents=True, exist_ok=True)
+        self.env = {**os.environ, crypto.KEY_ENV: SECRET_KEY,
+                    db.URL_ENV: f"sqlite:///{root}/registry.db", db.PROJECT_ENV: str(root),
+                    "TENANTSYNC_APPLICATION_ID": APP, "XDG_STATE_HOME": str(root / "xdg"),
+                    "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"}
+        self._apply(strategy)
+
+    def _apply(self, strategy: str) -> None:
+        saved = {k: os.environ.get(k) for k in (crypto.KEY_ENV, db.URL_ENV, db.PROJECT_ENV)}
+        os.environ.update({k: self.env[k] for k in saved})
+        try:
+            self._apply_registry(strategy)
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+    def _apply_registry(self, strategy: str) -> None:
+        providers, connections = [], []
+        for provider in sorted({t.provider for t in self.tenants}):
+            first = next(t.sandbox for t in self.tenants if t.provider == provider)
+            cid, secret = first.client_id, first.client_secret
+            providers.append({"provider_name": provider, "auth_type": "oauth2",
+                              "category": "crm",
+                              "config": {"oauth": {"oauth_scopes": ["api"],
+                                                   "credentials": {"client_id": cid,
+                                                                   "client_secret": secret}}}})
+            for t in self.tenants:
+                if t.provider != provider:
+                    continue
+                if t.sandbox is not first:
+                    t.sandbox.oauth.register_client(cid, secret)
+                token = t.sandbox.oauth.mint_refresh_token(cid)
+                where = ({"login_url": t.sandbox.base_url} if provider == "salesforce"
+                         else {"base_url": t.sandbox.base_url})
+                connections.append({"customer_id": t.customer, "provider_name": provider,
+                                    "type": "oauth2", "refresh_token": token, **where})
+        objects = {"salesforce": self.sf_objects, "hubspot": self.hs_objects}
+        reg = Registry(db.session(), APP)
+        reg.apply({
+            "providers": providers,
+            "destinations": [{"name": "warehouse", "type": "postgres",
+                              "credentials": {"sqlalchemy_url": self.pg_uri,
+                                              "schema": self.schema}}],
+            "sync_configs": [{"provider_name": p["provider_name"],
+                              "destination_name": "warehouse",
+                              "default_config": {"period_ms": 3_600_000, "strategy": strategy},
+                              "standard_objects": [{"object": o}
+                                                   for o in objects[p["provider_name"]]]}
+                             for p in providers],
+            "customers": [{"customer_id": c, "name": c}
+                          for c in sorted({t.customer for t in self.tenants})],
+            "connections": connections})
+        reg.s.commit()
+        reg.s.close()
+
+    # --- running -------------------------------------------------------------------------
+
+    def start(self, tenant: Tenant, *args: str) -> subprocess.Popen:
+        cmd = [str(Path(sys.executable).with_name("tenantsync")), "run", tenant.customer,
+               tenant.provider, *args]
+        return subprocess.Popen(cmd, cwd=self.root, env=self.env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, errors="replace")
+
+    def run(self, tenant: Tenant, *args: str, kill_role: str | None = None,
+            kill_when: Callable[[], bool] | None = None, kill_delay: float = 0.0) -> RunOutcome:
+        """One `tenantsync run`. With `kill_role`, SIGKILL its meltano, tap or target process
+        once the tap has started and `kill_when()` (polled) holds, `kill_delay` s later."""
+        proc = self.start(tenant, *args)
+        killer = None
+        if kill_role is not None:
+            killer = _Killer(proc.pid, kill_role, kill_when or (lambda: True), kill_delay)
+            killer.start()
+        output = proc.communicate()[0]
+        if killer is not None:
+            killer.join()
+            _wait_gone(killer.family)
+        return RunOutcome(proc.returncode, output, killer.killed if killer else None,
+                          _written(output))
+
+    def row_count(self, tenant: Tenant) -> int:
+        """Rows the destination holds for the tenant, over its synced objects."""
+        objects = self.sf_objects if tenant.provider == "salesforce" else self.hs_objects
+        total = 0
+        for obj in objects:
+            with contextlib.suppress(psycopg2.errors.UndefinedTable):  # before the first batch
+                total += self.query(
+                    f'SELECT count(*) FROM {{schema}}."{tenant.provider}_{slug(obj)}" '
+                    "WHERE _supaglue_customer_id = %s", tenant.customer)[0][0]
+        return total
+
+    # --- reading the destination ---------------------------------------------------------
+
+    def query(self, sql: str, *args) -> list[tuple]:
+        with psycopg2.connect(self.pg_uri) as conn, conn.cursor() as cur:
+            cur.execute(sql.replace("{schema}", f'"{self.schema}"'), args)
+            return cur.fetchall()
+
+    def rows(self, tenant: Tenant, obj: str) -> list[tuple]:
+        """(id, raw_data, is_deleted) of one tenant's table for a standard object."""
+        table = f"{tenant.provider}_{slug(obj)}"
+        return self.query(
+            "SELECT _supaglue_id, _supaglue_raw_data, _supaglue_is_deleted "
+            f'FROM {{schema}}."{table}" '
+            "WHERE _supaglue_application_id = %s AND _supaglue_customer_id = %s "
+            "AND _supaglue_provider_name = %s", APP, tenant.customer, tenant.provider)
+
+    def drop(self) -> None:
+        with psycopg2.connect(self.pg_uri) as conn, conn.cursor() as cur:
+            cur.execute(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
+
+    def check_exact(self, tenant: Tenant) -> list[str]:
+        """Every difference between the tenant's tables and its sandbox (empty: exact)."""
+        objects = self.sf_objects if tenant.provider == "salesforce" else self.hs_objects
+        problems: list[str] = []
+        for obj in objects:
+            problems += compare(obj, self.rows(tenant, obj), reference(tenant, obj),
+                                tenant.provider)
+        return problems
+
+    def total_records(self, tenant: Tenant) -> int:
+        objects = self.sf_objects if tenant.provider == "salesforce" else self.hs_objects
+        return sum(len(reference(tenant, obj)) for obj in objects)
+
+
+_WRITTEN = re.compile(r"^  (\S+): (\d+) records written$", re.M)
+
+
+def _written(output: str) -> dict[str, int]:
+    """Records written per stream, from `tenantsync run`'s progress lines (running totals)."""
+    return {stream: int(n) for stream, n in _WRITTEN.findall(output)}
+
+
+def role_of(proc: psutil.Process) -> str | None:
+    try:
+        cmd = " ".join(proc.cmdline())
+    except psutil.Error:
+        return None
+    if "tap-salesforce" in cmd or "tap-hubspot" in cmd:
+        return "tap"
+    if "target-postgres" in cmd:
+        return "target"
+    if "meltano" in cmd and " run " in f"{cmd} ":
+        return "meltano"
+    return None
+
+
+class _Killer(threading.Thread):
+    def __init__(self, root_pid: int, role: str, when: Callable[[], bool], delay: float):
+        super().__init__(daemon=True)
+        self.root_pid, self.role, self.when, self.delay = root_pid, role, when, delay
+        self.killed: str | None = None
+        self.family: list[psutil.Process] = []
+
+    def run(self) -> None:
+        try:
+            root = psutil.Process(self.root_pid)
+        except psutil.Error:
+            return
+        armed_at = None
+        while root.is_running() and root.status() != psutil.STATUS_ZOMBIE:
+            try:
+                children = root.children(recursive=True)
+            except psutil.Error:
+                return
+            self.family = list({c.pid: c for c in [*self.family, *children]}.values())
+            roles = {role_of(c): c for c in children}
+            if armed_at is None and "tap" in roles and self.when():
+                armed_at = time.monotonic()
+            target = roles.get(self.role)
+            if armed_at is not None and target is not None \
+                    and time.monotonic() - armed_at >= self.delay:
+                try:
+                    target.send_signal(signal.SIGKILL)
+                    self.killed = self.role
+                except psutil.Error:
+                    pass
+                return
+            time.sleep(0.05)
+
+
+def _wait_gone(procs: list[psutil.Process], timeout: float = 60) -> None:
+    """Orphans of a killed meltano (its tap and target) finish on EOF or a broken pipe; the
+    next run starts after they are gone, as a scheduler's next run would."""
+    psutil.wait_procs(procs, timeout=timeout)
+
+
+# --- the reference: what the sandbox holds ----------------------------------------------
+
+def reference(tenant: Tenant, obj: str) -> dict[str, dict]:
+    if tenant.provider == "salesforce":
+        return salesforce_records(tenant.sandbox, obj)
+    return hubspot_records(tenant.sandbox, HS_TYPES.get(obj, obj))
+
+
+def salesforce_records(sb, sobject: str) -> dict[str, dict]:
+    """Every row of `sobject`, deleted ones included, with every described field, from the
+    org's REST API."""
+    session = requests.Session()
+    session.trust_env = False
+    session.headers["Authorization"] = f"Bearer {sb.mint_access_token()}"
+    base = f"{sb.base_url}/services/data/v61.0"
+    fields = [f["name"] for f in session.get(f"{base}/sobjects/{sobject}/describe").json()
+              ["fields"] if f["type"] not in ("address", "location")]
+    body = session.get(f"{base}/queryAll",
+                       params={"q": f"SELECT {', '.join(fields)} FROM {sobject}"}).json()
+    rows = list(body["records"])
+    while not body["done"]:
+        body = session.get(sb.base_url + body["nextRecordsUrl"]).json()
+        rows += body["records"]
+    for row in rows:
+        row.pop("attributes", None)
+    return {row["Id"]: row for row in rows}
+
+
+def hubspot_records(hs, type_name: str) -> dict[str, dict]:
+    """Every stored record of a HubSpot type, live and archived, as the portal holds it."""
+    t = hs.portal.resolve(type_name)
+    out: dict[str, dict] = {}
+    for archived in (False, True):
+        docs, _ = hs.portal.page(t, 0, 10**9, archived)
+        for d in docs:
+            d = json.loads(d) if isinstance(d, (str, bytes)) else d
+            out[d["id"]] = d
+    return out
+
+
+def compare(obj: str, rows: list[tuple], ref: dict[str, dict], provider: str,
+            limit: int = 20) -> list[str]:
+    """Differences between destination rows (id, raw, deleted) and the reference."""
+    problems: list[str] = []
+    ids = [r[0] for r in rows]
+    if len(ids) != len(set(ids)):
+        problems.append(f"{obj}: {len(ids) - len(set(ids))} duplicate ids")
+    table = {r[0]: r for r in rows}
+    missing, extra = set(ref) - set(table), set(table) - set(ref)
+    if missing:
+        problems.append(f"{obj}: {len(missing)} ids missing, e.g. {sorted(missing)[:3]}")
+    if extra:
+        problems.append(f"{obj}: {len(extra)} ids not in the sandbox, e.g. {sorted(extra)[:3]}")
+    for rid in sorted(set(ref) & set(table)):
+        _id, raw, deleted = table[rid]
+        want, want_deleted = expected(ref[rid], provider)
+        wrong = sorted(k for k, v in want.items() if raw.get(k) != v)
+        if wrong:
+            problems.append(f"{obj} {rid}: fields differ: " + ", ".join(
+                f"{k}={raw.get(k)!r} vs {want[k]!r}" for k in wrong[:4]))
+        if deleted is not want_deleted:
+            problems.append(f"{obj} {rid}: deleted {deleted} vs {want_deleted}")
+        if len(problems) >= limit:
+            break
+    return problems
+
+
+def expected(doc: dict, provider: str) -> tuple[dict, bool]:
+    """The raw-data fields a sandbox record must have in the destination, and its deleted
+    flag. HubSpot records are flattened by the tap: properties next to the envelope."""
+    if provider == "salesforce":
+        return doc, doc["IsDeleted"]
+    return {**doc["properties"], "id": doc["id"], "archived": doc["archived"]}, doc["archived"]

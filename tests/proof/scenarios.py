@@ -1,0 +1,72 @@
+"""The proof scenarios, parameterised by size: the test suite runs them small, the bench
+scripts large. Each returns a report (a dict of figures) and raises AssertionError with the
+differences when the destination is not exactly the sandbox."""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+
+from tests.proof.harness import Deployment, RunOutcome, Tenant
+
+
+@dataclass
+class CrashReport:
+    kills: list[tuple[str, int, int]] = field(default_factory=list)  # role, rows awaited, code
+    runs_to_finish: int = 0
+    final_read: int = 0
+    total: int = 0
+    seconds: float = 0.0
+
+
+def mutate(tenant: Tenant, step: int) -> None:
+    """A few changes between crashes, so resumed runs also carry updates, deletes and new
+    records: one update, one delete, one create."""
+    sb = tenant.sandbox
+    sb.advance_clock(5)
+    if tenant.provider == "salesforce":
+        created = sb.create("Account", {"Name": f"Crash Co {step}"})
+        sb.update("Account", created["Id"], {"Name": f"Crash Co {step} (renamed)"})
+        if step % 2:
+            sb.delete("Account", created["Id"])
+    else:
+        created = sb.create("companies", {"name": f"Crash Co {step}"})
+        sb.update("companies", created["id"], {"name": f"Crash Co {step} (renamed)"})
+        if step % 2:
+            sb.delete("companies", created["id"])
+
+
+def crash_resume(d: Deployment, tenant: Tenant, *, kills: int, seed: int = 1) -> CrashReport:
+    """SIGKILL meltano, the tap or the target `kills` times at random points of the sync, with
+    changes in between, then let one run finish; the destination must then equal the sandbox.
+
+    A random point: once the destination holds a random share more of the rows still to come
+    (so every kill lands mid-sync, whatever the machine's speed), plus up to half a second."""
+    rng = random.Random(seed)
+    report = CrashReport()
+    start = time.monotonic()
+    total = d.total_records(tenant)
+    roles = ["meltano", "tap", "target"] * (kills // 3 + 1)
+    rng.shuffle(roles)
+    for i in range(kills):
+        now = d.row_count(tenant)
+        threshold = now + int(rng.uniform(0.02, 0.5) * max(0, total - now))
+        delay = rng.uniform(0, 0.5)
+        outcome = d.run(tenant, kill_role=roles[i], kill_delay=delay,
+                        kill_when=lambda t=threshold: d.row_count(tenant) >= t)
+        report.kills.append((roles[i], threshold - now, outcome.code))
+        mutate(tenant, i)
+    final: RunOutcome | None = None
+    for attempt in range(1, 4):  # a run killed while finishing may have completed anyway
+        final = d.run(tenant)
+        report.runs_to_finish = attempt
+        if final.code == 0:
+            break
+    assert final is not None and final.code == 0, final.output[-3000:]
+    report.seconds = time.monotonic() - start
+    report.final_read = sum(final.records.values())
+    report.total = d.total_records(tenant)
+    problems = d.check_exact(tenant)
+    assert not problems, "\n".join(problems)
+    return report

@@ -1,0 +1,30 @@
+"""The exactness check the proof tests rely on finds every kind of difference."""
+
+from __future__ import annotations
+
+from tests.proof.harness import compare
+
+REF = {"a": {"Id": "a", "Name": "A", "IsDeleted": False},
+       "b": {"Id": "b", "Name": "B", "IsDeleted": True}}
+
+
+def test_equal_rows_pass():
+    rows = [("a", {**REF["a"], "extra": 1}, False), ("b", REF["b"], True)]
+    assert compare("Account", rows, REF, "salesforce") == []
+
+
+def test_every_kind_of_difference_is_reported():
+    rows = [("a", {"Id": "a", "Name": "A?", "IsDeleted": False}, True),
+            ("a", REF["a"], False), ("z", {"Id": "z"}, False)]
+    problems = "\n".join(compare("Account", rows, REF, "salesforce"))
+    assert "1 duplicate ids" in problems
+    assert "1 ids missing, e.g. ['b']" in problems
+    assert "1 ids not in the sandbox, e.g. ['z']" in problems
+
+
+def test_field_and_flag_differences_and_hubspot_envelope():
+    ref = {"7": {"id": "7", "archived": True, "properties": {"name": "Seven"}}}
+    rows = [("7", {"id": "7", "archived": False, "name": "seven"}, False)]
+    problems = compare("company", rows, ref, "hubspot")
+    assert problems == ["company 7: fields differ: archived=False vs True, name='seven' vs "
+                        "'Seven'", "company 7: deleted False vs True"]
