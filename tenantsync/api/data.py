@@ -143,19 +143,20 @@ def _object_target(config: SyncConfig, provider: str, name: str) -> tuple[str, s
 
 def _page(schema: str, table: str, columns: list[str], id_col: str, modified_col: str,
           tenant: dict[str, str], cursor: str | None, page_size: int,
-          modified_after: datetime | None) -> tuple[list[dict[str, Any]], str | None, int]:
+          modified_after: datetime | None
+          ) -> tuple[list[dict[str, Any]], str | None, str | None, int]:
+    """One page of a tenant's rows by id: (rows, next, previous, total matching)."""
     where = [sql.SQL("{} = %s").format(sql.Identifier(k)) for k in tenant]
     params: list[Any] = list(tenant.values())
     if modified_after is not None:
         where.append(sql.SQL("{} > %s").format(sql.Identifier(modified_col)))
         params.append(modified_after)
     count_where, count_params = list(where), list(params)
-    if cursor:
-        after = shapes.decode_cursor(cursor, ("id",))["id"]
-        if not isinstance(after, str) or "\x00" in after:
-            raise bad_request("cursor is not valid: pass back a `next` value unchanged")
-        where.append(sql.SQL("{} > %s").format(sql.Identifier(id_col)))
-        params.append(after)
+    position = shapes.read_cursor(cursor, str)
+    if position.after is not None:
+        where.append(sql.SQL("{} {} %s").format(sql.Identifier(id_col),
+                                                sql.SQL("<" if position.reverse else ">")))
+        params.append(position.after)
     table_sql = sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(table))
     dsn = hosted_dsn()
     conn = psycopg2.connect(dsn, application_name="tenantsync-data-api")
@@ -165,7 +166,7 @@ def _page(schema: str, table: str, columns: list[str], id_col: str, modified_col
             cur.execute("SELECT to_regclass(%s) IS NOT NULL AS present",
                         (f'"{schema}"."{table}"',))
             if not cur.fetchone()["present"]:
-                return [], None, 0  # nothing synced yet
+                return [], None, None, 0  # nothing synced yet
             ensure_keyset_index(cur, dsn, schema, table, list(tenant), id_col)
             conn.set_session(readonly=True)  # from here on, only reads
             cur.execute(sql.SQL("SELECT column_name FROM information_schema.columns "
@@ -173,20 +174,19 @@ def _page(schema: str, table: str, columns: list[str], id_col: str, modified_col
                         (schema, table))
             present = {r["column_name"] for r in cur.fetchall()}
             chosen = [c for c in columns if c in present]
-            cur.execute(sql.SQL("SELECT {} FROM {} WHERE {} ORDER BY {} LIMIT %s").format(
+            cur.execute(sql.SQL("SELECT {} FROM {} WHERE {} ORDER BY {} {} LIMIT %s").format(
                 sql.SQL(", ").join(map(sql.Identifier, chosen)), table_sql,
-                sql.SQL(" AND ").join(where), sql.Identifier(id_col)),
-                [*params, page_size + 1])
+                sql.SQL(" AND ").join(where), sql.Identifier(id_col),
+                sql.SQL("DESC" if position.reverse else "ASC")), [*params, page_size + 1])
             rows = [dict(r) for r in cur.fetchall()]
             cur.execute(sql.SQL("SELECT count(*) AS n FROM {} WHERE {}").format(
                 table_sql, sql.SQL(" AND ").join(count_where)), count_params)
             total = cur.fetchone()["n"]
     finally:
         conn.close()
-    more = len(rows) > page_size
-    rows = rows[:page_size]
-    next_cursor = shapes.encode_cursor({"id": rows[-1][id_col]}) if more else None
-    return rows, next_cursor, total
+    rows, next_cursor, previous = shapes.paginate(rows, page_size, position,
+                                                  lambda r: r[id_col])
+    return rows, next_cursor, previous, total
 
 
 PageSize = Query(DEFAULT_PAGE_SIZE, ge=1, le=1000)
@@ -206,7 +206,7 @@ def list_object_records(*, provider_name: str, object_name: str,
               "_supaglue_customer_id": customer_id}
     if custom_name:
         tenant["_supaglue_object_name"] = custom_name
-    rows, next_cursor, total = _page(
+    rows, next_cursor, previous, total = _page(
         hosted.schema_for(reg.app_id), table,
         ["_supaglue_id", "_supaglue_last_modified_at", "_supaglue_is_deleted",
          "_supaglue_raw_data"], "_supaglue_id", "_supaglue_last_modified_at", tenant, cursor,
@@ -214,7 +214,7 @@ def list_object_records(*, provider_name: str, object_name: str,
     records = [{"id": r["_supaglue_id"], "is_deleted": r["_supaglue_is_deleted"],
                 "last_modified_at": _jsonable(r["_supaglue_last_modified_at"]),
                 "raw_data": r["_supaglue_raw_data"]} for r in rows]
-    return shapes.page(records, next_cursor, total)
+    return shapes.page(records, next_cursor, previous, total)
 
 
 def _unified(category: str, object_name: str, customer_id: str, provider_name: str,
@@ -236,11 +236,11 @@ def _unified(category: str, object_name: str, customer_id: str, provider_name: s
         columns.append("raw_data")
     tenant = {"_supaglue_application_id": reg.app_id, "_supaglue_provider_name": provider_name,
               "_supaglue_customer_id": customer_id}
-    rows, next_cursor, total = _page(hosted.schema_for(reg.app_id), table, columns, "id",
+    rows, next_cursor, previous, total = _page(hosted.schema_for(reg.app_id), table, columns, "id",
                                      "last_modified_at", tenant, cursor, page_size,
                                      shapes.parse_timestamp(modified_after, "modified_after"))
     records = [{k: _jsonable(v) for k, v in r.items()} for r in rows]
-    return shapes.page(records, next_cursor, total)
+    return shapes.page(records, next_cursor, previous, total)
 
 
 ProviderHeader = Header(..., alias="x-provider-name", min_length=1)

@@ -61,6 +61,17 @@ def _get(s, model: type, text_id: str) -> Any:
     return s.get(model, int(text_id))
 
 
+def _keyset(reg: Registry, query, column, cursor: str | None, page_size: int, *,
+            descending: bool) -> tuple[list, str | None, str | None]:
+    """One page of `query` in `column` order (ids: ascending, or newest first)."""
+    position = shapes.read_cursor(cursor, int)
+    forward = position.reverse == descending  # walking towards larger ids
+    if position.after is not None:
+        query = query.where(column > position.after if forward else column < position.after)
+    query = query.order_by(column if forward else column.desc()).limit(page_size + 1)
+    return shapes.paginate(list(reg.s.scalars(query)), page_size, position, lambda r: r.id)
+
+
 def _commit(reg: Registry, cfg: ServiceConfig) -> None:
     reg.s.commit()
     rerender(reg.s, cfg)
@@ -465,16 +476,9 @@ def list_syncs(*, cursor: str | None = None, page_size: int = PageSize,
         query = query.where(Customer.customer_id == customer_id)
     if provider_name:
         query = query.where(Provider.name == provider_name)
-    if cursor:
-        after = shapes.decode_cursor(cursor, ("id",))["id"]
-        if not isinstance(after, int):
-            raise bad_request("cursor is not valid: pass back a `next` value unchanged")
-        query = query.where(Sync.id > after)
-    rows = list(reg.s.scalars(query.order_by(Sync.id).limit(page_size + 1)))
-    more = len(rows) > page_size
-    rows = rows[:page_size]
-    return shapes.page([shapes.sync(r) for r in rows],
-                       shapes.encode_cursor({"id": rows[-1].id}) if more else None)
+    rows, next_cursor, previous = _keyset(reg, query, Sync.id, cursor, page_size,
+                                          descending=False)
+    return shapes.page([shapes.sync(r) for r in rows], next_cursor, previous)
 
 
 def _sync_action(reg: Registry, cfg: ServiceConfig, customer_id: str, provider_name: str,
@@ -542,24 +546,18 @@ def list_sync_runs(*, cursor: str | None = None, page_size: int = PageSize,
         query = query.where(Provider.name == provider_name)
     if status:
         query = query.where(SyncRun.status == status)
+    if object:  # runs of the sync configs that list the object (object lists are JSON)
+        configs = [c.id for c in reg.sync_configs()
+                   if any(o["object"] == object for k in ("common", "standard", "custom")
+                          for o in getattr(c, f"{k}_objects"))]
+        query = query.where(Sync.sync_config_id.in_(configs))
     if (start := shapes.parse_timestamp(start_timestamp, "start_timestamp")) is not None:
         query = query.where(SyncRun.started_at >= start)
     if (end := shapes.parse_timestamp(end_timestamp, "end_timestamp")) is not None:
         query = query.where(SyncRun.started_at <= end)
-    if cursor:
-        before = shapes.decode_cursor(cursor, ("id",))["id"]
-        if not isinstance(before, int):
-            raise bad_request("cursor is not valid: pass back a `next` value unchanged")
-        query = query.where(SyncRun.id < before)
-    rows = list(reg.s.scalars(query.order_by(SyncRun.id.desc())))
-    if object:  # runs of syncs whose config lists the object (the lists are JSON)
-        rows = [r for r in rows if any(o.get("object") == object
-                                       for k in ("common", "standard", "custom")
-                                       for o in getattr(r.sync.sync_config, f"{k}_objects"))]
-    more = len(rows) > page_size
-    rows = rows[:page_size]
-    return shapes.page([shapes.sync_run(r) for r in rows],
-                       shapes.encode_cursor({"id": rows[-1].id}) if more else None)
+    rows, next_cursor, previous = _keyset(reg, query, SyncRun.id, cursor, page_size,
+                                          descending=True)
+    return shapes.page([shapes.sync_run(r) for r in rows], next_cursor, previous)
 
 
 # --- magic links ----------------------------------------------------------------------------

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -115,26 +117,58 @@ def magic_link(row: MagicLink, url: str) -> dict[str, Any]:
             "expires_at": iso(row.expires_at)}
 
 
-# --- opaque cursors -------------------------------------------------------------------------
+# --- keyset pages with opaque cursors ----------------------------------------------------------
 
-def encode_cursor(position: dict[str, Any]) -> str:
-    raw = json.dumps(position, separators=(",", ":"), sort_keys=True).encode()
+@dataclass(frozen=True)
+class Position:
+    """Where a page starts: beyond the key `after` (None: the first page), walking forwards,
+    or backwards for a `previous` cursor."""
+
+    after: Any = None
+    reverse: bool = False
+
+
+_BAD_CURSOR = "cursor is not valid: pass back a `next` or `previous` value unchanged"
+
+
+def encode_cursor(key: Any, reverse: bool) -> str:
+    raw = json.dumps({"id": key, "reverse": reverse}, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, keys: tuple[str, ...]) -> dict[str, Any]:
+def read_cursor(cursor: str | None, key_type: type) -> Position:
+    if not cursor:
+        return Position()
     try:
-        position = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        doc = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, UnicodeDecodeError):
-        raise bad_request("cursor is not valid: pass back a `next` value unchanged") from None
-    if not isinstance(position, dict) or set(position) != set(keys):
-        raise bad_request("cursor is not valid: pass back a `next` value unchanged")
-    return position
+        raise bad_request(_BAD_CURSOR) from None
+    if not isinstance(doc, dict) or set(doc) != {"id", "reverse"} \
+            or type(doc["id"]) is not key_type or not isinstance(doc["reverse"], bool) \
+            or (isinstance(doc["id"], str) and "\x00" in doc["id"]):
+        raise bad_request(_BAD_CURSOR)
+    return Position(doc["id"], doc["reverse"])
 
 
-def page(records: list[dict[str, Any]], next_cursor: str | None,
+def paginate(rows: list[Any], page_size: int, position: Position,
+             key: Callable[[Any], Any]) -> tuple[list[Any], str | None, str | None]:
+    """A page from rows fetched (at most page_size + 1, in walking order) beyond `position`:
+    the page in list order, its `next` and `previous` cursors."""
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    if position.reverse:
+        rows.reverse()
+        before, after = more, True  # we came back from the position, which lies ahead
+    else:
+        before, after = position.after is not None, more
+    next_cursor = encode_cursor(key(rows[-1]), False) if rows and after else None
+    previous = encode_cursor(key(rows[0]), True) if rows and before else None
+    return rows, next_cursor, previous
+
+
+def page(records: list[dict[str, Any]], next_cursor: str | None, previous: str | None,
          total: int | None = None) -> dict[str, Any]:
-    pagination: dict[str, Any] = {"next": next_cursor, "previous": None}
+    pagination: dict[str, Any] = {"next": next_cursor, "previous": previous}
     if total is not None:
         pagination["total_count"] = total
     return {"pagination": pagination, "records": records}

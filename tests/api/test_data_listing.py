@@ -151,6 +151,28 @@ def test_listing_is_scoped_to_the_customer(hosted_app, loaded, a):
     assert [r["id"] for r in globex["records"]] == [f"001G{i:05d}" for i in range(7)]
 
 
+def test_previous_pages_walk_back(hosted_app, loaded, a):
+    h = {"x-customer-id": "acme"}
+    pages, cursor = [], None
+    while True:
+        body = a.get("/data/v2/salesforce/accounts", headers=h, params={
+            "page_size": 35, **({"cursor": cursor} if cursor else {})}).json()
+        pages.append([r["id"] for r in body["records"]])
+        cursor = body["pagination"]["next"]
+        if cursor is None:
+            break
+    assert len(pages) == 4 and body["pagination"]["previous"]
+    back, cursor = [], body["pagination"]["previous"]
+    while cursor:
+        body = a.get("/data/v2/salesforce/accounts", headers=h,
+                     params={"page_size": 35, "cursor": cursor}).json()
+        back.insert(0, [r["id"] for r in body["records"]])
+        cursor = body["pagination"]["previous"]
+    assert back == pages[:-1]
+    first = a.get("/data/v2/salesforce/accounts", headers=h, params={"page_size": 35}).json()
+    assert first["pagination"]["previous"] is None
+
+
 def test_listing_filters_and_objects(hosted_app, loaded, a):
     h = {"x-customer-id": "acme"}
     recent = a.get("/data/v2/salesforce/accounts", headers=h, params={

@@ -226,6 +226,12 @@ def test_sync_runs_pagination_and_filters(a, app_a, service):
         if cursor is None:
             break
     assert seen == [4, 3, 2, 1, 0]  # newest first, each once
+    back, cursor = [], page["pagination"]["previous"]  # from the last page, walk back
+    while cursor:
+        page = a.get("/mgmt/v2/sync-runs", params={**params, "cursor": cursor}).json()
+        back = [r["num_records_synced"] for r in page["records"]] + back
+        cursor = page["pagination"]["previous"]
+    assert back == [4, 3, 2, 1]  # every page before the last one, in order
     failed = a.get("/mgmt/v2/sync-runs", params={"customer_id": app_a["customer"],
                                                   "status": "FAILURE"}).json()["records"]
     assert [r["num_records_synced"] for r in failed] == [4, 2, 0]
