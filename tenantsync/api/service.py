@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -31,7 +31,6 @@ class ServiceConfig:
     public_url: str  # where browsers reach this service (OAuth redirect URI, magic links)
     state_ttl_seconds: int = 600
     run_on_trigger: bool = True  # `_trigger` starts `meltano run` in the background
-    extra: dict = field(default_factory=dict)
 
 
 def config(request: Request) -> ServiceConfig:
