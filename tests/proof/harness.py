@@ -18,16 +18,19 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
 import psycopg2
 import requests
+import yaml
 
 from tenantsync.contract import slug
-from tenantsync.controller import crypto, db
+from tenantsync.controller import crypto, db, render
 from tenantsync.controller.registry import Registry
 
 APP = "proof-app"
@@ -58,7 +61,7 @@ class Deployment:
 
     def __init__(self, root: Path, pg_uri: str, schema: str, tenants: Iterable[Tenant], *,
                  sf_objects: Iterable[str] = SF_OBJECTS, hs_objects: Iterable[str] = HS_OBJECTS,
-                 strategy: str = "full then incremental"):
+                 strategy: str = "full then incremental", tap_config: dict | None = None):
         self.root, self.pg_uri, self.schema = root, pg_uri, schema
         self.tenants = list(tenants)
         self.sf_objects, self.hs_objects = tuple(sf_objects), tuple(hs_objects)
@@ -68,6 +71,18 @@ class Deployment:
                     "TENANTSYNC_APPLICATION_ID": APP, "XDG_STATE_HOME": str(root / "xdg"),
                     "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"}
         self._apply(strategy)
+        if tap_config:
+            self._configure_taps(tap_config)
+
+    def _configure_taps(self, config: dict) -> None:
+        """Settings for both base taps in the project's own meltano.yml (the file a user
+        edits; render only writes the include file), e.g. a shorter retry backoff."""
+        render.ensure_project(self.root)  # meltano.yml from the template
+        path = self.root / "meltano.yml"
+        project = yaml.safe_load(path.read_text())
+        for tap in project["plugins"]["extractors"]:
+            tap.setdefault("config", {}).update(config)
+        path.write_text(yaml.safe_dump(project, sort_keys=False))
 
     def _apply(self, strategy: str) -> None:
         saved = {k: os.environ.get(k) for k in (crypto.KEY_ENV, db.URL_ENV, db.PROJECT_ENV)}
@@ -253,10 +268,37 @@ def _wait_gone(procs: list[psutil.Process], timeout: float = 60) -> None:
 
 # --- the reference: what the sandbox holds ----------------------------------------------
 
+FIRED: Counter = Counter()  # injected faults that fired, by "kind[ status]", over all sandboxes
+_FAULT_SPEC = ("path", "method", "probability", "count", "status", "retry_after", "delay")
+
+
+@contextmanager
+def quiet(sb) -> Iterator[None]:
+    """No injected faults and no token expiry while the reference is read; the faults that
+    fired so far are tallied in FIRED (re-adding a rule resets its counter)."""
+    rules, calls = sb.faults.rules(), sb.oauth.calls_per_access_token
+    sb.faults.clear()
+    sb.oauth.expire_access_tokens_after(None)
+    try:
+        yield
+    finally:
+        for rule in rules:
+            FIRED[f"{rule['kind']} {rule['status']}" if rule["kind"] == "status"
+                  else rule["kind"]] += rule["fired"]
+            spec = {k: rule[k] for k in _FAULT_SPEC if rule.get(k) is not None}
+            if rule.get("count") is not None:
+                spec["count"] = rule["count"] - rule["fired"]
+                if spec["count"] < 1:
+                    continue
+            sb.faults.add(rule["kind"], **spec)
+        sb.oauth.expire_access_tokens_after(calls)
+
+
 def reference(tenant: Tenant, obj: str) -> dict[str, dict]:
-    if tenant.provider == "salesforce":
-        return salesforce_records(tenant.sandbox, obj)
-    return hubspot_records(tenant.sandbox, HS_TYPES.get(obj, obj))
+    with quiet(tenant.sandbox):
+        if tenant.provider == "salesforce":
+            return salesforce_records(tenant.sandbox, obj)
+        return hubspot_records(tenant.sandbox, HS_TYPES.get(obj, obj))
 
 
 def salesforce_records(sb, sobject: str) -> dict[str, dict]:

@@ -8,7 +8,7 @@ import random
 import time
 from dataclasses import dataclass, field
 
-from tests.proof.harness import Deployment, RunOutcome, Tenant
+from tests.proof.harness import FIRED, Deployment, RunOutcome, Tenant, quiet
 
 
 @dataclass
@@ -69,4 +69,62 @@ def crash_resume(d: Deployment, tenant: Tenant, *, kills: int, seed: int = 1) ->
     report.total = d.total_records(tenant)
     problems = d.check_exact(tenant)
     assert not problems, "\n".join(problems)
+    return report
+
+
+# Where each twin's provider API lives (faults are injected there, not on the control API).
+API_PATHS = {"salesforce": r"/services/(data|async)/.*", "hubspot": r"/(crm|oauth)/.*"}
+TOKEN_PATHS = {"salesforce": r"/services/oauth2/token", "hubspot": r"/oauth/v1/token"}
+
+
+@dataclass
+class StormReport:
+    runs: int = 0
+    records: int = 0
+    total: int = 0
+    requests: int = 0
+    injected: dict[str, int] = field(default_factory=dict)  # fault kind/status -> fired
+    violations: int = 0
+    seconds: float = 0.0
+
+
+def storm(tenant: Tenant, *, rate_limited: float = 0.10, server_errors: float = 0.05,
+          resets: float = 0.02, truncated: float = 0.02, token_calls: int = 40) -> None:
+    """Inject the storm into the tenant's sandbox: 429s with Retry-After, 5xx (also on the
+    token endpoint), connection resets, truncated bodies, and access tokens that die after
+    `token_calls` calls."""
+    sb, api = tenant.sandbox, API_PATHS[tenant.provider]
+    sb.faults.add("status", path=api, status=429, retry_after=1, probability=rate_limited)
+    sb.faults.add("status", path=api, status=503, probability=server_errors / 2)
+    sb.faults.add("status", path=api, status=500, probability=server_errors / 2)
+    sb.faults.add("status", path=TOKEN_PATHS[tenant.provider], status=503, probability=0.05)
+    sb.faults.add("reset", path=api, probability=resets)
+    sb.faults.add("truncate", path=api, probability=truncated)
+    sb.oauth.expire_access_tokens_after(token_calls)
+
+
+def fault_storm(d: Deployment, tenant: Tenant, **storm_options) -> StormReport:
+    """A full sync, then changes and an incremental one, under the storm; the destination
+    must equal the sandbox after each, with no rate-limit violation."""
+    report = StormReport()
+    start = time.monotonic()
+    FIRED.clear()
+    storm(tenant, **storm_options)
+    for step in range(2):
+        outcome = d.run(tenant)
+        report.runs += 1
+        assert outcome.code == 0, outcome.output[-3000:]
+        report.records += sum(outcome.records.values())
+        problems = d.check_exact(tenant)
+        assert not problems, "\n".join(problems)
+        mutate(tenant, step)
+    report.seconds = time.monotonic() - start
+    report.total = d.total_records(tenant)
+    snap = tenant.sandbox.accounting.snapshot()
+    report.requests = snap["total_requests"]
+    report.violations = snap["rate_limit_violations"]
+    with quiet(tenant.sandbox):  # tallies the faults fired since the last reference read
+        report.injected = dict(FIRED)
+    FIRED.clear()
+    assert report.violations == 0, snap["violations"]
     return report
