@@ -8,6 +8,7 @@ and record counts, and writes the run's status, strategy, counts and error to th
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -93,6 +94,7 @@ def run_env(session: Session, view: SyncView, project: Path) -> dict[str, str]:
     env[db.URL_ENV] = str(session.get_bind().url.render_as_string(hide_password=False))
     env[db.PROJECT_ENV] = str(project)
     env.setdefault("MELTANO_SEND_ANONYMOUS_USAGE_STATS", "false")
+    env.update(sync_system_dir(project, render.sync_name(view)))
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     dest = session.scalar(
         select(Destination).where(
@@ -104,6 +106,54 @@ def run_env(session: Session, view: SyncView, project: Path) -> dict[str, str]:
     if crypto.KEY_ENV not in env:
         raise RunError(f"{crypto.KEY_ENV} is not set: the tap cannot decrypt its credentials")
     return env
+
+
+SYSTEM_DIR = ".meltano"
+# Kept per sync: Meltano's generated plugin files. Shared: everything else in .meltano.
+_PER_SYNC = {"run", "syncs", "meltano.db", "meltano.db-journal", "meltano.db-wal",
+             "meltano.db-shm"}
+
+
+def sync_system_dir(project: Path, sync: str) -> dict[str, str]:
+    """The environment that gives one sync its own Meltano system directory.
+
+    Meltano writes a plugin's config.json (the tenant's settings), catalog and state to
+    `.meltano/run/<plugin>/`, one directory per plugin name, and deletes them after the run.
+    Every tenant shares the plugins, so two tenants syncing at once would overwrite each
+    other's files: runs fail on a vanished catalog, or a tap starts with the other tenant's
+    config. Each sync runs with its own `.meltano/syncs/<sync>/` (installed plugins linked
+    from the project's), and the project's system database (state, jobs) stays shared."""
+    shared = project / SYSTEM_DIR
+    own = shared / "syncs" / sync
+    own.mkdir(parents=True, exist_ok=True)
+    for entry in shared.iterdir():
+        link = own / entry.name
+        if entry.name not in _PER_SYNC and not link.exists():
+            link.symlink_to(entry, target_is_directory=entry.is_dir())
+    env = {"MELTANO_SYS_DIR_ROOT": str(own)}
+    meltano_yml = project / "meltano.yml"
+    configured = meltano_yml.exists() and "database_uri" in meltano_yml.read_text()
+    if "MELTANO_DATABASE_URI" not in os.environ and not configured:
+        env["MELTANO_DATABASE_URI"] = f"sqlite:///{shared / 'meltano.db'}"
+        _create_system_db(project, shared / "meltano.db")
+    return env
+
+
+def _create_system_db(project: Path, path: Path) -> None:
+    """Create the project's system database once: concurrent first runs would each migrate
+    it and all but one fail ("Cannot upgrade the system database")."""
+    if path.exists():
+        return
+    with open(path.parent / "syncs" / ".create-db.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not path.exists():
+            env = {**os.environ, "MELTANO_SYS_DIR_ROOT": str(path.parent),
+                   "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"}
+            done = subprocess.run([meltano_executable(), "upgrade", "database"], cwd=project,
+                                  env=env, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise RunError(f"could not create Meltano's system database: "
+                               f"{(done.stderr or done.stdout)[-ERROR_TAIL:]}")
 
 
 def run_sync(registry: Registry, customer_id: str, provider: str, project: Path, *,

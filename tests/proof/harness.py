@@ -157,7 +157,7 @@ class Deployment:
             killer.join()
             _wait_gone(killer.family)
         return RunOutcome(proc.returncode, output, killer.killed if killer else None,
-                          _written(output))
+                          written(output))
 
     def row_count(self, tenant: Tenant) -> int:
         """Rows the destination holds for the tenant, over its synced objects."""
@@ -207,7 +207,7 @@ class Deployment:
 _WRITTEN = re.compile(r"^  (\S+): (\d+) records written$", re.M)
 
 
-def _written(output: str) -> dict[str, int]:
+def written(output: str) -> dict[str, int]:
     """Records written per stream, from `tenantsync run`'s progress lines (running totals)."""
     return {stream: int(n) for stream, n in _WRITTEN.findall(output)}
 

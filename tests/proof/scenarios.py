@@ -8,7 +8,7 @@ import random
 import time
 from dataclasses import dataclass, field
 
-from tests.proof.harness import FIRED, Deployment, RunOutcome, Tenant, quiet
+from tests.proof.harness import FIRED, Deployment, RunOutcome, Tenant, quiet, written
 
 
 @dataclass
@@ -127,4 +127,33 @@ def fault_storm(d: Deployment, tenant: Tenant, **storm_options) -> StormReport:
         report.injected = dict(FIRED)
     FIRED.clear()
     assert report.violations == 0, snap["violations"]
+    return report
+
+
+@dataclass
+class ConcurrencyReport:
+    tenants: int = 0
+    rounds: int = 0
+    records: int = 0
+    seconds: list[float] = field(default_factory=list)  # wall time of each round
+
+
+def concurrent_syncs(d: Deployment, *, rounds: int = 2) -> ConcurrencyReport:
+    """Every tenant's `tenantsync run` at once, `rounds` times (full, then incremental after
+    changes in every org); after each round every tenant's tables equal its own sandbox."""
+    report = ConcurrencyReport(tenants=len(d.tenants), rounds=rounds)
+    for step in range(rounds):
+        began = time.monotonic()
+        procs = [(t, d.start(t)) for t in d.tenants]
+        outputs = [(t, p, p.communicate()[0]) for t, p in procs]
+        report.seconds.append(time.monotonic() - began)
+        failed = [f"{t.customer} x {t.provider}: {out[-1500:]}" for t, p, out in outputs
+                  if p.returncode != 0]
+        assert not failed, "\n".join(failed)
+        report.records += sum(sum(written(out).values()) for _t, _p, out in outputs)
+        problems = [f"{t.customer} x {t.provider}: {p}" for t in d.tenants
+                    for p in d.check_exact(t)]
+        assert not problems, "\n".join(problems)
+        for t in d.tenants:
+            mutate(t, step)
     return report
