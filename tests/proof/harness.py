@@ -190,13 +190,15 @@ class Deployment:
         with psycopg2.connect(self.pg_uri) as conn, conn.cursor() as cur:
             cur.execute(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
 
-    def check_exact(self, tenant: Tenant) -> list[str]:
-        """Every difference between the tenant's tables and its sandbox (empty: exact)."""
+    def check_exact(self, tenant: Tenant, stored_as: Callable[[str], str] | None = None
+                    ) -> list[str]:
+        """Every difference between the tenant's tables and its sandbox (empty: exact).
+        `stored_as` maps each expected text value to its documented stored form."""
         objects = self.sf_objects if tenant.provider == "salesforce" else self.hs_objects
         problems: list[str] = []
         for obj in objects:
             problems += compare(obj, self.rows(tenant, obj), reference(tenant, obj),
-                                tenant.provider)
+                                tenant.provider, stored_as=stored_as)
         return problems
 
     def total_records(self, tenant: Tenant) -> int:
@@ -334,7 +336,7 @@ def hubspot_records(hs, type_name: str) -> dict[str, dict]:
 
 
 def compare(obj: str, rows: list[tuple], ref: dict[str, dict], provider: str,
-            limit: int = 20) -> list[str]:
+            limit: int = 20, stored_as: Callable[[str], str] | None = None) -> list[str]:
     """Differences between destination rows (id, raw, deleted) and the reference."""
     problems: list[str] = []
     ids = [r[0] for r in rows]
@@ -349,6 +351,8 @@ def compare(obj: str, rows: list[tuple], ref: dict[str, dict], provider: str,
     for rid in sorted(set(ref) & set(table)):
         _id, raw, deleted = table[rid]
         want, want_deleted = expected(ref[rid], provider)
+        if stored_as is not None:
+            want = {k: stored_as(v) if isinstance(v, str) else v for k, v in want.items()}
         wrong = sorted(k for k, v in want.items() if raw.get(k) != v)
         if wrong:
             problems.append(f"{obj} {rid}: fields differ: " + ", ".join(
