@@ -54,6 +54,9 @@ class RunOutcome:
     output: str
     killed: str | None = None  # role of the process SIGKILLed, if any
     records: dict[str, int] = field(default_factory=dict)  # stream -> written (from the log)
+    seconds: float = 0.0
+    # role -> {"peak_rss_mb": VmHWM, "cpu_s": user + system}, with `sample=True`
+    usage: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 class Deployment:
@@ -144,20 +147,31 @@ class Deployment:
                                 stderr=subprocess.STDOUT, text=True, errors="replace")
 
     def run(self, tenant: Tenant, *args: str, kill_role: str | None = None,
-            kill_when: Callable[[], bool] | None = None, kill_delay: float = 0.0) -> RunOutcome:
+            kill_when: Callable[[], bool] | None = None, kill_delay: float = 0.0,
+            sample: bool = False, on_start: Callable[[str, int], None] | None = None
+            ) -> RunOutcome:
         """One `tenantsync run`. With `kill_role`, SIGKILL its meltano, tap or target process
-        once the tap has started and `kill_when()` (polled) holds, `kill_delay` s later."""
+        once the tap has started and `kill_when()` (polled) holds, `kill_delay` s later.
+        With `sample`, measure each process's peak RSS and CPU time; `on_start(role, pid)` is
+        called as each of them appears."""
+        began = time.monotonic()
         proc = self.start(tenant, *args)
-        killer = None
+        killer = sampler = None
         if kill_role is not None:
             killer = _Killer(proc.pid, kill_role, kill_when or (lambda: True), kill_delay)
             killer.start()
+        if sample or on_start:
+            sampler = _Sampler(proc.pid, on_start)
+            sampler.start()
         output = proc.communicate()[0]
+        seconds = time.monotonic() - began
         if killer is not None:
             killer.join()
             _wait_gone(killer.family)
+        if sampler is not None:
+            sampler.join()
         return RunOutcome(proc.returncode, output, killer.killed if killer else None,
-                          written(output))
+                          written(output), seconds, sampler.usage if sampler else {})
 
     def row_count(self, tenant: Tenant) -> int:
         """Rows the destination holds for the tenant, over its synced objects."""
@@ -260,6 +274,40 @@ class _Killer(threading.Thread):
                     pass
                 return
             time.sleep(0.05)
+
+
+class _Sampler(threading.Thread):
+    """Peak RSS (VmHWM) and CPU time of the meltano, tap and target processes of a run."""
+
+    def __init__(self, root_pid: int, on_start: Callable[[str, int], None] | None):
+        super().__init__(daemon=True)
+        self.root_pid, self.on_start = root_pid, on_start
+        self.usage: dict[str, dict[str, float]] = {}
+
+    def run(self) -> None:
+        try:
+            root = psutil.Process(self.root_pid)
+        except psutil.Error:
+            return
+        seen: set[int] = set()
+        while root.is_running() and root.status() != psutil.STATUS_ZOMBIE:
+            with contextlib.suppress(psutil.Error):
+                for child in root.children(recursive=True):
+                    role = role_of(child)
+                    if role is None:
+                        continue
+                    if child.pid not in seen:
+                        seen.add(child.pid)
+                        if self.on_start:
+                            self.on_start(role, child.pid)
+                    with contextlib.suppress(psutil.Error, OSError, ValueError):
+                        status = Path(f"/proc/{child.pid}/status").read_text()
+                        hwm = int(status.split("VmHWM:")[1].split()[0]) / 1024
+                        cpu = child.cpu_times()
+                        entry = self.usage.setdefault(role, {"peak_rss_mb": 0.0, "cpu_s": 0.0})
+                        entry["peak_rss_mb"] = max(entry["peak_rss_mb"], round(hwm, 1))
+                        entry["cpu_s"] = max(entry["cpu_s"], round(cpu.user + cpu.system, 2))
+            time.sleep(0.25)
 
 
 def _wait_gone(procs: list[psutil.Process], timeout: float = 60) -> None:

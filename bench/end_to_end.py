@@ -1,0 +1,185 @@
+"""End to end: a Salesforce org -> `tenantsync run` -> `meltano run` -> tap-salesforce ->
+target-postgres -> PostgreSQL, every standard object of the org; then 1% of the records
+changed and an incremental sync; then, on the same records, the tap alone (to a file) and the
+target alone (from that file). Prints records/s, peak RSS and CPU seconds of meltano, tap and
+target; with --profile, py-spy samples the tap and the target during the full sync and the
+hottest functions of each are printed (self time, % of samples).
+
+    .venv/bin/python bench/end_to_end.py --records 1100000 --profile
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tenantsync import embedded_pg
+from tenantsync.contract import slug
+from tenantsync.sandbox.salesforce import SalesforceSandbox
+from tests.proof.harness import Deployment, Tenant
+
+OBJECTS = ("Account", "Contact", "Lead", "Opportunity", "OpportunityContactRole", "Task",
+           "Event", "Campaign", "Case", "User")
+BIN = Path(sys.executable).parent
+
+
+def profile(role: str, pid: int, out: Path, procs: list) -> None:
+    if role in ("tap", "target"):
+        path = out / f"{role}-{pid}.txt"
+        procs.append((role, path, subprocess.Popen(
+            [str(BIN / "py-spy"), "record", "--pid", str(pid), "--format", "raw", "--rate",
+             "50", "--nonblocking", "-o", str(path)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
+
+
+def hottest(path: Path, top: int = 8) -> list[tuple[str, float]]:
+    """Self time per function from py-spy's raw (collapsed) stacks, as % of samples."""
+    self_time: Counter = Counter()
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        leaf = stack.split(";")[-1]
+        self_time[leaf.split(" (")[0] + " (" + leaf.split("(")[-1].split(":")[0].rsplit("/", 1)[-1]
+                  + ")"] += int(count)
+        total += int(count)
+    return [(name, round(100 * n / total, 1)) for name, n in self_time.most_common(top)]
+
+
+def measured(cmd: list[str], stdin=None, stdout=None) -> dict:
+    """Run a process; its seconds, peak RSS (VmHWM, MB) and CPU seconds."""
+    began = time.monotonic()
+    proc = psutil.Popen(cmd, stdin=stdin, stdout=stdout, stderr=subprocess.DEVNULL)
+    peak = cpu = 0.0
+    while proc.poll() is None:
+        try:
+            status = Path(f"/proc/{proc.pid}/status").read_text()
+            peak = max(peak, int(status.split("VmHWM:")[1].split()[0]) / 1024)
+            t = proc.cpu_times()
+            cpu = max(cpu, t.user + t.system)
+        except (psutil.Error, OSError, IndexError):
+            pass
+        time.sleep(0.25)
+    if proc.returncode != 0:
+        raise SystemExit(f"{cmd[0]} failed with {proc.returncode}")
+    return {"seconds": time.monotonic() - began, "peak_rss_mb": round(peak), "cpu_s": cpu}
+
+
+def change(d: Deployment, tenant: Tenant, share: float, rng: random.Random) -> int:
+    """Update `share` of the live records of every object (new SystemModstamp)."""
+    sb = tenant.sandbox
+    sb.advance_clock(60)
+    changed = 0
+    for obj in d.sf_objects:
+        ids = [r[0] for r in d.query(
+            f'SELECT _supaglue_id FROM {{schema}}."salesforce_{slug(obj)}" '
+            "WHERE NOT _supaglue_is_deleted")]
+        for rid in rng.sample(ids, int(len(ids) * share)):
+            sb.update(obj, rid, {})
+            changed += 1
+    return changed
+
+
+def report(label: str, records: int, seconds: float, usage: dict) -> None:
+    parts = [f"{label}: {records:,} records in {seconds:.1f} s = {records / seconds:,.0f}/s"]
+    for role in ("meltano", "tap", "target"):
+        if role in usage:
+            u = usage[role]
+            parts.append(f"{role} {u['peak_rss_mb']:.0f} MB peak, {u['cpu_s']:.1f} CPU s")
+        parts.append("")
+    print("; ".join(p for p in parts if p), flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=1_100_000,
+                        help="world size (its standard objects hold ~91%% of it)")
+    parser.add_argument("--change", type=float, default=0.01)
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--seed", type=int, default=4)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="end-to-end-"))
+    uri = embedded_pg.start(tmp / "pg")
+    try:
+        began = time.monotonic()
+        with SalesforceSandbox(records=args.records, seed=args.seed,
+                               db_path=str(tmp / "org.db")) as sb:
+            print(f"world of {args.records:,} built in {time.monotonic() - began:.0f} s",
+                  flush=True)
+            tenant = Tenant("acme", "salesforce", sb)
+            d = Deployment(tmp / "project", uri, f"e2e_{uuid.uuid4().hex[:8]}", [tenant],
+                           sf_objects=OBJECTS)
+            spies: list = []
+            lock = threading.Lock()
+
+            def on_start(role: str, pid: int) -> None:
+                with lock:
+                    profile(role, pid, tmp, spies)
+
+            full = d.run(tenant, sample=True, on_start=on_start if args.profile else None)
+            assert full.code == 0, full.output[-3000:]
+            full_records = sum(full.records.values())
+            report("full sync, end to end", full_records, full.seconds, full.usage)
+            for role, path, spy in spies:
+                spy.wait(timeout=120)
+                if path.exists() and path.stat().st_size:
+                    print(f"  py-spy {role} (self time, % of samples): {hottest(path)}")
+
+            changed = change(d, tenant, args.change, random.Random(args.seed))
+            inc = d.run(tenant, sample=True)
+            assert inc.code == 0, inc.output[-3000:]
+            inc_records = sum(inc.records.values())
+            report(f"incremental after {changed:,} changes", inc_records, inc.seconds,
+                   inc.usage)
+            print(f"  incremental / full: {inc_records / full_records:.2%} of the records, "
+                  f"{inc.seconds / full.seconds:.2%} of the time", flush=True)
+
+            # The same records, each side alone: the tap to a file, the target from it.
+            cfg = {"client_id": sb.client_id, "client_secret": sb.client_secret,
+                   "refresh_token": sb.mint_refresh_token(), "login_url": sb.base_url,
+                   "standard_objects": list(OBJECTS)}
+            (tmp / "tap.json").write_text(json.dumps(cfg))
+            singer = tmp / "records.singer"
+            with open(singer, "wb") as out:
+                tap = measured([str(BIN / "tap-salesforce"), "--config",
+                                str(tmp / "tap.json")], stdout=out)
+            with open(singer, "rb") as src:
+                lines = sum(1 for line in src if b'"type":"RECORD"' in line[:40])
+            print(f"tap alone: {lines:,} records in {tap['seconds']:.1f} s = "
+                  f"{lines / tap['seconds']:,.0f}/s; {tap['peak_rss_mb']} MB peak, "
+                  f"{tap['cpu_s']:.1f} CPU s ({singer.stat().st_size / 1e6:,.0f} MB of Singer)",
+                  flush=True)
+            tcfg = {"application_id": "bench", "customer_id": "alone",
+                    "provider_name": "salesforce", "sqlalchemy_url": uri,
+                    "schema": f"alone_{uuid.uuid4().hex[:8]}"}
+            (tmp / "target.json").write_text(json.dumps(tcfg))
+            with open(singer, "rb") as src:
+                target = measured([str(BIN / "target-postgres"), "--config",
+                                   str(tmp / "target.json")], stdin=src,
+                                  stdout=subprocess.DEVNULL)
+            print(f"target alone: {lines:,} records in {target['seconds']:.1f} s = "
+                  f"{lines / target['seconds']:,.0f}/s; {target['peak_rss_mb']} MB peak, "
+                  f"{target['cpu_s']:.1f} CPU s", flush=True)
+            print(f"end to end / target alone: {full.seconds / target['seconds']:.2f}x the "
+                  f"time", flush=True)
+            d.drop()
+            d.schema = tcfg["schema"]
+            d.drop()
+    finally:
+        embedded_pg.stop(tmp / "pg")
+
+
+if __name__ == "__main__":
+    main()
