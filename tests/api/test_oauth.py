@@ -237,3 +237,18 @@ def test_expired_magic_link(service, a, providers):
     with service.client() as browser:
         r = browser.get(link["url"][len(service.url):])
     assert r.status_code == 410 and "expired" in r.json()["errors"][0]["detail"]
+
+
+def test_concurrent_replays_create_one_connection(service, a, providers):
+    """The same callback fired at once from several browsers: one wins, the rest are refused."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    cid = _customer(a)
+    callback = consent(start(service, cid, "salesforce").headers["location"])
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(lambda _: follow_callback(service, callback), range(6)))
+    statuses = sorted(r.status_code for r in answers)
+    assert statuses == [302, 400, 400, 400, 400, 400]
+    (won,) = [r for r in answers if r.status_code == 302]
+    assert "result=SUCCESS" in won.headers["location"]
+    assert len(a.get(f"/mgmt/v2/customers/{cid}/connections").json()) == 1
