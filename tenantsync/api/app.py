@@ -9,7 +9,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from tenantsync.api import data, errors, mgmt, oauth, runs
+from tenantsync.api import data, errors, link_routes, mgmt, oauth, runs, sync_routes
 from tenantsync.api.service import ServiceConfig
 from tenantsync.api.webhooks import Dispatcher
 from tenantsync.controller import db
@@ -56,7 +56,8 @@ def create_app(cfg: ServiceConfig | None = None, *, webhooks: bool = True) -> Fa
                               "Data Listing APIs.")
     app.state.config = cfg
     errors.install(app)
-    for router in (mgmt.router, oauth.router, data.router):
+    for router in (mgmt.router, sync_routes.router, link_routes.router, oauth.router,
+                   data.router):
         app.include_router(router)
 
     @app.get("/health", tags=["service"])
