@@ -220,12 +220,16 @@ def run_sync(registry: Registry, customer_id: str, provider: str, project: Path,
 
 
 _LOG_PREFIX = re.compile(r"^\S+Z \[\w+\s*\]\s+\S+\s+")
+_ERROR_LEVEL = re.compile(r"^\S+Z \[error\s*\]")
 _EXCEPTION = re.compile(r"^[\w.]*(?:Error|Exception|Exit)\b.*: \S")
 
 
 def _error_summary(tail: list[str], code: int) -> str:
     """One line: the last exception a plugin raised, else the last error logged."""
     lines = [_LOG_PREFIX.sub("", line).strip() for line in tail]
-    found = [line for line in lines if _EXCEPTION.match(line)] or \
+    # Meltano's own error-level lines, less its closing "Block run completed"
+    logged = [text for line, text in zip(tail, lines, strict=True)
+              if _ERROR_LEVEL.search(line) and not text.endswith("run completed")]
+    found = [line for line in lines if _EXCEPTION.match(line)] or logged or \
         [line for line in lines if re.search(r"error|failed", line, re.I)] or lines[-1:]
     return f"meltano run exited with {code}: {(found[-1] if found else '')[:ERROR_TAIL]}"

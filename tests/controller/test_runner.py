@@ -44,3 +44,12 @@ def test_error_summary_is_one_line_naming_the_exception():
     tail = ["2026-11-21T12:53:40.224211Z [error    ] meltano      Extractor failed",
             "2026-11-21T12:53:40.224211Z [info     ] meltano      bye"]
     assert _error_summary(tail, 2) == "meltano run exited with 2: Extractor failed"
+
+
+def test_error_summary_prefers_meltano_error_lines_to_its_closing_line():
+    tail = ["2026-11-21T13:07:54.277703Z [error    ] meltano      Another 'x' pipeline is "
+            "already running which started at 2026-11-21 13:07:49.",
+            "2026-11-21T13:07:54.277873Z [error    ] meltano      Block run completed",
+            "2026-11-21T13:07:54.278086Z [info     ] meltano      Run completed"]
+    assert _error_summary(tail, 1) == ("meltano run exited with 1: Another 'x' pipeline is "
+                                       "already running which started at 2026-11-21 13:07:49.")
