@@ -10,7 +10,6 @@ registry first and Meltano starts on the rendered project, so both grow with N.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import uuid
@@ -19,19 +18,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tenantsync import embedded_pg
-from tenantsync.controller import crypto, db
-from tenantsync.controller.registry import Registry
 from tenantsync.sandbox.hubspot import HubSpotSandbox
 from tenantsync.sandbox.salesforce import SalesforceSandbox
-from tests.proof.harness import APP, Deployment, Tenant
+from tests.proof.harness import Deployment, Tenant
 
 
 def add_customers(d: Deployment, count: int) -> None:
     """`count` more customers with a connection to both providers (never run)."""
-    saved = {k: os.environ.get(k) for k in (crypto.KEY_ENV, db.URL_ENV)}
-    os.environ.update({k: d.env[k] for k in saved})
-    try:
-        reg = Registry(db.session(), APP)
+    with d.registry() as reg:
         reg.apply({
             "customers": [{"customer_id": f"customer-{i:05d}"} for i in range(count)],
             "connections": [{"customer_id": f"customer-{i:05d}", "provider_name": p,
@@ -39,14 +33,6 @@ def add_customers(d: Deployment, count: int) -> None:
                              **({"login_url": "https://login.invalid"} if p == "salesforce"
                                 else {"base_url": "https://api.invalid"})}
                             for i in range(count) for p in ("salesforce", "hubspot")]})
-        reg.s.commit()
-        reg.s.close()
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def main() -> None:

@@ -20,7 +20,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,7 +72,7 @@ class Deployment:
                     db.URL_ENV: f"sqlite:///{root}/registry.db", db.PROJECT_ENV: str(root),
                     "TENANTSYNC_APPLICATION_ID": APP, "XDG_STATE_HOME": str(root / "xdg"),
                     "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"}
-        self._apply(strategy)
+        self._apply_registry(strategy)
         if tap_config:
             self._configure_taps(tap_config)
 
@@ -87,12 +86,17 @@ class Deployment:
             tap.setdefault("config", {}).update(config)
         path.write_text(yaml.safe_dump(project, sort_keys=False))
 
-    def _apply(self, strategy: str) -> None:
+    @contextlib.contextmanager
+    def registry(self) -> Iterator[Registry]:
+        """The deployment's registry (committed on success), with its environment set."""
         saved = {k: os.environ.get(k) for k in (crypto.KEY_ENV, db.URL_ENV, db.PROJECT_ENV)}
         os.environ.update({k: self.env[k] for k in saved})
+        reg = Registry(db.session(), APP)
         try:
-            self._apply_registry(strategy)
+            yield reg
+            reg.s.commit()
         finally:
+            reg.s.close()
             for key, value in saved.items():
                 if value is None:
                     os.environ.pop(key, None)
@@ -120,8 +124,12 @@ class Deployment:
                 connections.append({"customer_id": t.customer, "provider_name": provider,
                                     "type": "oauth2", "refresh_token": token, **where})
         objects = {"salesforce": self.sf_objects, "hubspot": self.hs_objects}
-        reg = Registry(db.session(), APP)
-        reg.apply({
+        with self.registry() as reg:
+            reg.apply(self._bundle(providers, connections, objects, strategy))
+
+    def _bundle(self, providers: list, connections: list, objects: dict,
+                strategy: str) -> dict:
+        return {
             "providers": providers,
             "destinations": [{"name": "warehouse", "type": "postgres",
                               "credentials": {"sqlalchemy_url": self.pg_uri,
@@ -134,9 +142,7 @@ class Deployment:
                              for p in providers],
             "customers": [{"customer_id": c, "name": c}
                           for c in sorted({t.customer for t in self.tenants})],
-            "connections": connections})
-        reg.s.commit()
-        reg.s.close()
+            "connections": connections}
 
     # --- running -------------------------------------------------------------------------
 
@@ -322,7 +328,7 @@ FIRED: Counter = Counter()  # injected faults that fired, by "kind[ status]", ov
 _FAULT_SPEC = ("path", "method", "probability", "count", "status", "retry_after", "delay")
 
 
-@contextmanager
+@contextlib.contextmanager
 def quiet(sb) -> Iterator[None]:
     """No injected faults and no token expiry while the reference is read; the faults that
     fired so far are tallied in FIRED (re-adding a rule resets its counter)."""

@@ -8,7 +8,7 @@ import random
 import time
 from dataclasses import dataclass, field
 
-from tests.proof.harness import FIRED, Deployment, RunOutcome, Tenant, quiet, written
+from tests.proof.harness import FIRED, ROLES, Deployment, RunOutcome, Tenant, quiet, written
 
 
 @dataclass
@@ -47,7 +47,7 @@ def crash_resume(d: Deployment, tenant: Tenant, *, kills: int, seed: int = 1) ->
     report = CrashReport()
     start = time.monotonic()
     total = d.total_records(tenant)
-    roles = ["meltano", "tap", "target"] * (kills // 3 + 1)
+    roles = list(ROLES) * (kills // len(ROLES) + 1)
     rng.shuffle(roles)
     for i in range(kills):
         now = d.row_count(tenant)
