@@ -41,8 +41,9 @@ def crash_resume(d: Deployment, tenant: Tenant, *, kills: int, seed: int = 1) ->
     """SIGKILL meltano, the tap or the target `kills` times at random points of the sync, with
     changes in between, then let one run finish; the destination must then equal the sandbox.
 
-    A random point: once the destination holds a random share more of the rows still to come
-    (so every kill lands mid-sync, whatever the machine's speed), plus up to half a second."""
+    A random point: once the destination holds a random share (2-25%) more of the rows still
+    to come, plus up to 0.3 s: every kill lands mid-sync whatever the machine's speed, and
+    ten kills still leave part of the initial full sync to the finishing run."""
     rng = random.Random(seed)
     report = CrashReport()
     start = time.monotonic()
@@ -51,8 +52,8 @@ def crash_resume(d: Deployment, tenant: Tenant, *, kills: int, seed: int = 1) ->
     rng.shuffle(roles)
     for i in range(kills):
         now = d.row_count(tenant)
-        threshold = now + int(rng.uniform(0.02, 0.5) * max(0, total - now))
-        delay = rng.uniform(0, 0.5)
+        threshold = now + int(rng.uniform(0.02, 0.25) * max(0, total - now))
+        delay = rng.uniform(0, 0.3)
         outcome = d.run(tenant, kill_role=roles[i], kill_delay=delay,
                         kill_when=lambda t=threshold: d.row_count(tenant) >= t)
         report.kills.append((roles[i], threshold - now, outcome.code))

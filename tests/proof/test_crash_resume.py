@@ -42,7 +42,7 @@ def test_a_killed_meltano_does_not_block_the_next_run(deploy):
     """Meltano leaves the job of a SIGKILLed `meltano run` RUNNING in its system database and
     refuses the state ID for 5 minutes; the controller, which knows no run of its own is in
     progress, runs the next one anyway."""
-    with SalesforceSandbox(records=20_000, seed=6) as sb:
+    with SalesforceSandbox(records=8_000, seed=6) as sb:
         tenant = Tenant("acme", "salesforce", sb)
         d = deploy([tenant])
         killed = d.run(tenant, kill_role="meltano", kill_when=lambda: d.row_count(tenant) > 0)
