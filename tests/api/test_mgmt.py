@@ -246,3 +246,49 @@ def test_sync_runs_pagination_and_filters(a, app_a, service):
     assert r.status_code == 400 and "cursor" in r.json()["errors"][0]["detail"]
     r = a.get("/mgmt/v2/sync-runs", params={"page_size": 1001})
     assert r.status_code == 400
+
+
+def test_list_pages_take_a_bounded_number_of_queries(tmp_path, api_env):
+    """A page of runs is read with the page, not one query per row (in-process app, no
+    webhook dispatcher, so every query counted is the request's)."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy import event, select
+
+    from tenantsync.api import keys
+    from tenantsync.api.app import create_app
+    from tenantsync.api.service import ServiceConfig
+    from tenantsync.controller import db
+    from tenantsync.controller.models import Sync
+
+    cfg = ServiceConfig(registry_url=f"sqlite:///{tmp_path}/r.db", project=tmp_path / "p",
+                        public_url="http://127.0.0.1", run_on_trigger=False)
+    with db.session(cfg.registry_url) as s:
+        key = keys.create_key(s, "q-app")
+        s.commit()
+    with TestClient(create_app(cfg, webhooks=False), headers={"x-api-key": key}) as c:
+        c.post("/mgmt/v2/providers", json={"name": "salesforce", "config": {"oauth": {
+            "credentials": {"oauth_client_id": "i", "oauth_client_secret": "s"}}}})
+        c.post("/mgmt/v2/destinations", json={"name": "d", "type": "supaglue"})
+        c.post("/mgmt/v2/sync_configs", json={"provider_name": "salesforce",
+                                               "destination_name": "d",
+                                               "config": {"default_config": {}}})
+        for i in range(8):
+            c.put("/mgmt/v2/customers", json={"customer_id": f"c{i}"})
+            c.post(f"/mgmt/v2/customers/c{i}/connections", json={
+                "provider_name": "salesforce", "type": "oauth2", "refresh_token": "r"})
+        with db.session(cfg.registry_url) as s:
+            for sync_id in s.scalars(select(Sync.id)):
+                s.add_all(SyncRun(sync_id=sync_id, status="SUCCESS", strategy="full",
+                                  records={}, num_records=j) for j in range(10))
+            s.commit()
+        queries = []
+        engine = db.engine(cfg.registry_url)
+        listener = lambda *args: queries.append(args[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            runs = c.get("/mgmt/v2/sync-runs", params={"page_size": 80}).json()["records"]
+            syncs = c.get("/mgmt/v2/syncs").json()["records"]
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+    assert len(runs) == 80 and len(syncs) == 8
+    assert len(queries) <= 6, queries
