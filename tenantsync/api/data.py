@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from typing import Any
 
 import psycopg2
 import psycopg2.extras
+import psycopg2.pool
 from fastapi import APIRouter, Header, Query
 from psycopg2 import sql
 from sqlalchemy import select
@@ -49,6 +52,40 @@ def hosted_dsn() -> str:
 def reset_dsn() -> None:
     with _dsn_lock:
         _dsn.clear()
+        for pool in _pools.values():
+            pool.closeall()
+        _pools.clear()
+
+
+_pools: dict[str, psycopg2.pool.ThreadedConnectionPool] = {}
+POOL_SIZE = 8
+
+
+_slots = threading.BoundedSemaphore(POOL_SIZE)  # psycopg2's pool refuses, never waits
+
+
+@contextmanager
+def reader() -> Iterator[tuple[str, Any]]:
+    """(dsn, a pooled read-only autocommit connection) to the hosted database; waits for a
+    free one. A connection that failed is closed rather than handed out again."""
+    dsn = hosted_dsn()
+    with _slots:
+        with _dsn_lock:
+            pool = _pools.get(dsn)
+            if pool is None:
+                pool = _pools[dsn] = psycopg2.pool.ThreadedConnectionPool(
+                    0, POOL_SIZE, dsn, application_name="tenantsync-data-api",
+                    options="-c default_transaction_read_only=on")
+        conn = pool.getconn()
+        broken = False
+        try:
+            conn.autocommit = True
+            yield dsn, conn
+        except psycopg2.Error:
+            broken = True
+            raise
+        finally:
+            pool.putconn(conn, close=broken or bool(conn.closed))
 
 
 _indexed: set[tuple[str, str, str]] = set()  # (dsn, schema, table) known to have the index
@@ -65,7 +102,7 @@ def _index_columns(cur, schema: str, table: str) -> list[list[str]]:
     return [list(r["cols"]) for r in cur.fetchall()]
 
 
-def ensure_keyset_index(cur, dsn: str, schema: str, table: str, equal: list[str],
+def ensure_keyset_index(dsn: str, schema: str, table: str, equal: list[str],
                         id_col: str) -> None:
     """Make sure an index serves `WHERE <equal columns> = .. AND id > .. ORDER BY id`: the
     primary key does for tables target-postgres creates; `custom_objects` (object name after
@@ -74,17 +111,23 @@ def ensure_keyset_index(cur, dsn: str, schema: str, table: str, equal: list[str]
     if (dsn, schema, table) in _indexed:
         return
     n = len(equal)
-    if not any(set(cols[:n]) == set(equal) and cols[n:n + 1] == [id_col]
-               for cols in _index_columns(cur, schema, table)):
-        name = f"{table[:40]}_tenant_keyset_idx"
-        try:
-            cur.execute(sql.SQL("CREATE INDEX CONCURRENTLY IF NOT EXISTS {} ON {}.{} ({})").format(
-                sql.Identifier(name), sql.Identifier(schema), sql.Identifier(table),
-                sql.SQL(", ").join(map(sql.Identifier, [*equal, id_col]))))
-        except psycopg2.Error as exc:  # listings still work, only slower
-            log.warning("cannot create %s on %s.%s: %s", name, schema, table,
-                        str(exc).splitlines()[0])
-            return
+    conn = psycopg2.connect(dsn, application_name="tenantsync-data-api")
+    try:
+        conn.autocommit = True
+        with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+            if not any(set(cols[:n]) == set(equal) and cols[n:n + 1] == [id_col]
+                       for cols in _index_columns(cur, schema, table)):
+                name = f"{table[:40]}_tenant_keyset_idx"
+                cur.execute(sql.SQL("CREATE INDEX CONCURRENTLY IF NOT EXISTS {} ON {}.{} ({})")
+                            .format(sql.Identifier(name), sql.Identifier(schema),
+                                    sql.Identifier(table),
+                                    sql.SQL(", ").join(map(sql.Identifier, [*equal, id_col]))))
+    except psycopg2.Error as exc:  # listings still work, only slower
+        log.warning("cannot index %s.%s for listings: %s", schema, table,
+                    str(exc).splitlines()[0])
+        return
+    finally:
+        conn.close()
     _indexed.add((dsn, schema, table))
 
 
@@ -158,32 +201,25 @@ def _page(schema: str, table: str, columns: list[str], id_col: str, modified_col
                                                 sql.SQL("<" if position.reverse else ">")))
         params.append(position.after)
     table_sql = sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(table))
-    dsn = hosted_dsn()
-    conn = psycopg2.connect(dsn, application_name="tenantsync-data-api")
-    try:
-        conn.autocommit = True
-        with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
-            cur.execute("SELECT to_regclass(%s) IS NOT NULL AS present",
-                        (f'"{schema}"."{table}"',))
-            if not cur.fetchone()["present"]:
-                return [], None, None, 0  # nothing synced yet
-            ensure_keyset_index(cur, dsn, schema, table, list(tenant), id_col)
-            conn.set_session(readonly=True)  # from here on, only reads
-            cur.execute(sql.SQL("SELECT column_name FROM information_schema.columns "
-                                "WHERE table_schema = %s AND table_name = %s"),
-                        (schema, table))
-            present = {r["column_name"] for r in cur.fetchall()}
-            chosen = [c for c in columns if c in present]
-            cur.execute(sql.SQL("SELECT {} FROM {} WHERE {} ORDER BY {} {} LIMIT %s").format(
-                sql.SQL(", ").join(map(sql.Identifier, chosen)), table_sql,
-                sql.SQL(" AND ").join(where), sql.Identifier(id_col),
-                sql.SQL("DESC" if position.reverse else "ASC")), [*params, page_size + 1])
-            rows = [dict(r) for r in cur.fetchall()]
-            cur.execute(sql.SQL("SELECT count(*) AS n FROM {} WHERE {}").format(
-                table_sql, sql.SQL(" AND ").join(count_where)), count_params)
-            total = cur.fetchone()["n"]
-    finally:
-        conn.close()
+    with reader() as (dsn, conn), \
+            conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+        cur.execute("SELECT to_regclass(%s) IS NOT NULL AS present", (f'"{schema}"."{table}"',))
+        if not cur.fetchone()["present"]:
+            return [], None, None, 0  # nothing synced yet
+        ensure_keyset_index(dsn, schema, table, list(tenant), id_col)
+        cur.execute(sql.SQL("SELECT column_name FROM information_schema.columns "
+                            "WHERE table_schema = %s AND table_name = %s"),
+                    (schema, table))
+        present = {r["column_name"] for r in cur.fetchall()}
+        chosen = [c for c in columns if c in present]
+        cur.execute(sql.SQL("SELECT {} FROM {} WHERE {} ORDER BY {} {} LIMIT %s").format(
+            sql.SQL(", ").join(map(sql.Identifier, chosen)), table_sql,
+            sql.SQL(" AND ").join(where), sql.Identifier(id_col),
+            sql.SQL("DESC" if position.reverse else "ASC")), [*params, page_size + 1])
+        rows = [dict(r) for r in cur.fetchall()]
+        cur.execute(sql.SQL("SELECT count(*) AS n FROM {} WHERE {}").format(
+            table_sql, sql.SQL(" AND ").join(count_where)), count_params)
+        total = cur.fetchone()["n"]
     rows, next_cursor, previous = shapes.paginate(rows, page_size, position,
                                                   lambda r: r[id_col])
     return rows, next_cursor, previous, total

@@ -279,3 +279,20 @@ def test_keyset_index_exists_where_the_key_does_not_serve(hosted_app, loaded, a,
     assert [t for t, _ in extra] == ["custom_objects"]
     assert "(_supaglue_application_id, _supaglue_provider_name, _supaglue_customer_id, " \
            "_supaglue_object_name, _supaglue_id)" in extra[0][1]
+
+
+def test_more_concurrent_listings_than_pooled_connections(hosted_app, loaded, service):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tenantsync.api import data
+
+    def one(i: int) -> int:
+        with service.client(service.key_a) as client:
+            return client.get("/data/v2/salesforce/accounts", headers={"x-customer-id": "acme"},
+                              params={"page_size": 5 + i}).status_code
+
+    with ThreadPoolExecutor(max_workers=3 * data.POOL_SIZE) as pool:
+        assert set(pool.map(one, range(3 * data.POOL_SIZE))) == {200}
+    with pytest.raises(psycopg2.errors.ReadOnlySqlTransaction), data.reader() as (_, conn), \
+            conn.cursor() as cur:  # listings cannot write
+        cur.execute("CREATE TABLE listing_must_not_write (x int)")
