@@ -325,19 +325,23 @@ def _wait_gone(procs: list[psutil.Process], timeout: float = 60) -> None:
 # --- the reference: what the sandbox holds ----------------------------------------------
 
 FIRED: Counter = Counter()  # injected faults that fired, by "kind[ status]", over all sandboxes
+QUIET_REQUESTS: Counter = Counter()  # requests made while quiet (reading the reference), by id
 _FAULT_SPEC = ("path", "method", "probability", "count", "status", "retry_after", "delay")
 
 
 @contextlib.contextmanager
 def quiet(sb) -> Iterator[None]:
     """No injected faults and no token expiry while the reference is read; the faults that
-    fired so far are tallied in FIRED (re-adding a rule resets its counter)."""
+    fired so far are tallied in FIRED (re-adding a rule resets its counter), the requests
+    made meanwhile in QUIET_REQUESTS (they are not the tap's)."""
     rules, calls = sb.faults.rules(), sb.oauth.calls_per_access_token
     sb.faults.clear()
     sb.oauth.expire_access_tokens_after(None)
+    before = sb.accounting.snapshot()["total_requests"]
     try:
         yield
     finally:
+        QUIET_REQUESTS[id(sb)] += sb.accounting.snapshot()["total_requests"] - before
         for rule in rules:
             FIRED[f"{rule['kind']} {rule['status']}" if rule["kind"] == "status"
                   else rule["kind"]] += rule["fired"]

@@ -8,7 +8,16 @@ import random
 import time
 from dataclasses import dataclass, field
 
-from tests.proof.harness import FIRED, ROLES, Deployment, RunOutcome, Tenant, quiet, written
+from tests.proof.harness import (
+    FIRED,
+    QUIET_REQUESTS,
+    ROLES,
+    Deployment,
+    RunOutcome,
+    Tenant,
+    quiet,
+    written,
+)
 
 
 @dataclass
@@ -110,6 +119,7 @@ def fault_storm(d: Deployment, tenant: Tenant, **storm_options) -> StormReport:
     report = StormReport()
     start = time.monotonic()
     FIRED.clear()
+    QUIET_REQUESTS.pop(id(tenant.sandbox), None)
     storm(tenant, **storm_options)
     for step in range(2):
         outcome = d.run(tenant)
@@ -122,7 +132,7 @@ def fault_storm(d: Deployment, tenant: Tenant, **storm_options) -> StormReport:
     report.seconds = time.monotonic() - start
     report.total = d.total_records(tenant)
     snap = tenant.sandbox.accounting.snapshot()
-    report.requests = snap["total_requests"]
+    report.requests = snap["total_requests"] - QUIET_REQUESTS.pop(id(tenant.sandbox), 0)
     report.violations = snap["rate_limit_violations"]
     with quiet(tenant.sandbox):  # tallies the faults fired since the last reference read
         report.injected = dict(FIRED)
