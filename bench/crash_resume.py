@@ -10,6 +10,7 @@ whether the destination equals the sandbox exactly (it raises if not).
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 import time
@@ -59,6 +60,7 @@ def main() -> None:
                   f"{report.seconds:.0f} s in all; destination == sandbox: exact", flush=True)
     finally:
         embedded_pg.stop(tmp / "pg")
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

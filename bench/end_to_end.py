@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -179,6 +180,7 @@ def main() -> None:
             d.drop()
     finally:
         embedded_pg.stop(tmp / "pg")
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ sandbox exactly (raises if not). Prints the faults that fired and the violations
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 import time
@@ -53,6 +54,7 @@ def main() -> None:
                   "sandbox: exact after each run", flush=True)
     finally:
         embedded_pg.stop(tmp / "pg")
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ registry first and Meltano starts on the rendered project, so both grow with N.
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 import uuid
@@ -63,6 +64,7 @@ def main() -> None:
                 d.drop()
     finally:
         embedded_pg.stop(tmp / "pg")
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
