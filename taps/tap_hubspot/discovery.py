@@ -34,7 +34,8 @@ from tap_hubspot.streams import (
     OwnerStream,
     object_schema,
 )
-from tenantsync.contract import ContractError, resolve, stream_name
+from tenantsync.contract import stream_name
+from tenantsync.tapkit.catalog import catalog_streams
 from tenantsync.tapkit.common import common_stream_schema
 from tenantsync.tapkit.errors import FatalHttpError
 
@@ -181,18 +182,9 @@ def _owner_stream(tap: Tap, name: str, *, common: bool) -> OwnerStream:
 def from_catalog(tap: Tap, catalog: Catalog) -> list[HubSpotStream | OwnerStream]:
     """Streams rebuilt from a catalog this tap discovered (no API calls)."""
     streams: list[HubSpotStream | OwnerStream] = []
-    for entry in catalog.streams:
-        name = entry.tap_stream_id
-        try:
-            dest = resolve(name, PROVIDER)
-        except ContractError as exc:
-            raise DiscoveryError(f"catalog stream {name!r}: {exc}") from None
-        schema = entry.schema.to_dict()
-        props = schema.get("properties") or {}
+    for item in catalog_streams(catalog, PROVIDER, "HubSpot", COMMON_BY_TABLE):
+        name, dest, schema, props = item.name, item.dest, item.schema, item.props
         if dest.kind == "common":
-            if dest.table not in COMMON_BY_TABLE:
-                raise DiscoveryError(f"catalog stream {name!r}: HubSpot has no mapping to "
-                                     f"{dest.table}")
             obj_name = COMMON_BY_TABLE[dest.table][1]
             if obj_name == OWNER:
                 streams.append(OwnerStream(tap, name=name, schema=schema, common=True))

@@ -24,7 +24,8 @@ from tap_salesforce.objects import (
     is_custom_object,
 )
 from tap_salesforce.streams import DELETED_AT, CommonObjectStream, ObjectStream, SalesforceStream
-from tenantsync.contract import ContractError, resolve, stream_name
+from tenantsync.contract import stream_name
+from tenantsync.tapkit.catalog import catalog_streams
 from tenantsync.tapkit.common import common_stream_schema
 
 PROVIDER = "salesforce"
@@ -139,20 +140,11 @@ def _object_stream(tap: Tap, spec: ObjectSpec) -> ObjectStream:
 def from_catalog(tap: Tap, catalog: Catalog) -> list[SalesforceStream]:
     """Streams rebuilt from a catalog this tap discovered (no API calls)."""
     streams: list[SalesforceStream] = []
-    for entry in catalog.streams:
-        name = entry.tap_stream_id
-        try:
-            dest = resolve(name, PROVIDER)
-        except ContractError as exc:
-            raise DiscoveryError(f"catalog stream {name!r}: {exc}") from None
-        schema = entry.schema.to_dict()
-        props = schema.get("properties") or {}
-        root = entry.metadata.get(())
-        rk = entry.replication_key or getattr(root, "replication_key", None)
+    for item in catalog_streams(catalog, PROVIDER, "Salesforce", COMMON_BY_TABLE):
+        name, dest, schema, props = item.name, item.dest, item.schema, item.props
+        root = item.entry.metadata.get(())
+        rk = item.entry.replication_key or getattr(root, "replication_key", None)
         if dest.kind == "common":
-            if dest.table not in COMMON_BY_TABLE:
-                raise DiscoveryError(f"catalog stream {name!r}: Salesforce has no mapping to "
-                                     f"{dest.table}")
             _, sobject, mapping = COMMON_BY_TABLE[dest.table]
             fields = (props.get("raw_data") or {}).get("properties")
             if not fields:
