@@ -45,6 +45,20 @@ def pg_schema(pg_server_uri) -> str:
 
 
 @pytest.fixture
+def pg_schema_engine(pg_server_uri, pg_schema):
+    """A SQLAlchemy engine on the session's PostgreSQL whose search_path is a fresh schema."""
+    from sqlalchemy import create_engine
+
+    with psycopg2.connect(pg_server_uri) as conn, conn.cursor() as cur:
+        cur.execute(f'CREATE SCHEMA "{pg_schema}"')
+    url = pg_server_uri.replace("postgresql://", "postgresql+psycopg2://", 1)
+    sep = "&" if "?" in url else "?"
+    engine = create_engine(f"{url}{sep}options=-csearch_path%3D{pg_schema}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
 def pg_conn(pg_server_uri):
     conn = psycopg2.connect(pg_server_uri)
     conn.autocommit = True

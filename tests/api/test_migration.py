@@ -3,7 +3,6 @@ database it builds exactly the tables `tenantsync.api.models` describes (SQLite,
 
 from __future__ import annotations
 
-import psycopg2
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
@@ -55,13 +54,5 @@ def test_upgrade_from_empty_sqlite(tmp_path):
     check(create_engine(f"sqlite:///{tmp_path}/r.db"))
 
 
-def test_upgrade_from_empty_postgres(pg_server_uri, pg_schema):
-    with psycopg2.connect(pg_server_uri) as conn, conn.cursor() as cur:
-        cur.execute(f'CREATE SCHEMA "{pg_schema}"')
-    url = pg_server_uri.replace("postgresql://", "postgresql+psycopg2://", 1)
-    sep = "&" if "?" in url else "?"
-    engine = create_engine(f"{url}{sep}options=-csearch_path%3D{pg_schema}")
-    try:
-        check(engine)
-    finally:
-        engine.dispose()
+def test_upgrade_from_empty_postgres(pg_schema_engine):
+    check(pg_schema_engine)
