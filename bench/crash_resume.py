@@ -10,9 +10,7 @@ whether the destination equals the sandbox exactly (it raises if not).
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -35,9 +33,7 @@ def main() -> None:
     parser.add_argument("--providers", default="salesforce,hubspot")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="crash-resume-"))
-    uri = embedded_pg.start(tmp / "pg")
-    try:
+    with embedded_pg.scratch("crash-resume-") as (tmp, uri):
         for provider in args.providers.split(","):
             sandbox = (SalesforceSandbox(records=args.records, seed=args.seed)
                        if provider == "salesforce" else
@@ -58,9 +54,6 @@ def main() -> None:
                   f"{report.final_read:,} of {report.total:,} records "
                   f"({100 * report.final_read / report.total:.2f}%); "
                   f"{report.seconds:.0f} s in all; destination == sandbox: exact", flush=True)
-    finally:
-        embedded_pg.stop(tmp / "pg")
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -13,10 +13,8 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -111,9 +109,7 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--seed", type=int, default=4)
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="end-to-end-"))
-    uri = embedded_pg.start(tmp / "pg")
-    try:
+    with embedded_pg.scratch("end-to-end-") as (tmp, uri):
         began = time.monotonic()
         with SalesforceSandbox(records=args.records, seed=args.seed,
                                db_path=str(tmp / "org.db")) as sb:
@@ -178,9 +174,6 @@ def main() -> None:
             d.drop()
             d.schema = tcfg["schema"]
             d.drop()
-    finally:
-        embedded_pg.stop(tmp / "pg")
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -11,9 +11,7 @@ sandbox exactly (raises if not). Prints the faults that fired and the violations
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -33,9 +31,7 @@ def main() -> None:
     parser.add_argument("--providers", default="salesforce,hubspot")
     parser.add_argument("--seed", type=int, default=3)
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="fault-storm-"))
-    uri = embedded_pg.start(tmp / "pg")
-    try:
+    with embedded_pg.scratch("fault-storm-") as (tmp, uri):
         for provider in args.providers.split(","):
             began = time.monotonic()
             sandbox = (SalesforceSandbox(records=args.records, seed=args.seed)
@@ -52,9 +48,6 @@ def main() -> None:
                   f"{r.total:,}, {r.requests:,} API requests, faults fired {r.injected}, "
                   f"rate-limit violations {r.violations}, {r.seconds:.0f} s; destination == "
                   "sandbox: exact after each run", flush=True)
-    finally:
-        embedded_pg.stop(tmp / "pg")
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -10,9 +10,7 @@ registry first and Meltano starts on the rendered project, so both grow with N.
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
-import tempfile
 import uuid
 from pathlib import Path
 
@@ -42,29 +40,24 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=2000, help="the synced org's world")
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="registry-scale-"))
-    uri = embedded_pg.start(tmp / "pg")
-    try:
-        with SalesforceSandbox(records=args.records, seed=9) as sb, \
-                HubSpotSandbox(records=100, seed=9) as hs:
-            for customers in (1, args.customers):
-                tenants = [Tenant("acme", "salesforce", sb), Tenant("acme", "hubspot", hs)]
-                d = Deployment(tmp / f"project-{customers}", uri,
-                               f"scale_{uuid.uuid4().hex[:8]}", tenants)
-                if customers > 1:
-                    add_customers(d, customers - 1)
-                times = []
-                for i in range(args.runs):  # the first run is full, the later incremental
-                    sb.advance_clock(60)
-                    outcome = d.run(tenants[0])
-                    assert outcome.code == 0, outcome.output[-2000:]
-                    times.append((outcome.seconds, sum(outcome.records.values())))
-                    print(f"{customers:,} customer(s) x 2 providers, run {i + 1}: "
-                          f"{outcome.seconds:.2f} s, {times[-1][1]:,} records", flush=True)
-                d.drop()
-    finally:
-        embedded_pg.stop(tmp / "pg")
-        shutil.rmtree(tmp, ignore_errors=True)
+    with embedded_pg.scratch("registry-scale-") as (tmp, uri), \
+            SalesforceSandbox(records=args.records, seed=9) as sb, \
+            HubSpotSandbox(records=100, seed=9) as hs:
+        for customers in (1, args.customers):
+            tenants = [Tenant("acme", "salesforce", sb), Tenant("acme", "hubspot", hs)]
+            d = Deployment(tmp / f"project-{customers}", uri,
+                           f"scale_{uuid.uuid4().hex[:8]}", tenants)
+            if customers > 1:
+                add_customers(d, customers - 1)
+            times = []
+            for i in range(args.runs):  # the first run is full, the later incremental
+                sb.advance_clock(60)
+                outcome = d.run(tenants[0])
+                assert outcome.code == 0, outcome.output[-2000:]
+                times.append((outcome.seconds, sum(outcome.records.values())))
+                print(f"{customers:,} customer(s) x 2 providers, run {i + 1}: "
+                      f"{outcome.seconds:.2f} s, {times[-1][1]:,} records", flush=True)
+            d.drop()
 
 
 if __name__ == "__main__":

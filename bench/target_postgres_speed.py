@@ -195,45 +195,43 @@ def main() -> None:
     args = parser.parse_args()
     n = args.records
 
-    work = Path(tempfile.mkdtemp(prefix="tenantsync-bench-"))
-    uri = embedded_pg.start(work / "pg")
-    singer = work / "accounts.singer"
-    write_singer_file(singer, n)
-    size_mb = singer.stat().st_size / 1e6
-    print(f"{n} records, {size_mb:.0f} MB of Singer messages; Postgres {uri}")
-    results: dict[str, tuple[float, int | None]] = {}
+    with embedded_pg.scratch("tenantsync-bench-") as (work, uri):
+        singer = work / "accounts.singer"
+        write_singer_file(singer, n)
+        size_mb = singer.stat().st_size / 1e6
+        print(f"{n} records, {size_mb:.0f} MB of Singer messages; Postgres {uri}")
+        results: dict[str, tuple[float, int | None]] = {}
 
-    results["raw COPY"] = (raw_copy(uri, singer, n), None)
+        results["raw COPY"] = (raw_copy(uri, singer, n), None)
 
-    cfg = work / "ours.json"
-    cfg.write_text(json.dumps({"application_id": "app", "customer_id": "cust",
-                               "provider_name": "salesforce", "sqlalchemy_url": uri,
-                               "schema": "bench_ours"}))
-    ours = str(ROOT / ".venv" / "bin" / "target-postgres")
-    results["tenantsync target-postgres"] = run_measured([ours, "--config", str(cfg)], singer)
-    assert count_rows(uri, "bench_ours.salesforce_account") == n
+        cfg = work / "ours.json"
+        cfg.write_text(json.dumps({"application_id": "app", "customer_id": "cust",
+                                   "provider_name": "salesforce", "sqlalchemy_url": uri,
+                                   "schema": "bench_ours"}))
+        ours = str(ROOT / ".venv" / "bin" / "target-postgres")
+        results["tenantsync target-postgres"] = run_measured([ours, "--config", str(cfg)], singer)
+        assert count_rows(uri, "bench_ours.salesforce_account") == n
 
-    if not args.skip_meltanolabs:
-        exe = ensure_meltanolabs()
-        host = uri.split("host=")[1]
-        mcfg = work / "meltanolabs.json"
-        mcfg.write_text(json.dumps({
-            "sqlalchemy_url": f"postgresql+psycopg://postgres@/postgres?host={host}",
-            "default_target_schema": "bench_meltanolabs", "load_method": "upsert", "use_copy": True,
-            "add_record_metadata": True}))
-        results["MeltanoLabs target-postgres"] = run_measured([str(exe), "--config", str(mcfg)],
-                                                              singer)
-        assert count_rows(uri, 'bench_meltanolabs."Account"') == n
+        if not args.skip_meltanolabs:
+            exe = ensure_meltanolabs()
+            host = uri.split("host=")[1]
+            mcfg = work / "meltanolabs.json"
+            mcfg.write_text(json.dumps({
+                "sqlalchemy_url": f"postgresql+psycopg://postgres@/postgres?host={host}",
+                "default_target_schema": "bench_meltanolabs", "load_method": "upsert",
+                "use_copy": True, "add_record_metadata": True}))
+            results["MeltanoLabs target-postgres"] = run_measured(
+                [str(exe), "--config", str(mcfg)], singer)
+            assert count_rows(uri, 'bench_meltanolabs."Account"') == n
 
-    print(f"\n{'loader':32} {'seconds':>8} {'records/s':>10} {'peak RSS MB':>12}")
-    for name, (secs, rss) in results.items():
-        print(f"{name:32} {secs:8.2f} {n / secs:10.0f} {rss if rss is not None else '-':>12}")
-    ours_s = results["tenantsync target-postgres"][0]
-    print(f"\ntenantsync / raw COPY throughput: {results['raw COPY'][0] / ours_s:.0%}")
-    if "MeltanoLabs target-postgres" in results:
-        ratio = results["MeltanoLabs target-postgres"][0] / ours_s
-        print(f"tenantsync vs MeltanoLabs: {ratio:.1f}x")
-    embedded_pg.stop(work / "pg")
+        print(f"\n{'loader':32} {'seconds':>8} {'records/s':>10} {'peak RSS MB':>12}")
+        for name, (secs, rss) in results.items():
+            print(f"{name:32} {secs:8.2f} {n / secs:10.0f} {rss if rss is not None else '-':>12}")
+        ours_s = results["tenantsync target-postgres"][0]
+        print(f"\ntenantsync / raw COPY throughput: {results['raw COPY'][0] / ours_s:.0%}")
+        if "MeltanoLabs target-postgres" in results:
+            ratio = results["MeltanoLabs target-postgres"][0] / ours_s
+            print(f"tenantsync vs MeltanoLabs: {ratio:.1f}x")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import tempfile
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import platformdirs
@@ -54,3 +58,15 @@ def stop(data_dir: str | Path | None = None) -> bool:
     pgserver.pgexec.pgexec("pg_ctl", ("-D", str(path), "-m", "fast", "-w", "stop"),
                            bin_path=versions[pgserver.TARGET_POSTGRES_VERSION], user=user)
     return True
+
+
+@contextmanager
+def scratch(prefix: str) -> Iterator[tuple[Path, str]]:
+    """A temporary directory with an embedded server in `<dir>/pg`: yields (dir, URI); the
+    server is stopped and the directory removed afterwards (benchmarks, one-off runs)."""
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield work, start(work / "pg")
+    finally:
+        stop(work / "pg")
+        shutil.rmtree(work, ignore_errors=True)
