@@ -158,12 +158,10 @@ def _tenant_sync(reg: Registry, customer_id: str, provider_name: str) -> Sync:
     return missing(reg.sync, customer_id, provider_name)
 
 
-@router.get("/syncs")
-def list_syncs(*, cursor: str | None = None, page_size: int = PageSize,
-               customer_id: str | None = None, provider_name: str | None = None,
-               reg: AppRegistry) -> dict:
-    query = (select(Sync).options(*_SYNC_SHAPE)
-             .join(Connection, Sync.connection_id == Connection.id)
+def _of_tenants(query, reg, customer_id: str | None, provider_name: str | None):
+    """`query` (over Sync) narrowed to the caller's application, and optionally to one
+    customer and provider, through the sync's connection."""
+    query = (query.join(Connection, Sync.connection_id == Connection.id)
              .join(Customer, Connection.customer_pk == Customer.id)
              .join(Provider, Connection.provider_id == Provider.id)
              .where(Customer.application_id == reg.app_id))
@@ -171,6 +169,14 @@ def list_syncs(*, cursor: str | None = None, page_size: int = PageSize,
         query = query.where(Customer.customer_id == customer_id)
     if provider_name:
         query = query.where(Provider.name == provider_name)
+    return query
+
+
+@router.get("/syncs")
+def list_syncs(*, cursor: str | None = None, page_size: int = PageSize,
+               customer_id: str | None = None, provider_name: str | None = None,
+               reg: AppRegistry) -> dict:
+    query = _of_tenants(select(Sync).options(*_SYNC_SHAPE), reg, customer_id, provider_name)
     rows, next_cursor, previous = keyset(reg, query, Sync.id, cursor, page_size,
                                           descending=False)
     return shapes.page([shapes.sync(r) for r in rows], next_cursor, previous)
@@ -229,15 +235,8 @@ def list_sync_runs(*, cursor: str | None = None, page_size: int = PageSize,
                    reg: AppRegistry) -> dict:
     query = (select(SyncRun).options(*(joinedload(SyncRun.sync).options(o) for o in _SYNC_SHAPE))
              .join(Sync, SyncRun.sync_id == Sync.id)
-             .join(Connection, Sync.connection_id == Connection.id)
-             .join(Customer, Connection.customer_pk == Customer.id)
-             .join(Provider, Connection.provider_id == Provider.id)
-             .join(SyncConfig, Sync.sync_config_id == SyncConfig.id)
-             .where(Customer.application_id == reg.app_id))
-    if customer_id:
-        query = query.where(Customer.customer_id == customer_id)
-    if provider_name:
-        query = query.where(Provider.name == provider_name)
+             .join(SyncConfig, Sync.sync_config_id == SyncConfig.id))
+    query = _of_tenants(query, reg, customer_id, provider_name)
     if status:
         query = query.where(SyncRun.status == status)
     if object:  # runs of the sync configs that list the object (object lists are JSON)
