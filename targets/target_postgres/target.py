@@ -108,6 +108,7 @@ class TargetPostgres(Target):
         self._outstanding: list = []
         self._last_written_state: dict | None = None
         super().__init__(*args, **kwargs)
+        self._validate = bool(self.config.get("validate_records"))  # read once, not per record
 
     @property
     def dsn(self) -> str:
@@ -147,7 +148,7 @@ class TargetPostgres(Target):
             if record is None:  # filtered out by a stream map
                 continue
             sink = self.get_sink(stream_map.stream_alias, record=record)
-            if self.config.get("validate_records"):
+            if self._validate:
                 sink._validate_and_parse(record)
             try:
                 sink.add(record, self._line)
