@@ -105,9 +105,13 @@ def render_cmd() -> None:
 @_fail_cleanly
 def run_cmd(customer: str, provider: str, full_refresh: bool, force: bool) -> None:
     """Run one customer's sync of PROVIDER now (meltano run), and record it."""
-    reg = _open()
-    run = runner.run_sync(reg, customer, provider, db.project_dir(), full_refresh=full_refresh,
-                          force=force, echo=click.echo)
+    _run_now(_open(), customer, provider, full_refresh=full_refresh, force=force)
+
+
+def _run_now(reg: Registry, customer: str, provider: str, **options: bool) -> None:
+    """Run a sync, say how it ended, and exit non-zero when it failed."""
+    run = runner.run_sync(reg, customer, provider, db.project_dir(), echo=click.echo,
+                          **options)
     click.echo(f"{run.status}: {run.strategy} sync, {run.num_records} records written"
                f"{'' if run.status == 'SUCCESS' else f' ({run.error})'}")
     if run.status != "SUCCESS":
@@ -355,8 +359,4 @@ def syncs_trigger(customer: str, provider: str, full_refresh: bool, later: bool)
     if later:
         click.echo(f"flagged the next run of {customer} x {provider}")
         return
-    run = runner.run_sync(reg, customer, provider, db.project_dir(), echo=click.echo)
-    click.echo(f"{run.status}: {run.strategy} sync, {run.num_records} records written"
-               f"{'' if run.status == 'SUCCESS' else f' ({run.error})'}")
-    if run.status != "SUCCESS":
-        sys.exit(1)
+    _run_now(reg, customer, provider)

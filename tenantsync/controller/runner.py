@@ -15,7 +15,8 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +33,7 @@ _PLAN = re.compile(r"\]\s+tap-\S+\s+Stream (\S+): (full|incremental) sync\b")
 _SWEEP = re.compile(r"\]\s+target-\S+\s+stream (\S+): full sync .* (\d+) unseen rows? "
                     r"marked deleted")
 ERROR_TAIL = 1500
+TAIL_LINES = 40
 # Called with (registry, finished run, project) after every run is recorded.
 ON_FINISH: list[Callable[[Registry, SyncRun, Path], None]] = []
 
@@ -48,11 +50,11 @@ class Progress:
     records: dict[str, int] = field(default_factory=dict)
     strategies: dict[str, str] = field(default_factory=dict)
     deleted: dict[str, int] = field(default_factory=dict)
-    tail: list[str] = field(default_factory=list)
+    tail: deque[str] = field(default_factory=lambda: deque(maxlen=TAIL_LINES))
 
     def feed(self, line: str) -> str | None:
         """Take one log line; return a progress message worth showing, if any."""
-        self.tail = [*self.tail[-30:], line]
+        self.tail.append(line)
         if match := _METRIC.search(line):
             plugin, body = match.groups()
             try:
@@ -109,6 +111,7 @@ def run_env(session: Session, view: SyncView, project: Path) -> dict[str, str]:
 
 
 SYSTEM_DIR = ".meltano"
+SYSTEM_DB_BUSY_SECONDS = 120
 # Kept per sync: Meltano's generated plugin files. Shared: everything else in .meltano.
 _PER_SYNC = {"run", "syncs", "meltano.db", "meltano.db-journal", "meltano.db-wal",
              "meltano.db-shm"}
@@ -134,7 +137,11 @@ def sync_system_dir(project: Path, sync: str) -> dict[str, str]:
     meltano_yml = project / "meltano.yml"
     configured = meltano_yml.exists() and "database_uri" in meltano_yml.read_text()
     if "MELTANO_DATABASE_URI" not in os.environ and not configured:
-        env["MELTANO_DATABASE_URI"] = f"sqlite:///{shared / 'meltano.db'}"
+        # Every concurrent run heartbeats into this file each second; SQLite's default 5 s
+        # wait for a busy database kills a run when several of them contend (database is
+        # locked), so writers wait longer. Many tenants at once: put it on PostgreSQL.
+        env["MELTANO_DATABASE_URI"] = (f"sqlite:///{shared / 'meltano.db'}"
+                                       f"?timeout={SYSTEM_DB_BUSY_SECONDS}")
         _create_system_db(project, shared / "meltano.db")
     return env
 
@@ -154,6 +161,13 @@ def _create_system_db(project: Path, path: Path) -> None:
             if done.returncode != 0:
                 raise RunError(f"could not create Meltano's system database: "
                                f"{(done.stderr or done.stdout)[-ERROR_TAIL:]}")
+
+
+def run_log(project: Path, sync: str, run_id: int) -> Path:
+    """Where a run's whole Meltano log is kept (`meltano run` itself keeps none)."""
+    folder = project / SYSTEM_DIR / "logs" / "tenantsync" / sync
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"run-{run_id}.log"
 
 
 def run_sync(registry: Registry, customer_id: str, provider: str, project: Path, *,
@@ -187,11 +201,14 @@ def run_sync(registry: Registry, customer_id: str, provider: str, project: Path,
     echo(f"{customer_id} x {provider}: meltano run {render.sync_name(view)}"
          f"{' --full-refresh' if full else ''}")
     progress = Progress()
+    log = run_log(project, render.sync_name(view), run.id)
     try:
         with subprocess.Popen(cmd, cwd=project, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True, errors="replace") as proc:
+                              stderr=subprocess.STDOUT, text=True, errors="replace") as proc, \
+                open(log, "w", encoding="utf-8") as kept:
             assert proc.stdout is not None
             for line in proc.stdout:
+                kept.write(line)
                 message = progress.feed(line.rstrip("\n"))
                 if message:
                     echo(message)
@@ -213,6 +230,8 @@ def run_sync(registry: Registry, customer_id: str, provider: str, project: Path,
     else:
         run.status = "FAILURE"
         run.error = _error_summary(progress.tail, code)
+        echo("\n".join(["  meltano's last lines:", *(f"  | {line}" for line in progress.tail),
+                         f"  whole log: {log}"]))
     s.commit()
     for hook in ON_FINISH:  # e.g. the API's webhooks and auto-pause (tenantsync.api.runs)
         hook(registry, run, project)
@@ -224,12 +243,28 @@ _ERROR_LEVEL = re.compile(r"^\S+Z \[error\s*\]")
 _EXCEPTION = re.compile(r"^[\w.]*(?:Error|Exception|Exit)\b.*: \S")
 
 
-def _error_summary(tail: list[str], code: int) -> str:
+def _raised(lines: list[str]) -> list[str]:
+    """The exception lines, less those Python reports while exiting ("Exception ignored
+    in: ..." then a traceback, e.g. asyncio's "Event loop is closed" after a failed run):
+    they follow the error that mattered."""
+    raised, ignoring = [], False
+    for line in lines:
+        if line.startswith("Exception ignored"):
+            ignoring = True
+        elif _EXCEPTION.match(line):
+            if not ignoring:
+                raised.append(line)
+            ignoring = False
+    return raised
+
+
+def _error_summary(tail: Iterable[str], code: int) -> str:
     """One line: the last exception a plugin raised, else the last error logged."""
+    tail = list(tail)
     lines = [_LOG_PREFIX.sub("", line).strip() for line in tail]
     # Meltano's own error-level lines, less its closing "Block run completed"
     logged = [text for line, text in zip(tail, lines, strict=True)
               if _ERROR_LEVEL.search(line) and not text.endswith("run completed")]
-    found = [line for line in lines if _EXCEPTION.match(line)] or logged or \
+    found = _raised(lines) or logged or \
         [line for line in lines if re.search(r"error|failed", line, re.I)] or lines[-1:]
     return f"meltano run exited with {code}: {(found[-1] if found else '')[:ERROR_TAIL]}"

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from tenantsync.cli import main
 from tenantsync.controller import crypto, db, render
 from tenantsync.controller.registry import Registry, RegistryError
-from tenantsync.controller.runner import meltano_executable, run_sync
+from tenantsync.controller.runner import meltano_executable, run_log, run_sync
 from tenantsync.sandbox.hubspot import HubSpotSandbox
 from tenantsync.sandbox.salesforce import SalesforceSandbox
 
@@ -289,10 +289,15 @@ def test_meltano_schedule_run_is_the_same_sync(world):
 
 def test_a_failed_run_is_recorded_with_a_clear_error(world):
     world["sb"]["globex"].oauth.revoke_refresh_tokens()
-    result = run_sync(world["reg"], "globex", "salesforce", world["project"],
-                      echo=lambda _msg: None)
+    said: list[str] = []
+    result = run_sync(world["reg"], "globex", "salesforce", world["project"], echo=said.append)
     assert result.status == "FAILURE"
     assert "refused the refresh token" in result.error
+    # the run shows meltano's last lines and keeps its whole log
+    assert "refused the refresh token" in said[-1]
+    log = Path(said[-1].rsplit("whole log: ", 1)[1])
+    assert log == run_log(world["project"], f"{APP}--globex--salesforce", result.id)
+    assert "refused the refresh token" in log.read_text()
     out = CliRunner().invoke(main, ["runs", "--customer", "globex", "--limit", "1"])
     assert "FAILURE" in out.output
     out = CliRunner().invoke(main, ["run", "globex", "salesforce"])

@@ -53,3 +53,13 @@ def test_error_summary_prefers_meltano_error_lines_to_its_closing_line():
             "2026-11-21T13:07:54.278086Z [info     ] meltano      Run completed"]
     assert _error_summary(tail, 1) == ("meltano run exited with 1: Another 'x' pipeline is "
                                        "already running which started at 2026-11-21 13:07:49.")
+
+
+def test_error_summary_skips_exceptions_python_ignores_while_exiting():
+    tail = ["sqlite3.OperationalError: database is locked",
+            "Exception ignored in: <function BaseSubprocessTransport.__del__ at 0x7f>",
+            "Traceback (most recent call last):",
+            '  File "/usr/lib/python3.11/asyncio/base_events.py", line 761, in call_soon',
+            "RuntimeError: Event loop is closed"]
+    assert _error_summary(tail, 1) == ("meltano run exited with 1: sqlite3.OperationalError: "
+                                       "database is locked")

@@ -158,7 +158,7 @@ def concurrent_syncs(d: Deployment, *, rounds: int = 2) -> ConcurrencyReport:
         procs = [(t, d.start(t)) for t in d.tenants]
         outputs = [(t, p, p.communicate()[0]) for t, p in procs]
         report.seconds.append(time.monotonic() - began)
-        failed = [f"{t.customer} x {t.provider}: {out[-1500:]}" for t, p, out in outputs
+        failed = [f"{t.customer} x {t.provider}: {out[-8000:]}" for t, p, out in outputs
                   if p.returncode != 0]
         assert not failed, "\n".join(failed)
         report.records += sum(sum(written(out).values()) for _t, _p, out in outputs)

@@ -6,10 +6,13 @@ tenant's rows equal its own sandbox exactly."""
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from contextlib import ExitStack
 
 import pytest
 
+from tenantsync.controller.runner import SYSTEM_DIR
 from tenantsync.sandbox.hubspot import HubSpotSandbox
 from tenantsync.sandbox.hubspot.ratelimit import RateLimits
 from tenantsync.sandbox.salesforce import SalesforceSandbox
@@ -35,3 +38,31 @@ def test_eight_tenants_at_once_each_exact(deploy):
         shared = set.intersection(*({r[0] for r in d.rows(t, "Account")}
                                     for t in tenants if t.provider == "salesforce"))
         assert shared
+
+
+def test_a_run_waits_out_a_busy_meltano_system_database(deploy):
+    """Concurrent runs share Meltano's SQLite system database and heartbeat into it every
+    second. One run holding its write lock for longer than SQLite's default 5 s wait (as
+    happens with many tenants on a loaded machine) must delay the others, not fail them."""
+    with SalesforceSandbox(records=600, seed=7) as sb:
+        tenant = Tenant("busy-db", "salesforce", sb)
+        d = deploy([tenant])
+        released = threading.Event()
+
+        def hold_lock(role: str, _pid: int) -> None:
+            if role != "tap":
+                return
+            busy = sqlite3.connect(d.root / SYSTEM_DIR / "meltano.db", timeout=60,
+                                   isolation_level=None, check_same_thread=False)
+            busy.execute("BEGIN EXCLUSIVE")  # from the tap's start: every later write waits
+
+            def release() -> None:
+                busy.execute("ROLLBACK")
+                busy.close()
+                released.set()
+            threading.Timer(8.0, release).start()
+
+        outcome = d.run(tenant, on_start=hold_lock)
+        assert released.is_set()
+        assert outcome.code == 0, outcome.output[-3000:]
+        assert not d.check_exact(tenant)
