@@ -144,7 +144,7 @@ def _jsonable(value: Any) -> Any:
 
 def _hosted_config(reg: Registry, provider_name: str) -> SyncConfig:
     try:
-        provider = reg._provider(provider_name)
+        provider = reg.provider(provider_name)
     except RegistryError as exc:
         raise not_found(str(exc)) from None
     config = reg.s.scalar(select(SyncConfig).where(SyncConfig.provider_id == provider.id))
@@ -156,7 +156,7 @@ def _hosted_config(reg: Registry, provider_name: str) -> SyncConfig:
 
 def _customer(reg: Registry, customer_id: str) -> None:
     try:
-        reg._customer(customer_id)
+        reg.customer(customer_id)
     except RegistryError as exc:
         raise not_found(str(exc)) from None
 

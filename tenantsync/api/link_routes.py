@@ -37,8 +37,8 @@ def magic_link_url(cfg: ServiceConfig, link_id: str) -> str:
 @router.post("/magic_links", status_code=201)
 def create_magic_link(*, body: MagicLinkIn, reg: AppRegistry,
                       cfg: Config) -> dict:
-    missing(reg._customer, body.customer_id)
-    provider = missing(reg._provider, body.provider_name)
+    missing(reg.customer, body.customer_id)
+    provider = missing(reg.provider, body.provider_name)
     if provider.auth_type != "oauth2":
         raise bad_request(f"provider {provider.name!r} uses {provider.auth_type}: import its "
                           "credentials with POST /customers/{customer_id}/connections")

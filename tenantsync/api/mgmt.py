@@ -78,13 +78,13 @@ def upsert_customer(*, body: CustomerIn, reg: AppRegistry,
 
 @router.get("/customers/{customer_id}")
 def get_customer(*, customer_id: str, reg: AppRegistry) -> dict:
-    return shapes.customer(missing(reg._customer, customer_id), with_connections=True)
+    return shapes.customer(missing(reg.customer, customer_id), with_connections=True)
 
 
 @router.delete("/customers/{customer_id}", status_code=204)
 def delete_customer(*, customer_id: str, reg: AppRegistry,
                     cfg: Config) -> Response:
-    row = missing(reg._customer, customer_id)
+    row = missing(reg.customer, customer_id)
     if row.connections:
         raise ApiError(409, "Customer has connections",
                        f"customer {customer_id!r} still has connections: delete them first")
@@ -117,14 +117,14 @@ def connection_created(reg: Registry, conn: Connection) -> None:
 
 @router.get("/customers/{customer_id}/connections")
 def list_connections(*, customer_id: str, reg: AppRegistry) -> list[dict]:
-    return [shapes.connection(c) for c in missing(reg._customer, customer_id).connections]
+    return [shapes.connection(c) for c in missing(reg.customer, customer_id).connections]
 
 
 @router.post("/customers/{customer_id}/connections", status_code=201)
 def create_connection(*, customer_id: str, body: ConnectionIn, reg: AppRegistry,
                       cfg: Config) -> dict:
-    missing(reg._customer, customer_id)
-    missing(reg._provider, body.provider_name)
+    missing(reg.customer, customer_id)
+    missing(reg.provider, body.provider_name)
     if body.instance_url is not None and not body.instance_url.startswith("https://") \
             and not body.instance_url.startswith("http://127.0.0.1"):
         raise bad_request("instance_url must be an https:// URL")
@@ -206,7 +206,7 @@ def list_providers(*, reg: AppRegistry) -> list[dict]:
 @router.post("/providers", status_code=201)
 def create_provider(*, body: ProviderIn, reg: AppRegistry,
                     cfg: Config) -> dict:
-    if reg._provider(body.name, missing_ok=True) is not None:
+    if reg.provider(body.name, missing_ok=True) is not None:
         raise ApiError(409, "Provider exists", f"provider {body.name!r} already exists: "
                        "update it with PUT /providers/{id}")
     row = _upsert_provider(reg, body, None)
@@ -300,7 +300,7 @@ def list_destinations(*, reg: AppRegistry) -> list[dict]:
 @router.post("/destinations", status_code=201)
 def create_destination(*, body: DestinationIn, reg: AppRegistry,
                        cfg: Config) -> dict:
-    if reg._destination(body.name, missing_ok=True) is not None:
+    if reg.destination(body.name, missing_ok=True) is not None:
         raise ApiError(409, "Destination exists", f"destination {body.name!r} already exists")
     row = _upsert_destination(reg, body, None)
     commit(reg, cfg)

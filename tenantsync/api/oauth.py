@@ -103,8 +103,8 @@ def authorize_redirect(s: Session, cfg: ServiceConfig, app_id: str, customer_id:
                        scope: str | None = None, link_id: str | None = None) -> str:
     reg = Registry(s, app_id)
     try:
-        reg._customer(customer_id)
-        provider = reg._provider(provider_name)
+        reg.customer(customer_id)
+        provider = reg.provider(provider_name)
     except RegistryError as exc:
         raise not_found(str(exc)) from None
     spec = _spec(provider)
@@ -189,8 +189,8 @@ def callback(*, state: str = Query(..., min_length=1, max_length=8192), code: st
             raise ApiError(400, "Authorization refused",
                            error or "the provider returned no authorization code")
         try:
-            provider = reg._provider(payload["provider"])
-            reg._customer(payload["customer"])
+            provider = reg.provider(payload["provider"])
+            reg.customer(payload["customer"])
         except RegistryError as exc:
             raise not_found(str(exc)) from None
         spec = _spec(provider)
@@ -241,7 +241,7 @@ def magic_link(*, link_id: str, environment: str | None = None, s: DbSession,
         raise ApiError(410, "Link expired", "this link has expired: ask for a new one")
     login_url = None
     if row.provider_name == "salesforce":
-        provider = Registry(s, row.application_id)._provider(row.provider_name, missing_ok=True)
+        provider = Registry(s, row.application_id).provider(row.provider_name, missing_ok=True)
         configured = ((provider.settings or {}).get("login_url") if provider else None)
         if environment is None and not configured:
             return HTMLResponse(_CHOOSE.format(base=html.escape(f"/links/{link_id}")))

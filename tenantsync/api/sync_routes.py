@@ -91,8 +91,8 @@ def list_sync_configs(*, reg: AppRegistry) -> list[dict]:
 @router.post("/sync_configs", status_code=201)
 def create_sync_config(*, body: SyncConfigIn, reg: AppRegistry,
                        cfg: Config) -> dict:
-    provider = missing(reg._provider, body.provider_name)
-    missing(reg._destination, body.destination_name)
+    provider = missing(reg.provider, body.provider_name)
+    missing(reg.destination, body.destination_name)
     if reg.s.scalar(select(SyncConfig.id).where(SyncConfig.provider_id == provider.id)):
         raise ApiError(409, "Sync config exists", f"provider {body.provider_name!r} already "
                        "has a sync config (one per provider): update it with PUT")
@@ -111,8 +111,8 @@ def update_sync_config(*, sync_config_id: str, body: SyncConfigIn,
                        force_delete_syncs: bool = False, reg: AppRegistry,
                        cfg: Config) -> dict:
     row = _sync_config_row(reg, sync_config_id)
-    missing(reg._destination, body.destination_name)
-    new_provider = missing(reg._provider, body.provider_name)
+    missing(reg.destination, body.destination_name)
+    new_provider = missing(reg.provider, body.provider_name)
     if new_provider.id != row.provider_id:
         # Moving the config to another provider removes the old provider's syncs.
         syncs = _syncs_of(reg, row)

@@ -155,7 +155,7 @@ class Registry:
     def upsert_customer(self, doc: Mapping[str, Any]) -> Customer:
         customer_id = _required_str(doc, "customer_id", "customer")
         self.application()
-        row = self._customer(customer_id, missing_ok=True)
+        row = self.customer(customer_id, missing_ok=True)
         if row is None:
             row = Customer(application_id=self.app_id, customer_id=customer_id)
             self.s.add(row)
@@ -169,7 +169,7 @@ class Registry:
                                    .order_by(Customer.customer_id)))
 
     def delete_customer(self, customer_id: str) -> None:
-        row = self._customer(customer_id)
+        row = self.customer(customer_id)
         if row.connections:
             raise RegistryError(f"customer {customer_id!r} still has connections: delete them "
                                 "first")
@@ -198,7 +198,7 @@ class Registry:
             raise RegistryError(f"provider {name!r}: oauth2 needs config.oauth.credentials."
                                 "client_id (and client_secret)")
         self.application()
-        row = self._provider(name, missing_ok=True)
+        row = self.provider(name, missing_ok=True)
         if row is None:
             row = Provider(application_id=self.app_id, name=name)
             if isinstance(doc.get("id"), int):
@@ -217,7 +217,7 @@ class Registry:
                                    .order_by(Provider.name)))
 
     def delete_provider(self, name: str) -> None:
-        row = self._provider(name)
+        row = self.provider(name)
         if self.s.scalar(select(Connection.id).where(Connection.provider_id == row.id)):
             raise RegistryError(f"provider {name!r} still has connections: delete them first")
         if self.s.scalar(select(SyncConfig.id).where(SyncConfig.provider_id == row.id)):
@@ -238,7 +238,7 @@ class Registry:
             raise RegistryError(f"destination {name!r}: unknown credentials keys "
                                 f"{', '.join(sorted(unknown))}")
         self.application()
-        row = self._destination(name, missing_ok=True)
+        row = self.destination(name, missing_ok=True)
         if row is None:
             row = Destination(application_id=self.app_id, name=name)
             if isinstance(doc.get("id"), int):
@@ -258,7 +258,7 @@ class Registry:
                                    .order_by(Destination.name)))
 
     def delete_destination(self, name: str) -> None:
-        row = self._destination(name)
+        row = self.destination(name)
         if self.s.scalar(select(SyncConfig.id).where(SyncConfig.destination_id == row.id)):
             raise RegistryError(f"destination {name!r} is used by a sync config")
         self.s.delete(row)
@@ -310,8 +310,8 @@ class Registry:
         """Import credentials: `{customer_id, provider_name, type: oauth2, refresh_token,
         instance_url?, login_url?, access_token?}` or `{..., type: api_key, api_key}`; a
         `base_url` or `settings` object holds non-secret tap settings of this connection."""
-        customer = self._customer(_required_str(doc, "customer_id", "connection"))
-        provider = self._provider(_required_str(doc, "provider_name", "connection"))
+        customer = self.customer(_required_str(doc, "customer_id", "connection"))
+        provider = self.provider(_required_str(doc, "provider_name", "connection"))
         kind = doc.get("type", provider.auth_type)
         if kind != provider.auth_type:
             raise RegistryError(f"connection to {provider.name!r}: type {kind!r} does not match "
@@ -349,8 +349,8 @@ class Registry:
             .order_by(Customer.customer_id, Connection.provider_id)))
 
     def connection(self, customer_id: str, provider: str) -> Connection:
-        customer = self._customer(customer_id)
-        prov = self._provider(provider)
+        customer = self.customer(customer_id)
+        prov = self.provider(provider)
         row = self.s.scalar(select(Connection).where(Connection.customer_pk == customer.id,
                                                      Connection.provider_id == prov.id))
         if row is None:
@@ -436,21 +436,21 @@ class Registry:
             self.s.delete(run)
         self.s.delete(sync)
 
-    def _customer(self, customer_id: str, *, missing_ok: bool = False) -> Customer:
+    def customer(self, customer_id: str, *, missing_ok: bool = False) -> Customer:
         row = self.s.scalar(select(Customer).where(Customer.application_id == self.app_id,
                                                    Customer.customer_id == customer_id))
         if row is None and not missing_ok:
             raise RegistryError(f"no customer {customer_id!r} in application {self.app_id!r}")
         return row
 
-    def _provider(self, name: str, *, missing_ok: bool = False) -> Provider:
+    def provider(self, name: str, *, missing_ok: bool = False) -> Provider:
         row = self.s.scalar(select(Provider).where(Provider.application_id == self.app_id,
                                                    Provider.name == name))
         if row is None and not missing_ok:
             raise RegistryError(f"no provider {name!r} in application {self.app_id!r}")
         return row
 
-    def _destination(self, name: str, *, missing_ok: bool = False) -> Destination:
+    def destination(self, name: str, *, missing_ok: bool = False) -> Destination:
         row = self.s.scalar(select(Destination).where(Destination.application_id == self.app_id,
                                                       Destination.name == name))
         if row is None and not missing_ok:
@@ -458,7 +458,7 @@ class Registry:
         return row
 
     def _sync_config(self, provider: str) -> SyncConfig:
-        prov = self._provider(provider)
+        prov = self.provider(provider)
         row = self.s.scalar(select(SyncConfig).where(SyncConfig.provider_id == prov.id))
         if row is None:
             raise RegistryError(f"provider {provider!r} has no sync config")
@@ -468,7 +468,7 @@ class Registry:
         """A provider or destination named by `<what>_name` or by registry `<what>_id`."""
         name, ident = doc.get(f"{what}_name"), doc.get(f"{what}_id")
         if name:
-            return getattr(self, f"_{what}")(name)
+            return getattr(self, what)(name)
         row = self.s.get(model, ident) if isinstance(ident, int) else None
         if row is None or row.application_id != self.app_id:
             raise RegistryError(f"sync config: no {what} with {what}_name={name!r} or "

@@ -74,7 +74,7 @@ def target_config(service, customer: str) -> dict:
         reg = Registry(s, "app-a")
         view = next(v for v in reg.sync_views() if v.customer_id == customer)
         env = render.tenant_env(view)
-        dest = reg._destination("hosted")
+        dest = reg.destination("hosted")
         for key, value in crypto.unseal(dest.sealed_credentials).items():
             env[render.DESTINATION_SECRET_ENV[key]] = value
     config = {k: (env[v[1:]] if isinstance(v, str) and v.startswith("$") else v)
