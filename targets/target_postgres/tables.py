@@ -93,15 +93,23 @@ def _ident(schema: str, name: str) -> sql.Composed:
     return sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(name))
 
 
+def _lock(cur, key: str) -> None:
+    cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (key,))
+
+
 def ensure_table(cur, schema: str, spec: TableSpec) -> None:
     """Create schema, table, indexes and view when missing; add missing columns. Never drops.
 
-    Runs under a transaction-level advisory lock so concurrent targets (many tenants at once)
-    do not race on CREATE ... IF NOT EXISTS.
+    Concurrent targets (many tenants at once) would race on CREATE ... IF NOT EXISTS, which
+    is not atomic in PostgreSQL (the loser fails on a unique violation in the catalog): the
+    schema is created under a lock of its own, the table's DDL under one per table, each a
+    transaction-level advisory lock (held until the caller commits; taken in that order).
     """
-    lock_key = f"tenantsync:{schema}.{spec.table}"
-    cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (lock_key,))
-    cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+    cur.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,))
+    if cur.fetchone() is None:  # lock only while the schema is missing: it is created once
+        _lock(cur, f"tenantsync:{schema}")
+        cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+    _lock(cur, f"tenantsync:{schema}.{spec.table}")
     table = _ident(schema, spec.table)
     cols = sql.SQL(", ").join(
         sql.SQL("{} {}{}").format(sql.Identifier(c.name), sql.SQL(c.type),
