@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import sys
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +32,12 @@ _METRIC = re.compile(r"\]\s+(\S+)\s+METRIC: (\{.*\})\s*$")
 _PLAN = re.compile(r"\]\s+tap-\S+\s+Stream (\S+): (full|incremental) sync\b")
 _SWEEP = re.compile(r"\]\s+target-\S+\s+stream (\S+): full sync .* (\d+) unseen rows? "
                     r"marked deleted")
+_PLUGIN_LINE = re.compile(r"^\S+Z \[\w+\s*\]\s+(?:tap|target)-\S+\s+(.*?)\s*$")
+_LOG_PREFIX = re.compile(r"^\S+Z \[\w+\s*\]\s+\S+\s+")
+_ERROR_LEVEL = re.compile(r"^\S+Z \[error\s*\]")
+_EXCEPTION = re.compile(r"^[\w.]*(?:Error|Exception|Exit)\b.*: \S")
+# What a plugin raises when the other end of the pipe died: never the cause.
+_CONSEQUENCES = ("BrokenPipeError", "ConnectionResetError")
 ERROR_TAIL = 1500
 TAIL_LINES = 40
 # Called with (registry, finished run, project) after every run is recorded.
@@ -51,6 +57,7 @@ class Progress:
     strategies: dict[str, str] = field(default_factory=dict)
     deleted: dict[str, int] = field(default_factory=dict)
     tail: deque[str] = field(default_factory=lambda: deque(maxlen=TAIL_LINES))
+    plugin_error: str | None = None  # the last exception a tap or target raised
 
     def feed(self, line: str) -> str | None:
         """Take one log line; return a progress message worth showing, if any."""
@@ -72,7 +79,21 @@ class Progress:
         elif match := _SWEEP.search(line):
             self.deleted[match.group(1)] = int(match.group(2))
             return f"  {match.group(1)}: {match.group(2)} rows marked deleted"
+        elif (match := _PLUGIN_LINE.match(line)) and _EXCEPTION.match(match.group(1)) \
+                and not match.group(1).startswith(_CONSEQUENCES):
+            self.plugin_error = match.group(1)
         return None
+
+    def error(self, code: int) -> str:
+        """One line for a failed run: the plugin's exception (its traceback may be far above
+        the tail), else the last exception in the tail, else the last error logged."""
+        lines = [_LOG_PREFIX.sub("", line).strip() for line in self.tail]
+        # Meltano's own error-level lines, less its closing "Block run completed"
+        logged = [text for line, text in zip(self.tail, lines, strict=True)
+                  if _ERROR_LEVEL.search(line) and not text.endswith("run completed")]
+        found = [self.plugin_error] if self.plugin_error else _raised(lines) or logged or \
+            [line for line in lines if re.search(r"error|failed", line, re.I)] or lines[-1:]
+        return f"meltano run exited with {code}: {(found[-1] if found else '')[:ERROR_TAIL]}"
 
     @property
     def strategy(self) -> str:
@@ -229,18 +250,13 @@ def run_sync(registry: Registry, customer_id: str, provider: str, project: Path,
         sync.args_for_next_run = {}
     else:
         run.status = "FAILURE"
-        run.error = _error_summary(progress.tail, code)
+        run.error = progress.error(code)
         echo("\n".join(["  meltano's last lines:", *(f"  | {line}" for line in progress.tail),
                          f"  whole log: {log}"]))
     s.commit()
     for hook in ON_FINISH:  # e.g. the API's webhooks and auto-pause (tenantsync.api.runs)
         hook(registry, run, project)
     return run
-
-
-_LOG_PREFIX = re.compile(r"^\S+Z \[\w+\s*\]\s+\S+\s+")
-_ERROR_LEVEL = re.compile(r"^\S+Z \[error\s*\]")
-_EXCEPTION = re.compile(r"^[\w.]*(?:Error|Exception|Exit)\b.*: \S")
 
 
 def _raised(lines: list[str]) -> list[str]:
@@ -256,15 +272,3 @@ def _raised(lines: list[str]) -> list[str]:
                 raised.append(line)
             ignoring = False
     return raised
-
-
-def _error_summary(tail: Iterable[str], code: int) -> str:
-    """One line: the last exception a plugin raised, else the last error logged."""
-    tail = list(tail)
-    lines = [_LOG_PREFIX.sub("", line).strip() for line in tail]
-    # Meltano's own error-level lines, less its closing "Block run completed"
-    logged = [text for line, text in zip(tail, lines, strict=True)
-              if _ERROR_LEVEL.search(line) and not text.endswith("run completed")]
-    found = _raised(lines) or logged or \
-        [line for line in lines if re.search(r"error|failed", line, re.I)] or lines[-1:]
-    return f"meltano run exited with {code}: {(found[-1] if found else '')[:ERROR_TAIL]}"

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from tenantsync.controller.runner import Progress, _error_summary
+from tenantsync.controller.runner import Progress
 
 LOG = """\
 2026-11-21T12:37:42.961447Z [info     ] meltano      Performing full refresh, ignoring state
@@ -35,15 +35,22 @@ def test_incremental_only_and_unknown():
     assert Progress().strategy == "unknown"
 
 
+def _error(lines: list[str], code: int) -> str:
+    progress = Progress()
+    for line in lines:
+        progress.feed(line)
+    return progress.error(code)
+
+
 def test_error_summary_is_one_line_naming_the_exception():
     tail = ["Traceback (most recent call last):", "    raise AuthError(",
             "tenantsync.tapkit.errors.AuthError: Salesforce refused the refresh token",
             "2026-11-21T12:53:40.224211Z [error    ] meltano      Block run completed"]
-    assert _error_summary(tail, 1) == ("meltano run exited with 1: tenantsync.tapkit.errors."
+    assert _error(tail, 1) == ("meltano run exited with 1: tenantsync.tapkit.errors."
                                        "AuthError: Salesforce refused the refresh token")
     tail = ["2026-11-21T12:53:40.224211Z [error    ] meltano      Extractor failed",
             "2026-11-21T12:53:40.224211Z [info     ] meltano      bye"]
-    assert _error_summary(tail, 2) == "meltano run exited with 2: Extractor failed"
+    assert _error(tail, 2) == "meltano run exited with 2: Extractor failed"
 
 
 def test_error_summary_prefers_meltano_error_lines_to_its_closing_line():
@@ -51,7 +58,7 @@ def test_error_summary_prefers_meltano_error_lines_to_its_closing_line():
             "already running which started at 2026-11-21 13:07:49.",
             "2026-11-21T13:07:54.277873Z [error    ] meltano      Block run completed",
             "2026-11-21T13:07:54.278086Z [info     ] meltano      Run completed"]
-    assert _error_summary(tail, 1) == ("meltano run exited with 1: Another 'x' pipeline is "
+    assert _error(tail, 1) == ("meltano run exited with 1: Another 'x' pipeline is "
                                        "already running which started at 2026-11-21 13:07:49.")
 
 
@@ -61,5 +68,21 @@ def test_error_summary_skips_exceptions_python_ignores_while_exiting():
             "Traceback (most recent call last):",
             '  File "/usr/lib/python3.11/asyncio/base_events.py", line 761, in call_soon',
             "RuntimeError: Event loop is closed"]
-    assert _error_summary(tail, 1) == ("meltano run exited with 1: sqlite3.OperationalError: "
+    assert _error(tail, 1) == ("meltano run exited with 1: sqlite3.OperationalError: "
                                        "database is locked")
+
+
+def test_error_summary_names_the_plugin_exception_far_above_the_tail():
+    """A target that dies takes meltano down with a BrokenPipeError and a long traceback; the
+    tap may die of the broken pipe too. The cause is the target's exception."""
+    target = "2026-11-21T15:23:18.461791Z [info     ] target-postgres--app--warehouse "
+    tap = "2026-11-21T15:23:18.462232Z [info     ] tap-salesforce--app "
+    tail = [f"{target}Traceback (most recent call last):",
+            f"{target}psycopg2.OperationalError: FATAL:  database \"nope\" does not exist",
+            f"{target}target-postgres: while processing input line 1",
+            f"{tap}BrokenPipeError: [Errno 32] Broken pipe",
+            *[f"│ {n} │ frame of meltano's own traceback" for n in range(80)],
+            "BrokenPipeError",
+            "2026-11-21T15:23:18.643786Z [error    ] meltano      Block run completed"]
+    assert _error(tail, 1) == ("meltano run exited with 1: psycopg2.OperationalError: FATAL:  "
+                               'database "nope" does not exist')
