@@ -23,7 +23,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tenantsync.controller import crypto, db, render
+from tenantsync.controller import crypto, db, render, run_lock
 from tenantsync.controller.models import Destination, Sync, SyncRun, utcnow
 from tenantsync.controller.registry import Registry, RegistryError, SyncView
 
@@ -39,6 +39,7 @@ _EXCEPTION = re.compile(r"^[\w.]*(?:Error|Exception|Exit)\b.*: \S")
 # What a plugin raises when the other end of the pipe died: never the cause.
 _CONSEQUENCES = ("BrokenPipeError", "ConnectionResetError")
 ERROR_TAIL = 1500
+INTERRUPTED = "interrupted: the process running it ended before recording the outcome"
 TAIL_LINES = 40
 # Called with (registry, finished run, project) after every run is recorded.
 ON_FINISH: list[Callable[[Registry, SyncRun, Path], None]] = []
@@ -204,25 +205,35 @@ def run_sync(registry: Registry, customer_id: str, provider: str, project: Path,
     (view,) = registry.sync_views(sync.id)
     full = full_refresh or bool(sync.args_for_next_run.get("perform_full_refresh"))
     env = run_env(s, view, project)
-    # The registry knows whether a run of this sync is in progress; Meltano only knows that
-    # its last job never finished. A meltano killed mid-run (OOM, SIGKILL, a lost node)
-    # leaves its job RUNNING, and Meltano refuses every run of that state ID until the job's
-    # heartbeat is 5 minutes stale. With no run of ours in progress that job is dead: --force.
-    others_running = s.scalar(select(SyncRun.id).where(
-        SyncRun.sync_id == sync.id, SyncRun.status == "IN_PROGRESS").limit(1)) is not None
+    name = render.sync_name(view)
+    try:
+        with run_lock.hold(s, sync.id, project / SYSTEM_DIR / "syncs" / name):
+            return _run(registry, sync, name, f"{customer_id} x {provider}", env, project,
+                        full, echo)
+    except run_lock.RunInProgress:
+        raise RunError(f"a run of {customer_id} x {provider} is in progress: wait for it, or "
+                       "see `tenantsync runs`") from None
+
+
+def _run(registry: Registry, sync: Sync, name: str, label: str, env: dict[str, str],
+         project: Path, full: bool, echo: Callable[[str], None]) -> SyncRun:
+    """`meltano run` of a sync whose run lock is held, recorded as a sync run."""
+    s = registry.s
+    # With the lock ours, a run still IN_PROGRESS lost its process before recording its end,
+    # and its meltano left a job RUNNING that would block this one for 5 minutes: --force.
+    for dead in s.scalars(select(SyncRun).where(SyncRun.sync_id == sync.id,
+                                                SyncRun.status == "IN_PROGRESS")):
+        dead.ended_at, dead.status, dead.error = utcnow(), "FAILURE", INTERRUPTED
     run = SyncRun(sync_id=sync.id, status="IN_PROGRESS", strategy="full" if full else "auto",
                   records={}, num_records=0)
     s.add(run)
     s.commit()
-    cmd = [meltano_executable(), "run", render.sync_name(view)]
+    cmd = [meltano_executable(), "run", name, "--force"]
     if full:
         cmd.append("--full-refresh")  # ignore the saved state: every stream reads everything
-    if not others_running:
-        cmd.append("--force")
-    echo(f"{customer_id} x {provider}: meltano run {render.sync_name(view)}"
-         f"{' --full-refresh' if full else ''}")
+    echo(f"{label}: meltano run {name}{' --full-refresh' if full else ''}")
     progress = Progress()
-    log = run_log(project, render.sync_name(view), run.id)
+    log = run_log(project, name, run.id)
     try:
         with subprocess.Popen(cmd, cwd=project, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True, errors="replace") as proc, \

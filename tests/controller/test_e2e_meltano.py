@@ -16,11 +16,20 @@ from pathlib import Path
 import psycopg2
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import func, select
 
 from tenantsync.cli import main
-from tenantsync.controller import crypto, db, render
+from tenantsync.controller import crypto, db, render, run_lock
+from tenantsync.controller.models import SyncRun
 from tenantsync.controller.registry import Registry, RegistryError
-from tenantsync.controller.runner import meltano_executable, run_log, run_sync
+from tenantsync.controller.runner import (
+    INTERRUPTED,
+    SYSTEM_DIR,
+    RunError,
+    meltano_executable,
+    run_log,
+    run_sync,
+)
 from tenantsync.sandbox.hubspot import HubSpotSandbox
 from tenantsync.sandbox.salesforce import SalesforceSandbox
 
@@ -285,6 +294,27 @@ def test_meltano_schedule_run_is_the_same_sync(world):
     states = subprocess.run([meltano_executable(), "state", "list"], cwd=world["project"],
                             env=env, capture_output=True, text=True, check=True).stdout.split()
     assert len(states) == 4
+
+
+def test_one_run_of_a_sync_at_a_time_and_a_dead_run_is_recorded(world):
+    """While a run holds its sync's lock a second run is refused before recording anything.
+    A run whose process died stays IN_PROGRESS until the next run finds the lock free and
+    records it as interrupted."""
+    reg = world["reg"]
+    sync = reg.sync("globex", "salesforce")
+    dead = SyncRun(sync_id=sync.id, status="IN_PROGRESS", strategy="auto", records={},
+                   num_records=0)
+    reg.s.add(dead)
+    reg.s.commit()
+    runs_before = reg.s.scalar(select(func.count()).select_from(SyncRun))
+    lock_dir = world["project"] / SYSTEM_DIR / "syncs" / f"{APP}--globex--salesforce"
+    with run_lock.hold(reg.s, sync.id, lock_dir), pytest.raises(RunError, match="in progress"):
+        run_sync(reg, "globex", "salesforce", world["project"], echo=lambda _msg: None)
+    assert reg.s.scalar(select(func.count()).select_from(SyncRun)) == runs_before
+    run(world, "globex")
+    reg.s.refresh(dead)
+    assert (dead.status, dead.error) == ("FAILURE", INTERRUPTED)
+    assert dead.ended_at is not None
 
 
 def test_a_failed_run_is_recorded_with_a_clear_error(world):
