@@ -40,7 +40,8 @@ def create_app(cfg: ServiceConfig | None = None, *, webhooks: bool = True) -> Fa
     cfg = cfg or default_config()
     runs.install(cfg.registry_url)
     _redact_access_log()
-    dispatcher = Dispatcher(lambda: db.session(cfg.registry_url)) if webhooks else None
+    dispatcher = Dispatcher(lambda: db.session(cfg.registry_url),
+                            allowed=lambda: cfg.webhook_allowed_hosts) if webhooks else None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):

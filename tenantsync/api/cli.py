@@ -11,7 +11,12 @@ from tenantsync.controller import db
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
 def serve(host: str, port: int) -> None:
-    """Serve the management, OAuth and Data Listing APIs (OpenAPI at /openapi.json)."""
+    """Serve the management, OAuth and Data Listing APIs (OpenAPI at /openapi.json).
+
+    Webhooks are posted to public addresses only: TENANTSYNC_WEBHOOK_ALLOWED_HOSTS
+    (comma-separated host names, IP addresses or CIDR networks, e.g.
+    "127.0.0.1,10.0.0.0/8,hooks.internal") lets them reach those internal ones.
+    """
     from tenantsync.api.app import serve as run
 
     run(host, port)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Response
 from pydantic import Field
 from sqlalchemy import select
 
-from tenantsync.api import shapes, webhooks
+from tenantsync.api import egress, shapes, webhooks
 from tenantsync.api.errors import bad_request, not_found
 from tenantsync.api.mgmt import Name, Strict, missing, row_by_id
 from tenantsync.api.models import MagicLink, WebhookDelivery, WebhookEndpoint
@@ -82,7 +82,11 @@ def _webhook(row: WebhookEndpoint) -> dict:
 
 
 @router.post("/webhooks", status_code=201)
-def create_webhook(*, body: WebhookIn, reg: AppRegistry) -> dict:
+def create_webhook(*, body: WebhookIn, reg: AppRegistry, cfg: Config) -> dict:
+    try:
+        egress.check(body.url, cfg.webhook_allowed_hosts)
+    except egress.Refused as exc:
+        raise bad_request(str(exc)) from None
     secret = webhooks.new_secret()
     reg.application()
     row = WebhookEndpoint(application_id=reg.app_id, url=body.url,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +13,7 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader
 from sqlalchemy.orm import Session
 
-from tenantsync.api import keys
+from tenantsync.api import egress, keys
 from tenantsync.api.errors import ApiError
 from tenantsync.controller import db, render
 from tenantsync.controller.registry import Registry
@@ -31,6 +31,9 @@ class ServiceConfig:
     public_url: str  # where browsers reach this service (OAuth redirect URI, magic links)
     state_ttl_seconds: int = 600
     run_on_trigger: bool = True  # `_trigger` starts `meltano run` in the background
+    # Internal hosts/addresses webhooks may reach (TENANTSYNC_WEBHOOK_ALLOWED_HOSTS: comma-
+    # separated host names, IP addresses, CIDR networks); empty: public addresses only.
+    webhook_allowed_hosts: egress.AllowList = field(default_factory=egress.AllowList.from_env)
 
 
 def config(request: Request) -> ServiceConfig:

@@ -5,7 +5,10 @@ application, signed and retried.
 Signature header `x-tenantsync-signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of
 "<t>.<body>">` under the endpoint's secret (returned once, when the endpoint is created).
 A delivery that fails (network error or a non-2xx answer) is retried with exponential backoff
-until MAX_ATTEMPTS, then marked failed.
+until MAX_ATTEMPTS, then marked failed. Each attempt first checks the URL again
+(`tenantsync.api.egress`: its DNS answer or the allow-list may have changed since it was
+registered); a refused URL is never posted to and the attempt fails with the reason. Redirects
+are not followed (a public URL could redirect to an internal one).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tenantsync.api import egress
 from tenantsync.api.models import Event, WebhookDelivery, WebhookEndpoint
 from tenantsync.controller import crypto
 from tenantsync.controller.models import utcnow
@@ -82,18 +86,26 @@ def envelope(event: Event) -> dict[str, Any]:
             "created_at": event.created_at.isoformat() + "Z", **event.payload}
 
 
-def _post(client: httpx.Client, url: str, body: bytes, headers: dict[str, str]) -> str | None:
+def _post(client: httpx.Client, allowed: egress.AllowList, url: str, body: bytes,
+          headers: dict[str, str]) -> str | None:
     """None when the endpoint accepted the event, else why not (never the body)."""
     try:
-        answer = client.post(url, content=body, headers=headers, timeout=TIMEOUT_SECONDS)
+        egress.check(url, allowed)
+    except egress.Refused as exc:
+        return f"not sent: {exc}"
+    try:
+        answer = client.post(url, content=body, headers=headers, timeout=TIMEOUT_SECONDS,
+                             follow_redirects=False)
     except httpx.HTTPError as exc:
         return f"{type(exc).__name__}: {str(exc)[:200]}"
+    if answer.is_redirect:
+        return f"endpoint answered HTTP {answer.status_code}, a redirect (not followed)"
     return None if answer.is_success else f"endpoint answered HTTP {answer.status_code}"
 
 
-def deliver_due(session: Session, client: httpx.Client) -> int:
+def deliver_due(session: Session, client: httpx.Client, allowed: egress.AllowList) -> int:
     """Attempt every delivery that is due, in parallel (a slow endpoint must not hold up the
-    others); returns how many were attempted."""
+    others), to the URLs `allowed` lets through; returns how many were attempted."""
     due = list(session.scalars(
         select(WebhookDelivery).where(WebhookDelivery.status == "pending",
                                       WebhookDelivery.next_attempt_at <= utcnow())
@@ -113,8 +125,8 @@ def deliver_due(session: Session, client: httpx.Client) -> int:
                    "x-tenantsync-event-type": event.type}
         requests[delivery.id] = (endpoint.url, body, headers)
     with ThreadPoolExecutor(max_workers=PARALLEL_DELIVERIES) as pool:
-        outcomes = dict(zip(requests, pool.map(lambda r: _post(client, *r), requests.values()),
-                            strict=True))
+        outcomes = dict(zip(requests, pool.map(lambda r: _post(client, allowed, *r),
+                                               requests.values()), strict=True))
     for delivery in due:
         if delivery.id not in outcomes:
             continue
@@ -134,10 +146,12 @@ def deliver_due(session: Session, client: httpx.Client) -> int:
 
 
 class Dispatcher:
-    """A background thread delivering due webhooks every `interval` seconds."""
+    """A background thread delivering due webhooks every `interval` seconds, to the URLs
+    `allowed()` (read each round: the service's current allow-list) lets through."""
 
-    def __init__(self, open_session: Callable[[], Session], interval: float = 0.2):
-        self._open, self._interval = open_session, interval
+    def __init__(self, open_session: Callable[[], Session], *,
+                 allowed: Callable[[], egress.AllowList], interval: float = 0.2):
+        self._open, self._allowed, self._interval = open_session, allowed, interval
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="webhooks", daemon=True)
@@ -154,11 +168,11 @@ class Dispatcher:
         self._thread.join(timeout=15)
 
     def _loop(self) -> None:
-        with httpx.Client() as client:
+        with httpx.Client(follow_redirects=False) as client:
             while not self._stop.is_set():
                 try:
                     with self._open() as session:
-                        deliver_due(session, client)
+                        deliver_due(session, client, self._allowed())
                 except Exception as exc:  # a broken round must not end delivery
                     log.warning("webhook delivery round failed: %s", type(exc).__name__)
                 self._wake.wait(self._interval)

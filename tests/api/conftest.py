@@ -14,7 +14,7 @@ import httpx
 import pytest
 import uvicorn
 
-from tenantsync.api import data, hosted, keys
+from tenantsync.api import data, egress, hosted, keys
 from tenantsync.api.app import create_app
 from tenantsync.api.service import ServiceConfig
 from tenantsync.controller import crypto, db
@@ -72,7 +72,10 @@ def start_server(tmp: Path, **cfg_overrides) -> tuple[Service, uvicorn.Server, t
     url = f"http://127.0.0.1:{port}"
     cfg = ServiceConfig(**{"registry_url": f"sqlite:///{tmp}/registry.db",
                            "project": tmp / "project", "public_url": url,
-                           "run_on_trigger": False, **cfg_overrides})
+                           "run_on_trigger": False,
+                           # the tests' webhook receivers listen on loopback
+                           "webhook_allowed_hosts": egress.AllowList.parse("127.0.0.1"),
+                           **cfg_overrides})
     with db.session(cfg.registry_url) as s:
         key_a, key_b = keys.create_key(s, "app-a"), keys.create_key(s, "app-b")
         s.commit()

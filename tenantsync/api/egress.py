@@ -1,0 +1,155 @@
+"""Where webhooks may be posted: an application registers the URL, but tenantsync posts from
+inside the operator's network, so a URL must not reach internal services (cloud metadata at
+169.254.169.254, localhost admin ports, RFC 1918 hosts) unless the operator allows them.
+
+`check(url, allowed)` raises `Refused` (naming what is wrong) for a scheme other than
+http/https, credentials in the URL, a host that does not resolve, or a host any of whose
+addresses is not global, unless the host name or the address is on the allow-list
+(`TENANTSYNC_WEBHOOK_ALLOWED_HOSTS`: comma-separated host names, IP addresses or CIDR
+networks). The check resolves the name itself; the HTTP client resolves it again when it
+connects, so a name whose DNS answer changes in between (DNS rebinding) is not covered.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import socket
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
+
+import httpx
+
+ALLOWED_HOSTS_ENV = "TENANTSYNC_WEBHOOK_ALLOWED_HOSTS"
+SCHEMES = {"http": 80, "https": 443}
+_HOST_NAME = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)(\.(?!-)[a-z0-9_-]{1,63}(?<!-))*$")
+_NAT64 = IPv6Network("64:ff9b::/96")
+
+Address = IPv4Address | IPv6Address
+Network = IPv4Network | IPv6Network
+
+# Address classes never posted to, first match names the refusal.
+_INTERNAL = (("loopback", "is_loopback"), ("unspecified", "is_unspecified"),
+             ("link-local", "is_link_local"), ("multicast", "is_multicast"),
+             ("private", "is_private"), ("site-local", "is_site_local"),
+             ("reserved", "is_reserved"))
+
+
+class Refused(ValueError):
+    """A webhook URL tenantsync will not post to; the message says why."""
+
+
+@dataclass(frozen=True)
+class AllowList:
+    """Host names (exact, case-insensitive) and networks webhooks may reach although they
+    are internal. Empty: public addresses only."""
+
+    hosts: frozenset[str] = frozenset()
+    networks: tuple[Network, ...] = ()
+
+    @classmethod
+    def parse(cls, text: str) -> AllowList:
+        hosts, networks = set(), []
+        for item in (i.strip() for i in text.split(",")):
+            if not item:
+                continue
+            try:
+                networks.append(ipaddress.ip_network(item))  # an address is a /32 or /128
+                continue
+            except ValueError as exc:
+                if "/" in item or _looks_numeric(item):
+                    raise ValueError(f"{ALLOWED_HOSTS_ENV}: {item!r} is not a valid IP "
+                                     f"address or CIDR network ({exc})") from None
+            name = _host_key(item)
+            if not _HOST_NAME.match(name):
+                raise ValueError(f"{ALLOWED_HOSTS_ENV}: {item!r} is not a host name, IP "
+                                 "address or CIDR network")
+            hosts.add(name)
+        return cls(frozenset(hosts), tuple(networks))
+
+    @classmethod
+    def from_env(cls) -> AllowList:
+        return cls.parse(os.environ.get(ALLOWED_HOSTS_ENV, ""))
+
+    def allows_host(self, host: str) -> bool:
+        return _host_key(host) in self.hosts
+
+    def allows_address(self, address: Address) -> bool:
+        mapped = getattr(address, "ipv4_mapped", None)
+        return any(a in net for net in self.networks for a in (address, mapped)
+                   if a is not None)
+
+
+def _host_key(host: str) -> str:
+    return host.lower().rstrip(".")
+
+
+def _is_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _looks_numeric(item: str) -> bool:
+    return bool(re.fullmatch(r"[0-9.]+|[0-9a-fA-F:.%]*:[0-9a-fA-F:.%]*", item))
+
+
+def internal_kind(address: Address) -> str | None:
+    """What makes an address internal ("a loopback address", ...), None for a global one.
+    IPv6 forms that carry an IPv4 address (IPv4-mapped, 6to4, NAT64) are judged by it too."""
+    if isinstance(address, IPv6Address):
+        if address.ipv4_mapped is not None:  # the connection goes to the IPv4 address
+            kind = internal_kind(address.ipv4_mapped)
+            return kind and f"an IPv4-mapped form of {address.ipv4_mapped}, {kind}"
+        embedded = address.sixtofour or (
+            IPv4Address(int(address) & 0xFFFFFFFF) if address in _NAT64 else None)
+        if embedded is not None and (kind := internal_kind(embedded)):
+            return f"an IPv6 address embedding {embedded}, {kind}"
+    for kind, attribute in _INTERNAL:
+        if getattr(address, attribute, False):
+            return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} address"
+    return None if address.is_global else "an address that is not globally reachable"
+
+
+def resolve(host: str, port: int) -> list[Address]:
+    """Every address `host` resolves to (a literal address: itself)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        reason = exc.strerror if isinstance(exc, socket.gaierror) else "invalid name"
+        raise Refused(f"webhook host {host!r} does not resolve ({reason})") from None
+    addresses: list[Address] = []
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if address not in addresses:
+            addresses.append(address)
+    return addresses
+
+
+def check(url: str, allowed: AllowList) -> list[Address]:
+    """The addresses `url`'s host resolves to, all allowed; else `Refused` naming why."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise Refused(f"webhook URL is not valid ({exc})") from None
+    if parsed.scheme not in SCHEMES:
+        raise Refused(f"webhook URL scheme {parsed.scheme!r} is not allowed: use http or https")
+    if parsed.userinfo:
+        raise Refused("webhook URL must not contain a user name or password")
+    host = parsed.raw_host.decode("ascii")
+    if not host:
+        raise Refused("webhook URL has no host")
+    addresses = resolve(host, parsed.port or SCHEMES[parsed.scheme])
+    if allowed.allows_host(host):
+        return addresses
+    for address in addresses:
+        kind = internal_kind(address)
+        if kind and not allowed.allows_address(address):
+            where = (f"webhook address {host}" if _is_literal(host)
+                     else f"webhook host {host!r} resolves to {address}, which")
+            raise Refused(f"{where} is {kind}: tenantsync does not post to internal "
+                          f"addresses unless {ALLOWED_HOSTS_ENV} allows the host or address")
+    return addresses
