@@ -34,7 +34,10 @@ BULK_POLL_MAX_SECONDS = 10.0
 BULK_MAX_WAIT_SECONDS = 2 * 3600
 
 _SESSION_CODES = {"INVALID_SESSION_ID", "InvalidSessionId"}
-_RETRIABLE_CODES = {"SERVER_UNAVAILABLE", "UNABLE_TO_LOCK_ROW", "QUERY_TIMEOUT"}
+_RETRIABLE_CODES = {"SERVER_UNAVAILABLE", "UNABLE_TO_LOCK_ROW"}
+# A query that scanned too much at once: the same query would time out again; the stream
+# reads its range in smaller date windows instead (streams.SalesforceStream._rest).
+QUERY_TIMEOUT = "QUERY_TIMEOUT"
 _USAGE = re.compile(r"api-usage=(\d+)/(\d+)")
 _XML_CODE = re.compile(r"<exceptionCode>([^<]+)</exceptionCode>")
 _XML_MESSAGE = re.compile(r"<exceptionMessage>([^<]*)</exceptionMessage>")

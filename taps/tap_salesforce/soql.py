@@ -23,14 +23,17 @@ def datetime_literal(value: Any) -> str:
 
 
 def select(sobject: str, fields: Sequence[str], watermark: str | None,
-           since: Any = None) -> str:
-    """`SELECT ... FROM obj [WHERE wm >= since] [ORDER BY wm ASC]`: ordered by the watermark
-    so bookmarks can advance record by record."""
+           since: Any = None, until: Any = None) -> str:
+    """`SELECT ... FROM obj [WHERE wm >= since [AND wm < until]] [ORDER BY wm ASC]`: ordered
+    by the watermark so bookmarks can advance record by record. `until` (a date window's end)
+    must be a whole second: the next window starts there."""
     query = f"SELECT {', '.join(check_name(f) for f in fields)} FROM " \
             f"{check_name(sobject, 'object')}"
     if watermark:
         check_name(watermark)
-        if since is not None:
-            query += f" WHERE {watermark} >= {datetime_literal(since)}"
+        bounds = ([f"{watermark} >= {datetime_literal(since)}"] if since is not None else []) + \
+            ([f"{watermark} < {datetime_literal(until)}"] if until is not None else [])
+        if bounds:
+            query += " WHERE " + " AND ".join(bounds)
         query += f" ORDER BY {watermark} ASC"
     return query

@@ -5,15 +5,21 @@ object (common-schema records with `raw_data`). Both read through `fetch_pages`:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from singer_sdk import Tap
 from singer_sdk.singerlib.catalog import Metadata
 
 from tap_salesforce import soql
-from tap_salesforce.client import BulkJobFailed, BulkUnavailable, SalesforceClient
+from tap_salesforce.client import (
+    QUERY_TIMEOUT,
+    BulkJobFailed,
+    BulkUnavailable,
+    SalesforceClient,
+)
 from tenantsync.tapkit.common import CommonMapping, iso_timestamp, parse_timestamp
+from tenantsync.tapkit.errors import FatalHttpError
 from tenantsync.tapkit.strategy import SyncPlan
 from tenantsync.tapkit.stream import NEW_QUERY, TapkitStream
 
@@ -21,6 +27,10 @@ DELETED_AT = "_sdc_deleted_at"
 API_TYPES = ("auto", "rest", "bulk2")
 # Fields every query selects whatever the catalog says: the key, the watermark, the delete flag.
 ALWAYS_SELECTED = ("Id", "IsDeleted")
+# Date windows for queries Salesforce times out: no record predates Salesforce itself, and a
+# window this short that still times out is reported rather than split forever.
+EARLIEST = datetime(1999, 1, 1, tzinfo=timezone.utc)
+MIN_WINDOW = timedelta(minutes=1)
 
 
 def _csv_converter(schema: dict) -> Callable[[str], Any]:
@@ -75,15 +85,50 @@ class SalesforceStream(TapkitStream):
             yield from self._bulk_then_rest(since)
             return
         threshold = int(self.config.get("bulk_threshold") or 0)
-        yield NEW_QUERY
-        for index, (rows, total) in enumerate(self.client.query(self._soql(since))):
-            yield self._from_rest(rows)
-            if index == 0 and api == "auto" and threshold and self.watermark and \
-                    total - len(rows) > threshold:
-                self.logger.info("%s: %d records to read, above bulk_threshold=%d: "
-                                 "continuing with Bulk API 2.0", self.name, total, threshold)
-                yield from self._bulk_then_rest(self._progress(since))
-                return
+        yield from self._rest(since, threshold if api == "auto" and self.watermark else 0)
+
+    def _rest(self, since: Any, bulk_above: int = 0) -> Iterator[Iterable[dict]]:
+        """REST `queryAll` from `since`. With `bulk_above`, more records than that left after
+        the first page continue through Bulk API 2.0. A query Salesforce times out
+        (QUERY_TIMEOUT: too much to scan at once) is read again from where it got to, in two
+        date windows, each halved again while it times out; windows go in ascending order,
+        so the bookmark still advances record by record."""
+        windows: list[tuple[Any, Any]] = [(since, None)]  # a stack: (from, until or open)
+        first_page = True
+        while windows:
+            start, until = windows.pop()
+            yield NEW_QUERY
+            try:
+                for rows, total in self.client.query(self._soql(start, until)):
+                    yield self._from_rest(rows)
+                    if first_page and bulk_above and total - len(rows) > bulk_above:
+                        self.logger.info("%s: %d records to read, above bulk_threshold=%d: "
+                                         "continuing with Bulk API 2.0", self.name, total,
+                                         bulk_above)
+                        yield from self._bulk_then_rest(self._progress(since))
+                        return
+                    first_page = False
+            except FatalHttpError as exc:
+                if exc.code != QUERY_TIMEOUT or not self.watermark:
+                    raise
+                got_to = self._mark if self._mark and (start is None or parse_timestamp(
+                    self._mark) >= parse_timestamp(start)) else start  # within this window
+                windows += reversed(self._halves(got_to, until, exc))
+
+    def _halves(self, start: Any, until: Any, error: FatalHttpError
+                ) -> tuple[tuple[Any, Any], tuple[Any, Any]]:
+        """[start, until) cut in two at a whole second (None: the beginning, or open-ended)."""
+        low = parse_timestamp(start).replace(microsecond=0) if start else EARLIEST
+        high = parse_timestamp(until) if until else datetime.now(timezone.utc)
+        if high - low <= MIN_WINDOW:  # no code: the window it failed in stays unsplit
+            raise FatalHttpError(
+                f"{self.name}: Salesforce timed out the query even over the minute from "
+                f"{iso_timestamp(low)} ({error})") from error
+        middle = (low + (high - low) / 2).replace(microsecond=0)
+        self.logger.warning("%s: Salesforce timed out the query (QUERY_TIMEOUT); reading "
+                            "%s..%s in two windows split at %s", self.name, iso_timestamp(low),
+                            iso_timestamp(until) if until else "now", iso_timestamp(middle))
+        return (start, middle), (middle, until)
 
     def _bulk_then_rest(self, since: Any) -> Iterator[Iterable[dict]]:
         """Bulk 2.0 from `since`; a failed job is retried once, then REST takes over. Jobs fail
@@ -102,14 +147,12 @@ class SalesforceStream(TapkitStream):
             except BulkJobFailed as exc:
                 self.logger.warning("%s: %s (attempt %d of 2)%s", self.name, exc, attempt,
                                     "; retrying" if attempt == 1 else "; using REST")
-        yield NEW_QUERY
-        for rows, _total in self.client.query(self._soql(since)):
-            yield self._from_rest(rows)
+        yield from self._rest(since)
 
-    def _soql(self, since: Any) -> str:
+    def _soql(self, since: Any, until: Any = None) -> str:
         """From `since`, floored to its second (SOQL datetimes have no fraction): the records
         of that second before the bookmark are read again, after a NEW_QUERY marker."""
-        return soql.select(self.sobject, self.select_fields(), self.watermark, since)
+        return soql.select(self.sobject, self.select_fields(), self.watermark, since, until)
 
     def _since(self, resume_from: Any) -> Any:
         """Where reading starts: the later of the bookmark and start_date (None: everything)."""

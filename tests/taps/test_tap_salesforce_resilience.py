@@ -12,6 +12,7 @@ import sys
 import pytest
 
 from tenantsync.sandbox.salesforce import SalesforceSandbox
+from tenantsync.tapkit.errors import FatalHttpError
 from tests.taps.conftest import parse, rest_rows, run_tap, tap_config
 
 BIG = 10_000
@@ -168,3 +169,38 @@ def test_auto_switches_to_bulk_after_the_first_page_of_a_large_object(big):
     assert set(ids) == set(rest_rows(big, "Account", ["Id"]))
     # the first REST page is not read again, apart from records at the bookmark
     assert len(ids) - BIG == len(ids) - len(set(ids)) < 50
+
+
+def test_queries_salesforce_times_out_are_read_in_date_windows(sf):
+    """An org that times out any query selecting more than 10 rows (QUERY_TIMEOUT): the tap
+    reads every object in halved date windows, exactly, and its bookmark resumes from there."""
+    objects = {"standard_objects": ["Account", "Contact"], "common_objects": ["opportunity"]}
+    expected = {o: rest_rows(sf, o, ["Id", "SystemModstamp"]) for o in ("Account", "Contact")}
+    sf.query_timeout_rows = 10
+    try:
+        run = run_tap(tap_config(sf, **objects))
+        timeouts = sf.accounting.snapshot()["statuses"].get("400", 0)
+        for sobject, rows in expected.items():
+            got = {r["Id"]: r["SystemModstamp"] for r in run.records[sobject]}
+            assert got == {i: r["SystemModstamp"] for i, r in rows.items()}
+        assert len(run.records["crm_opportunities"]) == sf.count("Opportunity",
+                                                                include_deleted=True)
+        assert timeouts > 0  # the windows were needed
+        # incremental from the bookmark: one change, read without re-reading everything
+        sf.advance_clock(60)
+        changed = next(iter(expected["Account"]))
+        sf.update("Account", changed, {"Name": "Windowed Ltd"})
+        again = run_tap(tap_config(sf, **objects), state=run.state)
+        assert [r["Id"] for r in again.records["Account"]][-1] == changed
+        assert len(again.records["Account"]) < 5
+    finally:
+        sf.query_timeout_rows = None
+
+
+def test_a_query_that_times_out_even_over_a_minute_fails_clearly(sf):
+    sf.query_timeout_rows = 0  # every query that selects anything times out
+    try:
+        with pytest.raises(FatalHttpError, match="timed out the query even over the minute"):
+            run_tap(tap_config(sf, standard_objects=["Account"]))
+    finally:
+        sf.query_timeout_rows = None

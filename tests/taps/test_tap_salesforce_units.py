@@ -44,6 +44,9 @@ def response(status, body=b"", headers=None):
     (429, "", Disposition.RETRY, None),
     (400, '[{"message":"No such column","errorCode":"INVALID_FIELD"}]', Disposition.FATAL,
      "INVALID_FIELD"),
+    # the same query would time out again: the stream splits it into date windows instead
+    (400, '[{"message":"Your query request was running for too long.",'
+          '"errorCode":"QUERY_TIMEOUT"}]', Disposition.FATAL, "QUERY_TIMEOUT"),
     (400, '{"error":"invalid_grant","error_description":"expired access/refresh token"}',
      Disposition.FATAL, "invalid_grant"),
 ])
@@ -70,6 +73,13 @@ def test_soql_is_ordered_by_the_watermark_from_a_floored_literal():
         "SELECT Id, Name, SystemModstamp FROM Account WHERE SystemModstamp >= "
         "2024-01-02T03:04:05Z ORDER BY SystemModstamp ASC")
     assert soql.select("Foo__c", ["Id"], None) == "SELECT Id FROM Foo__c"
+    assert soql.select("Account", ["Id"], "SystemModstamp", "2024-01-02T03:04:05Z",
+                       "2024-02-01T00:00:00Z") == (
+        "SELECT Id FROM Account WHERE SystemModstamp >= 2024-01-02T03:04:05Z AND "
+        "SystemModstamp < 2024-02-01T00:00:00Z ORDER BY SystemModstamp ASC")
+    assert soql.select("Account", ["Id"], "SystemModstamp", None, "2024-02-01T00:00:00Z") == (
+        "SELECT Id FROM Account WHERE SystemModstamp < 2024-02-01T00:00:00Z "
+        "ORDER BY SystemModstamp ASC")
     with pytest.raises(ValueError, match="not a Salesforce API name"):
         soql.select("Account", ["Id", "Name FROM User --"], None)
 

@@ -195,6 +195,8 @@ class RestApi:
         rowids = self.snapshot(compiled, include_deleted)
         if compiled.count:
             return Response.json({"totalSize": len(rowids), "done": True, "records": []})
+        if self.query_timeout_rows is not None and len(rowids) > self.query_timeout_rows:
+            return sf_error(400, "QUERY_TIMEOUT", "Your query request was running for too long.")
         cursor = _QueryCursor(compiled, rowids)
         return self._page(request, ver, cursor, self._new_locator(cursor), 0)
 

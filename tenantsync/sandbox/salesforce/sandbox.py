@@ -58,7 +58,9 @@ class SalesforceSandbox(auth.OAuthEndpoints, rest.RestApi, bulk2.BulkApi, bulk1.
     `api_quota` is the daily API request allocation (`Sforce-Limit-Info`, `/limits`, 403
     `REQUEST_LIMIT_EXCEEDED` beyond it); `session_timeout` the life of an access token on the
     sandbox clock; `rotate_refresh_tokens` makes each refresh return a new refresh token;
-    `bulk_polls` how many status polls a Bulk job (2.0) or batch (1.0) takes to complete.
+    `bulk_polls` how many status polls a Bulk job (2.0) or batch (1.0) takes to complete;
+    `query_timeout_rows`, when set, makes a REST query that selects more rows than that fail
+    with 400 `QUERY_TIMEOUT`, as a real org does when a query scans too much at once.
     """
 
     provider = "salesforce"
@@ -66,8 +68,10 @@ class SalesforceSandbox(auth.OAuthEndpoints, rest.RestApi, bulk2.BulkApi, bulk1.
 
     def __init__(self, *, api_quota: int = 100_000,
                  session_timeout: timedelta | None = timedelta(hours=2),
-                 rotate_refresh_tokens: bool = False, bulk_polls: int = 2, **kwargs):
+                 rotate_refresh_tokens: bool = False, bulk_polls: int = 2,
+                 query_timeout_rows: int | None = None, **kwargs):
         self.quota_limit = api_quota
+        self.query_timeout_rows = query_timeout_rows
         self.access_lifetime = session_timeout
         self.objects: dict[str, SObject] = default_objects()
         self.org_id = make_id("00D", 7 + kwargs.get("seed", 0))
