@@ -6,8 +6,11 @@ inside the operator's network, so a URL must not reach internal services (cloud 
 http/https, credentials in the URL, a host that does not resolve, or a host any of whose
 addresses is not global, unless the host name or the address is on the allow-list
 (`TENANTSYNC_WEBHOOK_ALLOWED_HOSTS`: comma-separated host names, IP addresses or CIDR
-networks). The check resolves the name itself; the HTTP client resolves it again when it
-connects, so a name whose DNS answer changes in between (DNS rebinding) is not covered.
+networks).
+
+`guarded_transport(allowed)` is an httpx transport that resolves and vets a host itself when
+it opens a connection and connects only to the vetted addresses, so a name whose DNS answer
+changes between a check and the connection (DNS rebinding) cannot reach an internal address.
 """
 
 from __future__ import annotations
@@ -16,9 +19,11 @@ import ipaddress
 import os
 import re
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 
+import httpcore
 import httpx
 
 ALLOWED_HOSTS_ENV = "TENANTSYNC_WEBHOOK_ALLOWED_HOSTS"
@@ -142,7 +147,12 @@ def check(url: str, allowed: AllowList) -> list[Address]:
     host = parsed.raw_host.decode("ascii")
     if not host:
         raise Refused("webhook URL has no host")
-    addresses = resolve(host, parsed.port or SCHEMES[parsed.scheme])
+    return vet(host, parsed.port or SCHEMES[parsed.scheme], allowed)
+
+
+def vet(host: str, port: int, allowed: AllowList) -> list[Address]:
+    """The addresses `host` resolves to, all allowed; else `Refused` naming why."""
+    addresses = resolve(host, port)
     if allowed.allows_host(host):
         return addresses
     for address in addresses:
@@ -153,3 +163,36 @@ def check(url: str, allowed: AllowList) -> list[Address]:
             raise Refused(f"{where} is {kind}: tenantsync does not post to internal "
                           f"addresses unless {ALLOWED_HOSTS_ENV} allows the host or address")
     return addresses
+
+
+class _VettingBackend(httpcore.SyncBackend):
+    """Connects only to addresses `vet` passed, trying each in turn like the default."""
+
+    def __init__(self, allowed: Callable[[], AllowList]):
+        self._allowed = allowed
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                    local_address: str | None = None,
+                    socket_options=None) -> httpcore.NetworkStream:
+        error: httpcore.ConnectError | None = None
+        for address in vet(host, port, self._allowed()):
+            try:
+                return super().connect_tcp(str(address), port, timeout, local_address,
+                                           socket_options)
+            except httpcore.ConnectError as exc:
+                error = exc
+        raise error or httpcore.ConnectError(f"{host} has no address")
+
+
+def guarded_transport(allowed: Callable[[], AllowList]) -> httpx.HTTPTransport:
+    """httpx's transport, its connections opened through `_VettingBackend` (`allowed()` is
+    read at each connection). TLS still verifies the URL's host name. A `Refused` propagates
+    out of the request."""
+    transport = httpx.HTTPTransport()
+    # httpx offers no public way to set the network backend: replace the pool it built with
+    # the same one (httpx's default limits) on the vetting backend.
+    transport._pool = httpcore.ConnectionPool(
+        ssl_context=httpx.create_ssl_context(), max_connections=100,
+        max_keepalive_connections=20, keepalive_expiry=5.0,
+        network_backend=_VettingBackend(allowed))
+    return transport

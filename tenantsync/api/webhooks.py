@@ -7,7 +7,8 @@ Signature header `x-tenantsync-signature: t=<unix seconds>,v1=<hex HMAC-SHA256 o
 A delivery that fails (network error or a non-2xx answer) is retried with exponential backoff
 until MAX_ATTEMPTS, then marked failed. Each attempt first checks the URL again
 (`tenantsync.api.egress`: its DNS answer or the allow-list may have changed since it was
-registered); a refused URL is never posted to and the attempt fails with the reason. Redirects
+registered), and the connection goes only to an address that passed the check (no DNS
+rebinding); a refused URL is never posted to and the attempt fails with the reason. Redirects
 are not followed (a public URL could redirect to an internal one).
 """
 
@@ -88,14 +89,15 @@ def envelope(event: Event) -> dict[str, Any]:
 
 def _post(client: httpx.Client, allowed: egress.AllowList, url: str, body: bytes,
           headers: dict[str, str]) -> str | None:
-    """None when the endpoint accepted the event, else why not (never the body)."""
+    """None when the endpoint accepted the event, else why not (never the body). The URL is
+    checked here (a kept-alive connection is reused without a new one being vetted) and the
+    dispatcher's transport vets each address it connects to (DNS may answer differently)."""
     try:
         egress.check(url, allowed)
-    except egress.Refused as exc:
-        return f"not sent: {exc}"
-    try:
         answer = client.post(url, content=body, headers=headers, timeout=TIMEOUT_SECONDS,
                              follow_redirects=False)
+    except egress.Refused as exc:
+        return f"not sent: {exc}"
     except httpx.HTTPError as exc:
         return f"{type(exc).__name__}: {str(exc)[:200]}"
     if answer.is_redirect:
@@ -168,7 +170,8 @@ class Dispatcher:
         self._thread.join(timeout=15)
 
     def _loop(self) -> None:
-        with httpx.Client(follow_redirects=False) as client:
+        transport = egress.guarded_transport(self._allowed)
+        with httpx.Client(transport=transport, follow_redirects=False) as client:
             while not self._stop.is_set():
                 try:
                     with self._open() as session:

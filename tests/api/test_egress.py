@@ -268,3 +268,23 @@ def test_refused_deliveries_fail_after_max_attempts(api_env, tmp_path, endpoint)
         assert (delivery.status, delivery.attempts) == ("failed", webhooks.MAX_ATTEMPTS)
         assert "not sent" in delivery.last_error and "loopback" in delivery.last_error
     assert endpoint.posts == []
+
+
+@pytest.mark.parametrize(("host", "allowed", "refusal"), [
+    ("127.0.0.1", NONE, "127.0.0.1 is a loopback address"),
+    ("localhost", NONE, "'localhost' resolves to 127.0.0.1"),
+    ("127.0.0.1", LOOPBACK_ONLY, None),
+    ("localhost", AllowList.parse("localhost"), None),
+])
+def test_the_transport_vets_the_address_it_connects_to(endpoint, host, allowed, refusal):
+    """No check before the request here: the connection itself is refused, so a DNS answer
+    that changed after a check cannot reach an internal address."""
+    url = endpoint.url.replace("127.0.0.1", host)
+    with httpx.Client(transport=egress.guarded_transport(lambda: allowed)) as http:
+        if refusal is None:
+            assert http.post(url, content=b"{}").status_code == 204
+            assert endpoint.posts == ["/hooks"]
+            return
+        with pytest.raises(Refused, match=refusal):
+            http.post(url, content=b"{}")
+    assert endpoint.posts == []
