@@ -1,7 +1,7 @@
 """The Data Listing API over the hosted destination: `/data/v2/{provider}/{object}` (standard
-and custom objects, raw provider records) and the unified listings `/crm/v2/{object}`,
-`/engagement/v2/{object}` (common objects), all scoped to the caller's application (its
-schema) and `x-customer-id`.
+and custom objects: the provider's fields of each raw record, as `projection` shapes them)
+and the unified listings `/crm/v2/{object}`, `/engagement/v2/{object}` (common objects), all
+scoped to the caller's application (its schema) and `x-customer-id`.
 
 Pagination is keyset on the record id within the tenant, the primary key's order
 (application, provider, customer, id): an update rewrites a row in place and never moves
@@ -28,7 +28,7 @@ from psycopg2 import sql
 from sqlalchemy import select
 
 from tenantsync import contract
-from tenantsync.api import hosted, shapes
+from tenantsync.api import hosted, projection, shapes
 from tenantsync.api.errors import bad_request, not_found
 from tenantsync.api.service import AppRegistry
 from tenantsync.common_schema import BASE_FIELDS, COMMON_OBJECTS
@@ -229,12 +229,20 @@ PageSize = Query(DEFAULT_PAGE_SIZE, ge=1, le=1000)
 CustomerHeader = Header(..., alias="x-customer-id", min_length=1)
 
 
+RawDataFlag = Query(False, description="Also return each record's stored provider record as "
+                    "`raw_data` (the top-level fields are a projection of it).")
+
+
 @router.get("/data/v2/{provider_name}/{object_name}")
 def list_object_records(*, provider_name: str, object_name: str,
                         customer_id: str = CustomerHeader, cursor: str | None = None,
                         page_size: int = PageSize, modified_after: str | None = None,
-                        reg: AppRegistry) -> dict:
-    """A standard or custom object's records (the raw provider records), by record id."""
+                        include_raw_data: bool = RawDataFlag, reg: AppRegistry) -> dict:
+    """A standard or custom object's records, by record id: the provider's fields of each raw
+    record at the top level (Salesforce: every field but `attributes`; HubSpot: `id`,
+    `createdAt`, `updatedAt`, `archived`, `archivedAt` and the `properties` hoisted), with
+    `_supaglue_is_deleted` and `_supaglue_last_modified_at` (a row a full sync swept is
+    deleted whatever its raw record says)."""
     _customer(reg, customer_id)
     config = _hosted_config(reg, provider_name)
     table, custom_name = _object_target(config, provider_name, object_name)
@@ -247,9 +255,10 @@ def list_object_records(*, provider_name: str, object_name: str,
         ["_supaglue_id", "_supaglue_last_modified_at", "_supaglue_is_deleted",
          "_supaglue_raw_data"], "_supaglue_id", "_supaglue_last_modified_at", tenant, cursor,
         page_size, shapes.parse_timestamp(modified_after, "modified_after"))
-    records = [{"id": r["_supaglue_id"], "is_deleted": r["_supaglue_is_deleted"],
-                "last_modified_at": _jsonable(r["_supaglue_last_modified_at"]),
-                "raw_data": r["_supaglue_raw_data"]} for r in rows]
+    records = [projection.record(provider_name, r["_supaglue_raw_data"],
+                                 is_deleted=r["_supaglue_is_deleted"],
+                                 last_modified_at=_jsonable(r["_supaglue_last_modified_at"]),
+                                 include_raw_data=include_raw_data) for r in rows]
     return shapes.page(records, next_cursor, previous, total)
 
 

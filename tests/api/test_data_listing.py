@@ -1,6 +1,7 @@
 """The hosted destination and the Data Listing API: target-postgres (a real process, configured
 from the rendered Meltano config) writes each application's schema; listings are scoped to the
-caller's application and customer, keyset-paged, and exact while a sync writes."""
+caller's application and customer, keyset-paged, exact while a sync writes, and return each
+record as Supaglue did: the provider's fields of the raw record at the top level."""
 
 from __future__ import annotations
 
@@ -27,14 +28,25 @@ INVOICE = contract.stream_name("custom", "Invoice__c")
 ACCOUNT_SCHEMA = {"type": "SCHEMA", "stream": ACCOUNT, "key_properties": ["Id"],
                   "bookmark_properties": ["SystemModstamp"],
                   "schema": {"type": "object", "properties": {
-                      "Id": {"type": "string"}, "Name": {"type": ["string", "null"]},
+                      "attributes": {"type": ["object", "null"]},
+                      "Id": {"type": "string"}, "IsDeleted": {"type": ["boolean", "null"]},
+                      "Name": {"type": ["string", "null"]},
+                      "AnnualRevenue": {"type": ["number", "null"]},
                       "SystemModstamp": {"type": "string", "format": "date-time"}}}}
+CONTACT = "contact"  # tap-hubspot's standard object
+CONTACT_SCHEMA = {"type": "SCHEMA", "stream": CONTACT, "key_properties": ["id"],
+                  "bookmark_properties": ["updatedAt"],
+                  "schema": {"type": "object", "properties": {
+                      "id": {"type": "string"},
+                      "updatedAt": {"type": "string", "format": "date-time"}}}}
 
 
-def account(rid: str, name: str, minute: int) -> dict:
+def account(rid: str, name: str, minute: int, **fields) -> dict:
+    """A Salesforce Account as the REST API returns it (`attributes` included)."""
     return {"type": "RECORD", "stream": ACCOUNT, "record": {
-        "Id": rid, "Name": name, "SystemModstamp": f"2024-01-01T{minute // 60:02d}:"
-                                                   f"{minute % 60:02d}:00.000Z"}}
+        "attributes": {"type": "Account", "url": f"/services/data/v61.0/sobjects/Account/{rid}"},
+        "Id": rid, "IsDeleted": False, "Name": name,
+        "SystemModstamp": f"2024-01-01T{minute // 60:02d}:{minute % 60:02d}:00.000Z", **fields}}
 
 
 def lines(messages) -> bytes:
@@ -43,11 +55,14 @@ def lines(messages) -> bytes:
 
 @pytest.fixture(scope="module")
 def hosted_app(service):
-    """app-a: Salesforce synced to the hosted destination, customers acme and globex."""
+    """app-a: Salesforce and HubSpot synced to the hosted destination, customers acme, globex
+    and initech."""
     with service.client(service.key_a) as a:
-        assert a.post("/mgmt/v2/providers", json={
-            "name": "salesforce", "auth_type": "oauth2", "config": {"oauth": {"credentials": {
-                "oauth_client_id": "id", "oauth_client_secret": "secret"}}}}).status_code == 201
+        for provider in ("salesforce", "hubspot"):
+            assert a.post("/mgmt/v2/providers", json={
+                "name": provider, "auth_type": "oauth2", "config": {"oauth": {"credentials": {
+                    "oauth_client_id": "id", "oauth_client_secret": "secret"}}}}
+                          ).status_code == 201
         assert a.post("/mgmt/v2/destinations", json={"name": "hosted", "type": "supaglue"}
                       ).status_code == 201
         r = a.post("/mgmt/v2/sync_configs", json={
@@ -57,22 +72,31 @@ def hosted_app(service):
                        "standard_objects": [{"object": ACCOUNT}],
                        "custom_objects": [{"object": "Invoice__c"}]}})
         assert r.status_code == 201, r.text
-        for cid in ("acme", "globex"):
+        r = a.post("/mgmt/v2/sync_configs", json={
+            "provider_name": "hubspot", "destination_name": "hosted",
+            "config": {"default_config": {"period_ms": 3_600_000},
+                       "standard_objects": [{"object": CONTACT}]}})
+        assert r.status_code == 201, r.text
+        for cid in ("acme", "globex", "initech"):
             a.put("/mgmt/v2/customers", json={"customer_id": cid})
             assert a.post(f"/mgmt/v2/customers/{cid}/connections", json={
                 "provider_name": "salesforce", "type": "oauth2", "refresh_token": "r",
                 "instance_url": "https://x.my.salesforce.com"}).status_code == 201
+        assert a.post("/mgmt/v2/customers/acme/connections", json={
+            "provider_name": "hubspot", "type": "oauth2", "refresh_token": "r"}
+                      ).status_code == 201
     return service
 
 
-def target_config(service, customer: str) -> dict:
+def target_config(service, customer: str, provider: str = "salesforce") -> dict:
     """The loader's config as Meltano would resolve it from the rendered include file."""
     include = yaml.safe_load((service.cfg.project / render.INCLUDE_FILE).read_text())
     loader = next(p for p in include["plugins"]["loaders"]
                   if p["name"] == render.loader_name("app-a", "hosted"))
     with service.session() as s:
         reg = Registry(s, "app-a")
-        view = next(v for v in reg.sync_views() if v.customer_id == customer)
+        view = next(v for v in reg.sync_views()
+                    if v.customer_id == customer and v.provider == provider)
         env = render.tenant_env(view)
         dest = reg.destination("hosted")
         for key, value in crypto.unseal(dest.sealed_credentials).items():
@@ -82,9 +106,10 @@ def target_config(service, customer: str) -> dict:
     return {**config, "batch_size_rows": 10}
 
 
-def run_target(service, tmp_path, customer: str, messages) -> None:
-    path = tmp_path / f"{customer}.json"
-    path.write_text(json.dumps(target_config(service, customer)))
+def run_target(service, tmp_path, customer: str, messages, provider: str = "salesforce"
+               ) -> None:
+    path = tmp_path / f"{customer}-{provider}.json"
+    path.write_text(json.dumps(target_config(service, customer, provider)))
     done = subprocess.run([TARGET, "--config", str(path)], input=lines(messages),
                           capture_output=True, timeout=120)
     assert done.returncode == 0, done.stderr.decode()[-2000:]
@@ -102,7 +127,8 @@ def test_hosted_destination_is_a_schema_per_application(hosted_app, tmp_path):
 @pytest.fixture(scope="module")
 def loaded(hosted_app, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("target")
-    acme = [account(f"001A{i:05d}", f"Acme account {i}", i) for i in range(0, 240, 2)]
+    acme = [account(f"001A{i:05d}", f"Acme account {i}", i, AnnualRevenue=i * 1000.5)
+            for i in range(0, 240, 2)]
     run_target(hosted_app, tmp, "acme", [ACCOUNT_SCHEMA, *acme, {
         "type": "SCHEMA", "stream": INVOICE, "key_properties": ["Id"],
         "bookmark_properties": ["SystemModstamp"], "schema": ACCOUNT_SCHEMA["schema"]},
@@ -142,13 +168,10 @@ def page_all(client, path, headers, params=None) -> list[dict]:
 def test_listing_is_scoped_to_the_customer(hosted_app, loaded, a):
     acme = page_all(a, "/data/v2/salesforce/accounts", {"x-customer-id": "acme"},
                     {"page_size": 50})
-    assert [r["id"] for r in acme] == loaded["acme"]
-    assert acme[0]["raw_data"] == {"Id": "001A00000", "Name": "Acme account 0",
-                                   "SystemModstamp": "2024-01-01T00:00:00.000Z"}
-    assert acme[0]["last_modified_at"] == "2024-01-01T00:00:00.000Z"
+    assert [r["Id"] for r in acme] == loaded["acme"]
     globex = a.get("/data/v2/salesforce/Account", headers={"x-customer-id": "globex"}).json()
     assert globex["pagination"]["total_count"] == 7
-    assert [r["id"] for r in globex["records"]] == [f"001G{i:05d}" for i in range(7)]
+    assert [r["Id"] for r in globex["records"]] == [f"001G{i:05d}" for i in range(7)]
 
 
 def test_previous_pages_walk_back(hosted_app, loaded, a):
@@ -157,7 +180,7 @@ def test_previous_pages_walk_back(hosted_app, loaded, a):
     while True:
         body = a.get("/data/v2/salesforce/accounts", headers=h, params={
             "page_size": 35, **({"cursor": cursor} if cursor else {})}).json()
-        pages.append([r["id"] for r in body["records"]])
+        pages.append([r["Id"] for r in body["records"]])
         cursor = body["pagination"]["next"]
         if cursor is None:
             break
@@ -166,7 +189,7 @@ def test_previous_pages_walk_back(hosted_app, loaded, a):
     while cursor:
         body = a.get("/data/v2/salesforce/accounts", headers=h,
                      params={"page_size": 35, "cursor": cursor}).json()
-        back.insert(0, [r["id"] for r in body["records"]])
+        back.insert(0, [r["Id"] for r in body["records"]])
         cursor = body["pagination"]["previous"]
     assert back == pages[:-1]
     first = a.get("/data/v2/salesforce/accounts", headers=h, params={"page_size": 35}).json()
@@ -177,9 +200,9 @@ def test_listing_filters_and_objects(hosted_app, loaded, a):
     h = {"x-customer-id": "acme"}
     recent = a.get("/data/v2/salesforce/accounts", headers=h, params={
         "modified_after": "2024-01-01T03:50:00Z", "page_size": 1000}).json()
-    assert [r["id"] for r in recent["records"]] == [f"001A{i:05d}" for i in range(232, 240, 2)]
+    assert [r["Id"] for r in recent["records"]] == [f"001A{i:05d}" for i in range(232, 240, 2)]
     invoices = a.get("/data/v2/salesforce/Invoice__c", headers=h).json()
-    assert [r["raw_data"]["Name"] for r in invoices["records"]] == ["INV-0", "INV-1", "INV-2"]
+    assert [r["Name"] for r in invoices["records"]] == ["INV-0", "INV-1", "INV-2"]
     unified = a.get("/crm/v2/accounts", headers={**h, "x-provider-name": "salesforce"},
                     params={"page_size": 3}).json()
     assert [r["id"] for r in unified["records"]] == ["001C0", "001C1", "001C2"]
@@ -191,10 +214,102 @@ def test_listing_filters_and_objects(hosted_app, loaded, a):
     assert with_raw == [{**with_raw[0], "id": "001C3", "raw_data": {"Id": "001C3"}}]
 
 
+def test_salesforce_records_are_the_objects_fields(hosted_app, loaded, a):
+    h = {"x-customer-id": "acme"}
+    first = a.get("/data/v2/salesforce/accounts", headers=h, params={"page_size": 2}
+                  ).json()["records"]
+    # the REST envelope `attributes` is no field; values as stored (a number stays a number)
+    assert first[1] == {"Id": "001A00002", "IsDeleted": False, "Name": "Acme account 2",
+                        "AnnualRevenue": 2001.0, "SystemModstamp": "2024-01-01T00:02:00.000Z",
+                        "_supaglue_is_deleted": False,
+                        "_supaglue_last_modified_at": "2024-01-01T00:02:00.000Z"}
+    with_raw = a.get("/data/v2/salesforce/accounts", headers=h,
+                     params={"page_size": 2, "include_raw_data": "true"}).json()["records"]
+    assert [{k: v for k, v in r.items() if k != "raw_data"} for r in with_raw] == first
+    assert with_raw[1]["raw_data"] == {
+        "attributes": {"type": "Account",
+                       "url": "/services/data/v61.0/sobjects/Account/001A00002"},
+        "Id": "001A00002", "IsDeleted": False, "Name": "Acme account 2",
+        "AnnualRevenue": 2001.0, "SystemModstamp": "2024-01-01T00:02:00.000Z"}
+    explicit_off = a.get("/data/v2/salesforce/accounts", headers=h,
+                         params={"page_size": 2, "include_raw_data": "false"}).json()
+    assert explicit_off["records"] == first
+
+
+def test_hubspot_records_hoist_the_properties(hosted_app, loaded, a, tmp_path):
+    """Both shapes a HubSpot raw record can have: the API's (`properties` beside the envelope)
+    and tap-hubspot's, already flat."""
+    api_shaped = {"id": "101", "createdAt": "2024-03-01T00:00:00.000Z",
+                  "updatedAt": "2024-03-02T00:00:00.000Z", "archived": False,
+                  "properties": {"email": "ada@example.com", "firstname": "Ada",
+                                 "num_employees": "12", "hs_object_id": "101",
+                                 "id": "a property named like the envelope"},
+                  "associations": {"companies": {"results": [{"id": "5000000001"}]}}}
+    archived = {"id": "103", "createdAt": "2024-03-01T00:00:00.000Z",
+                "updatedAt": "2024-03-03T00:00:00.000Z", "archived": True,
+                "archivedAt": "2024-03-04T00:00:00.000Z", "properties": {"email": None}}
+    flat = {"id": "102", "createdAt": "2024-03-01T00:00:00.000Z",
+            "updatedAt": "2024-03-05T00:00:00.000Z", "archived": False,
+            "email": "grace@example.com", "lastmodifieddate": "2024-03-05T00:00:00.000Z",
+            "_associations": {"company": ["5000000001"]}}
+    run_target(hosted_app, tmp_path, "acme", [CONTACT_SCHEMA, *(
+        {"type": "RECORD", "stream": CONTACT, "record": r} for r in (
+            api_shaped, flat, {**archived, "_sdc_deleted_at": archived["archivedAt"]}))],
+               provider="hubspot")
+    h = {"x-customer-id": "acme"}
+    records = a.get("/data/v2/hubspot/contacts", headers=h).json()["records"]
+    assert records == [
+        {"id": "101", "createdAt": "2024-03-01T00:00:00.000Z",
+         "updatedAt": "2024-03-02T00:00:00.000Z", "archived": False,
+         "email": "ada@example.com", "firstname": "Ada", "num_employees": "12",
+         "hs_object_id": "101", "_supaglue_is_deleted": False,
+         "_supaglue_last_modified_at": "2024-03-02T00:00:00.000Z"},
+        {**flat, "_supaglue_is_deleted": False,
+         "_supaglue_last_modified_at": "2024-03-05T00:00:00.000Z"},
+        {"id": "103", "createdAt": "2024-03-01T00:00:00.000Z",
+         "updatedAt": "2024-03-03T00:00:00.000Z", "archived": True,
+         "archivedAt": "2024-03-04T00:00:00.000Z", "email": None,
+         "_supaglue_is_deleted": True,
+         "_supaglue_last_modified_at": "2024-03-03T00:00:00.000Z"}]
+    with_raw = a.get("/data/v2/hubspot/contacts", headers=h,
+                     params={"include_raw_data": True}).json()["records"]
+    assert [r["raw_data"] for r in with_raw] == [api_shaped, flat, archived]
+    # the colliding property stays only in raw_data
+    assert with_raw[0]["raw_data"]["properties"]["id"] != with_raw[0]["id"] == "101"
+
+
+def test_a_row_swept_by_a_full_sync_is_deleted_whatever_its_raw_record_says(
+        hosted_app, loaded, a, tmp_path):
+    run_target(hosted_app, tmp_path, "initech",
+               [ACCOUNT_SCHEMA, account("001I1", "kept", 1), account("001I2", "gone", 2)])
+    version = int(time.time() * 1000)  # a full sync begins after those rows were written
+    run_target(hosted_app, tmp_path, "initech", [
+        ACCOUNT_SCHEMA, account("001I1", "kept", 3),
+        {"type": "ACTIVATE_VERSION", "stream": ACCOUNT, "version": version}])
+    records = a.get("/data/v2/salesforce/accounts", headers={"x-customer-id": "initech"}
+                    ).json()["records"]
+    assert [(r["Id"], r["IsDeleted"], r["_supaglue_is_deleted"],
+             r["_supaglue_last_modified_at"]) for r in records] == [
+        ("001I1", False, False, "2024-01-01T00:03:00.000Z"),
+        ("001I2", False, True, "2024-01-01T00:02:00.000Z")]
+
+
+def test_openapi_describes_include_raw_data(hosted_app, a):
+    spec = a.get("/openapi.json").json()
+    params = spec["paths"]["/data/v2/{provider_name}/{object_name}"]["get"]["parameters"]
+    flag = next(p for p in params if p["name"] == "include_raw_data")
+    assert flag["in"] == "query" and not flag.get("required")
+    assert flag["schema"]["type"] == "boolean" and flag["schema"]["default"] is False
+    assert "raw_data" in flag["description"]
+
+
 def test_listing_errors(hosted_app, loaded, a):
     h = {"x-customer-id": "acme"}
     cases = [("/data/v2/salesforce/Opportunity", h, {}, 400, "not synced"),
-             ("/data/v2/hubspot/contacts", h, {}, 404, "hubspot"),
+             ("/data/v2/pipedrive/persons", h, {}, 404, "pipedrive"),
+             ("/data/v2/hubspot/companies", h, {}, 400, "not synced"),
+             ("/data/v2/salesforce/accounts", h, {"include_raw_data": "maybe"}, 400,
+              "include_raw_data"),
              ("/data/v2/salesforce/accounts", {"x-customer-id": "nobody"}, {}, 404, "nobody"),
              ("/data/v2/salesforce/accounts", h, {"page_size": 1001}, 400, "page_size"),
              ("/data/v2/salesforce/accounts", h, {"cursor": "bogus"}, 400, "cursor"),
@@ -251,7 +366,7 @@ def test_paging_is_exact_while_a_sync_writes(hosted_app, loaded, a, pg_server_ur
             r = a.get("/data/v2/salesforce/accounts", headers={"x-customer-id": "acme"},
                       params={"page_size": 10, **({"cursor": cursor} if cursor else {})})
             assert r.status_code == 200, r.text
-            seen += [rec["id"] for rec in r.json()["records"]]
+            seen += [rec["Id"] for rec in r.json()["records"]]
             cursor = r.json()["pagination"]["next"]
             if cursor is None:
                 break
@@ -296,3 +411,19 @@ def test_more_concurrent_listings_than_pooled_connections(hosted_app, loaded, se
     with pytest.raises(psycopg2.errors.ReadOnlySqlTransaction), data.reader() as (_, conn), \
             conn.cursor() as cur:  # listings cannot write
         cur.execute("CREATE TABLE listing_must_not_write (x int)")
+
+
+def test_other_providers_and_records_that_are_not_objects():
+    """Any provider's record gets a projection (its top-level fields as they are), and a raw
+    record that is no JSON object (not written by target-postgres) is returned whole."""
+    from tenantsync.api.projection import record
+
+    raw = {"id": 7, "name": "Ada", "attributes": {"kept": True}, "properties": {"x": 1}}
+    assert record("pipedrive", raw, is_deleted=False, last_modified_at="2024-01-01T00:00:00Z",
+                  include_raw_data=False) == {
+        **raw, "_supaglue_is_deleted": False,
+        "_supaglue_last_modified_at": "2024-01-01T00:00:00Z"}
+    for odd in (["a", 1], "text", 3, None):
+        assert record("salesforce", odd, is_deleted=True, last_modified_at=None,
+                      include_raw_data=False) == {
+            "_supaglue_is_deleted": True, "_supaglue_last_modified_at": None, "raw_data": odd}
