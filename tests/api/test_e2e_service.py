@@ -96,7 +96,7 @@ def test_connect_trigger_list_then_revoke_pauses(live):
             if cursor is None:
                 break
         expected = sorted(rest_rows(sandbox, "Account", ["Id"]))
-        assert expected and [r["id"] for r in listed] == expected
+        assert expected and [r["Id"] for r in listed] == expected
 
         # the customer revokes access: the next run fails on the credentials and pauses
         sandbox.oauth.revoke_refresh_tokens()
