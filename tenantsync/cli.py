@@ -8,11 +8,21 @@ from tenantsync.api.cli import register as register_api
 from tenantsync.controller.cli import register as register_controller
 from tenantsync.sandbox.cli import sandbox
 
+# Commands that start sync runs: their runs record webhooks and pause on refused credentials
+# as the service's runs do (the service's dispatcher delivers what they record).
+RUNNING_COMMANDS = {"run", "syncs"}
+
 
 @click.group()
 @click.version_option(package_name="tenantsync")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """tenantsync: self-hosted, Supaglue-compatible managed syncs."""
+    if ctx.invoked_subcommand in RUNNING_COMMANDS:
+        from tenantsync.api import runs
+        from tenantsync.controller import db as registry_db
+
+        runs.install(registry_db.registry_url())
 
 
 @main.command()

@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from tenantsync.api.models import Event
 from tenantsync.cli import main
 from tenantsync.controller import crypto, db, render, run_lock
 from tenantsync.controller.models import SyncRun
@@ -318,20 +319,33 @@ def test_one_run_of_a_sync_at_a_time_and_a_dead_run_is_recorded(world):
 
 
 def test_a_failed_run_is_recorded_with_a_clear_error(world):
+    reg = world["reg"]
     world["sb"]["globex"].oauth.revoke_refresh_tokens()
+    events_before = reg.s.scalar(select(func.count()).select_from(Event))
+    out = CliRunner().invoke(main, ["run", "globex", "salesforce"])
+    assert out.exit_code == 1 and "FAILURE" in out.output
+    assert "refused the refresh token" in out.output
+    # like the service's runs, a command-line run records sync.complete, and refused
+    # credentials pause the sync (sync.paused) until the customer reconnects
+    reg.s.expire_all()
+    events = reg.s.scalars(select(Event).order_by(Event.id).offset(events_before)).all()
+    assert [e.type for e in events] == ["sync.complete", "sync.paused"]
+    assert events[0].payload["result"] == "ERROR"
+    assert reg.sync("globex", "salesforce").paused
+    out = CliRunner().invoke(main, ["run", "globex", "salesforce"])
+    assert out.exit_code != 0 and "paused" in out.output
+    out = CliRunner().invoke(main, ["runs", "--customer", "globex", "--limit", "1"])
+    assert "FAILURE" in out.output
+    # forced: the same clear error; the run shows meltano's last lines and keeps its whole log
     said: list[str] = []
-    result = run_sync(world["reg"], "globex", "salesforce", world["project"], echo=said.append)
+    result = run_sync(reg, "globex", "salesforce", world["project"], force=True,
+                      echo=said.append)
     assert result.status == "FAILURE"
     assert "refused the refresh token" in result.error
-    # the run shows meltano's last lines and keeps its whole log
     assert "refused the refresh token" in said[-1]
     log = Path(said[-1].rsplit("whole log: ", 1)[1])
     assert log == run_log(world["project"], f"{APP}--globex--salesforce", result.id)
     assert "refused the refresh token" in log.read_text()
-    out = CliRunner().invoke(main, ["runs", "--customer", "globex", "--limit", "1"])
-    assert "FAILURE" in out.output
-    out = CliRunner().invoke(main, ["run", "globex", "salesforce"])
-    assert out.exit_code == 1 and "FAILURE" in out.output
 
 
 def test_no_secret_in_project_files_or_meltano_logs(world):
