@@ -41,6 +41,7 @@ _CONSEQUENCES = ("BrokenPipeError", "ConnectionResetError")
 ERROR_TAIL = 1500
 INTERRUPTED = "interrupted: the process running it ended before recording the outcome"
 TAIL_LINES = 40
+KEEP_LOGS = 50  # whole Meltano logs kept per sync
 # Called with (registry, finished run, project) after every run is recorded.
 ON_FINISH: list[Callable[[Registry, SyncRun, Path], None]] = []
 
@@ -192,6 +193,14 @@ def run_log(project: Path, sync: str, run_id: int) -> Path:
     return folder / f"run-{run_id}.log"
 
 
+def prune_logs(log: Path, keep: int) -> None:
+    """Keep the newest `keep` run logs of a sync (a sync every 15 minutes writes 96 a day)."""
+    def run_id(path: Path) -> int:
+        return int(path.stem.removeprefix("run-")) if path.stem[4:].isdigit() else -1
+    for old in sorted(log.parent.glob("run-*.log"), key=run_id)[:-keep]:
+        old.unlink(missing_ok=True)
+
+
 def run_sync(registry: Registry, customer_id: str, provider: str, project: Path, *,
              full_refresh: bool = False, force: bool = False,
              echo: Callable[[str], None] = print) -> SyncRun:
@@ -234,6 +243,7 @@ def _run(registry: Registry, sync: Sync, name: str, label: str, env: dict[str, s
     echo(f"{label}: meltano run {name}{' --full-refresh' if full else ''}")
     progress = Progress()
     log = run_log(project, name, run.id)
+    prune_logs(log, KEEP_LOGS - 1)
     try:
         with subprocess.Popen(cmd, cwd=project, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True, errors="replace") as proc, \

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from tenantsync.controller.runner import Progress
+from tenantsync.controller.runner import Progress, prune_logs, run_log
 
 LOG = """\
 2026-11-21T12:37:42.961447Z [info     ] meltano      Performing full refresh, ignoring state
@@ -86,3 +86,15 @@ def test_error_summary_names_the_plugin_exception_far_above_the_tail():
             "2026-11-21T15:23:18.643786Z [error    ] meltano      Block run completed"]
     assert _error(tail, 1) == ("meltano run exited with 1: psycopg2.OperationalError: FATAL:  "
                                'database "nope" does not exist')
+
+
+def test_only_the_newest_run_logs_of_a_sync_are_kept(tmp_path):
+    for run_id in range(1, 61):  # ids sort numerically: run-9 is older than run-10
+        run_log(tmp_path, "app--acme--salesforce", run_id).write_text("log")
+    other = run_log(tmp_path, "app--globex--salesforce", 1)
+    other.write_text("log")
+    new = run_log(tmp_path, "app--acme--salesforce", 61)
+    prune_logs(new, 9)
+    kept = sorted(int(p.stem[4:]) for p in new.parent.glob("run-*.log"))
+    assert kept == list(range(52, 61))
+    assert other.exists()  # another sync's logs are its own
