@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from tenantsync.common_schema import COMMON_OBJECTS
 
 CUSTOM_PREFIX = "custom__"
+DEFAULT_SCHEMA = "supaglue"  # target-postgres's schema when a destination names none
 CUSTOM_TABLE = "custom_objects"
 _PROVIDER_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 

@@ -11,7 +11,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import psycopg2
 from singer_sdk.sinks import Sink
 
-from tenantsync.contract import ContractError, Destination, resolve
+from tenantsync.contract import DEFAULT_SCHEMA, ContractError, Destination, resolve
 
 from . import rows, tables
 from .connection import connect
@@ -70,7 +70,7 @@ class SupaglueSink(Sink):
         except ContractError as exc:
             raise ContractError(f"target-postgres: {exc}") from None
         self.spec = tables.spec_for(self.destination)
-        self.schema_name: str = target.config.get("schema") or "supaglue"
+        self.schema_name: str = target.config.get("schema") or DEFAULT_SCHEMA
         self.params = {
             "app": target.config["application_id"],
             "provider": self.destination.provider,

@@ -20,6 +20,8 @@ from singer_sdk.exceptions import (
 )
 from singer_sdk.helpers.capabilities import TargetCapabilities
 
+from tenantsync.contract import DEFAULT_SCHEMA
+
 from .connection import resolve_dsn
 from .rows import MissingKeyError, RecordError
 from .sink import SupaglueSink
@@ -79,7 +81,7 @@ class TargetPostgres(Target):
         th.Property("user", th.StringType),
         th.Property("password", th.StringType, secret=True),
         th.Property("database", th.StringType),
-        th.Property("schema", th.StringType, default="supaglue",
+        th.Property("schema", th.StringType, default=DEFAULT_SCHEMA,
                     description="Destination schema; created when missing."),
         th.Property("sqlalchemy_url", th.StringType, secret=True,
                     description="A URL or libpq DSN instead of host, port, user, ..."),

@@ -22,7 +22,7 @@ from tenantsync.controller.models import (
     SyncConfig,
     SyncRun,
 )
-from tenantsync.controller.registry import Registry
+from tenantsync.controller.registry import Registry, RegistryError
 
 router = APIRouter(prefix="/mgmt/v2", tags=["management"])
 PageSize = Query(1000, ge=1, le=1000)
@@ -222,6 +222,60 @@ def trigger_sync(*, body: SyncActionIn | None = None, customer_id: str = Custome
     if cfg.run_on_trigger:
         runs.start_in_background(cfg, reg.app_id, customer_id, provider_name)
     return shapes.sync(row)
+
+
+# --- connection sync configs (a customer's own schema and choice of objects) ---------------
+
+class ChosenObjectIn(Strict):
+    object: str = Name
+
+
+class PostgresSchemaIn(Strict):
+    type: Literal["postgres"]
+    schema_name: str = Field(alias="schema", min_length=1, max_length=63,
+                             pattern=r"^[^\x00]+$")
+
+
+class ConnectionSyncConfigIn(Strict):
+    destination_config: PostgresSchemaIn | None = None
+    standard_objects: list[ChosenObjectIn] | None = Field(default=None, max_length=10_000)
+    custom_objects: list[ChosenObjectIn] | None = Field(default=None, max_length=10_000)
+
+
+@router.get("/connection_sync_configs")
+def get_connection_sync_config(*, customer_id: str = CustomerHeader,
+                               provider_name: str = ProviderHeader, reg: AppRegistry) -> dict:
+    conn = missing(reg.connection, customer_id, provider_name)
+    if not conn.sync_config:
+        raise not_found(f"connection {customer_id!r} x {provider_name!r} has no connection "
+                        "sync config (it follows the provider's sync config)")
+    return conn.sync_config
+
+
+@router.put("/connection_sync_configs")
+def put_connection_sync_config(*, body: ConnectionSyncConfigIn,
+                               customer_id: str = CustomerHeader,
+                               provider_name: str = ProviderHeader, reg: AppRegistry,
+                               cfg: Config) -> dict:
+    """Replace the connection's sync config: its own destination schema, and which of the
+    sync config's standard and custom objects it syncs."""
+    missing(reg.connection, customer_id, provider_name)
+    try:
+        conn = reg.set_connection_sync_config(
+            customer_id, provider_name, body.model_dump(by_alias=True, exclude_none=True))
+    except RegistryError as exc:
+        raise bad_request(str(exc)) from None
+    commit(reg, cfg)
+    return conn.sync_config or {}
+
+
+@router.delete("/connection_sync_configs", status_code=204)
+def delete_connection_sync_config(*, customer_id: str = CustomerHeader,
+                                  provider_name: str = ProviderHeader, reg: AppRegistry,
+                                  cfg: Config) -> Response:
+    missing(reg.delete_connection_sync_config, customer_id, provider_name)
+    commit(reg, cfg)
+    return Response(status_code=204)
 
 
 # --- sync runs ------------------------------------------------------------------------------

@@ -15,7 +15,13 @@ from singer_sdk.exceptions import ConfigValidationError
 
 from tenantsync.controller import crypto, db
 from tenantsync.controller.models import Connection, utcnow
-from tenantsync.controller.registry import Registry, RegistryError
+from tenantsync.controller.registry import (
+    OBJECT_KINDS,
+    Registry,
+    RegistryError,
+    chosen_objects,
+    narrow,
+)
 from tenantsync.tapkit.errors import TokenSinkError
 from tenantsync.tapkit.tokens import TokenUpdate
 
@@ -40,6 +46,25 @@ def tap_settings(conn: Connection) -> dict[str, Any]:
     return settings
 
 
+def chosen_settings(config: Mapping[str, Any], conn: Connection) -> dict[str, Any]:
+    """This extractor's object lists narrowed to what the connection sync config chose.
+    Narrowed to nothing, a tap would read everything (empty lists mean all): render leaves
+    such an extractor out of the tenant's job, and a stale job is refused here."""
+    chosen = chosen_objects(conn.sync_config)
+    if chosen is None:
+        return {}
+    lists = {kind: [o if isinstance(o, str) else o["object"]
+                    for o in config.get(f"{kind}_objects") or ()] for kind in OBJECT_KINDS}
+    narrowed = narrow(lists, chosen)
+    if not any(narrowed.values()):
+        raise ConfigValidationError(
+            f"the connection sync config of {conn.customer.customer_id!r} x "
+            f"{conn.provider.name!r} chooses none of this extractor's objects: render again "
+            "(`tenantsync render`) so that its job leaves this extractor out")
+    return {f"{kind}_objects": names for kind, names in narrowed.items()
+            if kind in chosen and lists[kind]}
+
+
 def _connection_key(config: Mapping[str, Any]) -> tuple[str, str, str]:
     """`connection_id` is `["<application>", "<customer>", "<provider>"]` (JSON)."""
     raw = str(config.get("connection_id") or "").strip()
@@ -60,7 +85,7 @@ def load(config: Mapping[str, Any]) -> dict[str, Any]:
     try:
         with db.session(upgrade=False) as s:
             conn = Registry(s, app).connection(customer, provider)
-            settings = tap_settings(conn)
+            settings = {**tap_settings(conn), **chosen_settings(config, conn)}
             conn_id = conn.id
     except (crypto.CryptoError, RegistryError) as exc:
         raise ConfigValidationError(f"{exc} ({db.URL_ENV} may point elsewhere)"

@@ -85,6 +85,9 @@ class Connection(Base):
     instance_url: Mapped[str] = mapped_column(String(512), default="")
     login_url: Mapped[str] = mapped_column(String(512), default="")
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)  # non-secret: base_url, ...
+    # the customer's overrides: {destination_config: {type, schema}, standard_objects: [...],
+    # custom_objects: [...]} (Registry.set_connection_sync_config); None: the sync config's
+    sync_config: Mapped[dict[str, Any] | None] = mapped_column()
     sealed_credentials: Mapped[str] = mapped_column(Text)  # tokens or API key
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     credentials_updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tenantsync.contract import DEFAULT_SCHEMA
 from tenantsync.controller import crypto
 from tenantsync.controller.models import (
     Application,
@@ -34,6 +35,9 @@ DEFAULT_PERIOD_MS = 15 * 60 * 1000  # Supaglue's default when period_ms is absen
 STRATEGY_ALIASES = {"full then incremental": "full then incremental", "full only": "full only",
                     "full refresh": "full only"}  # the docs' seed says "full refresh"
 OBJECT_KINDS = ("common", "standard", "custom")
+CHOOSABLE = ("standard", "custom")  # the kinds a connection sync config may narrow
+CONNECTION_SYNC_KEYS = ("destination_config", *(f"{k}_objects" for k in CHOOSABLE))
+MAX_IDENTIFIER_BYTES = 63  # PostgreSQL's
 CATEGORIES = ("crm", "engagement")
 AUTH_TYPES = ("oauth2", "api_key", "access_key_secret")
 # target-postgres settings a destination may carry; the secret ones are sealed.
@@ -64,6 +68,15 @@ class SyncView:
     destination: str
     period_ms: int
     paused: bool
+    destination_schema: str = DEFAULT_SCHEMA
+    own_schema: str | None = None  # the customer's own (a connection sync config's)
+    # the standard/custom objects the customer chose (per kind), None: the sync config's
+    objects: Mapping[str, tuple[str, ...]] | None = None
+
+    @property
+    def schema(self) -> str:
+        """Where this tenant's tables go."""
+        return self.own_schema or self.destination_schema
 
     @property
     def connection_key(self) -> str:
@@ -103,6 +116,28 @@ def normalize_strategy(value: Any, where: str) -> dict[str, Any]:
         raise RegistryError(f"{where}.auto_start_on_connection must be true or false")
     out["auto_start_on_connection"] = auto
     return out
+
+
+def own_schema(sync_config: Mapping[str, Any] | None) -> str | None:
+    """The schema a connection sync config gives its customer, if any."""
+    return ((sync_config or {}).get("destination_config") or {}).get("schema")
+
+
+def chosen_objects(sync_config: Mapping[str, Any] | None
+                   ) -> Mapping[str, tuple[str, ...]] | None:
+    """The objects a connection sync config chose, per kind; None: it chose none."""
+    chosen = {kind: tuple(o["object"] for o in (sync_config or {}).get(f"{kind}_objects"))
+              for kind in CHOOSABLE if (sync_config or {}).get(f"{kind}_objects") is not None}
+    return chosen or None
+
+
+def narrow(objects: Mapping[str, Iterable[str]], chosen: Mapping[str, Iterable[str]] | None
+           ) -> dict[str, list[str]]:
+    """An extractor's objects per kind, less those a connection sync config did not choose
+    (kinds it chose nothing of stay whole). Render and the tap's credential source both use
+    it: they must agree on which extractors of a job have anything to read."""
+    return {kind: [o for o in names if chosen is None or kind not in chosen
+                   or o in chosen[kind]] for kind, names in objects.items()}
 
 
 def normalize_objects(items: Any, kind: str) -> list[dict[str, Any]]:
@@ -363,6 +398,70 @@ class Registry:
             self._delete_sync(sync)
         self.s.delete(row)
 
+    # --- connection sync configs (a customer's own schema and choice of objects) -----------
+
+    def set_connection_sync_config(self, customer_id: str, provider: str,
+                                   doc: Mapping[str, Any]) -> Connection:
+        """Supaglue's connection sync config: `{destination_config?: {type: postgres, schema},
+        standard_objects?: [{object}], custom_objects?: [{object}]}`. The customer's tables
+        go to its own schema (created when missing; its syncs keep bookmarks per schema, see
+        render.state_suffix); its syncs read the listed objects only, which must be among the
+        sync config's (replaced whole; an absent list: all of them)."""
+        conn = self.connection(customer_id, provider)
+        where = f"connection sync config of {customer_id!r} x {provider!r}"
+        unknown = set(doc) - set(CONNECTION_SYNC_KEYS)
+        if unknown:
+            raise RegistryError(f"{where}: unknown keys {', '.join(sorted(unknown))} (expected "
+                                "destination_config, standard_objects, custom_objects)")
+        config = self._sync_config(provider)
+        out: dict[str, Any] = {}
+        dest_config = doc.get("destination_config")
+        if dest_config is not None:
+            if not isinstance(dest_config, Mapping) or dest_config.get("type") != "postgres" \
+                    or set(dest_config) - {"type", "schema"}:
+                raise RegistryError(f"{where}: destination_config must be "
+                                    "{'type': 'postgres', 'schema': ...}")
+            if config.destination.type != "postgres":
+                raise RegistryError(f"{where}: destination {config.destination.name!r} is "
+                                    f"{config.destination.type!r}; only a postgres destination "
+                                    "takes a per-connection schema")
+            schema = dest_config.get("schema")
+            if not isinstance(schema, str) or not schema.strip() or \
+                    len(schema.encode()) > MAX_IDENTIFIER_BYTES:
+                raise RegistryError(f"{where}: destination_config.schema must be a schema name "
+                                    f"of 1 to {MAX_IDENTIFIER_BYTES} bytes")
+            out["destination_config"] = {"type": "postgres", "schema": schema}
+        for kind in CHOOSABLE:
+            if doc.get(f"{kind}_objects") is None:
+                continue
+            chosen = normalize_objects(doc[f"{kind}_objects"], kind)
+            offered = {o["object"] for o in getattr(config, f"{kind}_objects")}
+            extra = [o["object"] for o in chosen if o["object"] not in offered]
+            if extra:
+                raise RegistryError(
+                    f"{where}: {kind}_objects {', '.join(map(repr, extra))} are not in "
+                    f"{provider!r}'s sync config (it offers: "
+                    f"{', '.join(sorted(offered)) or 'none'})")
+            out[f"{kind}_objects"] = [{"object": o["object"]} for o in chosen]
+        conn.sync_config = out or None
+        self.s.flush()
+        return conn
+
+    def delete_connection_sync_config(self, customer_id: str, provider: str) -> Connection:
+        """Back to the provider's sync config (its schema and all its objects)."""
+        conn = self.connection(customer_id, provider)
+        conn.sync_config = None
+        self.s.flush()
+        return conn
+
+    def upsert_connection_sync_config(self, doc: Mapping[str, Any]) -> Connection:
+        """A bundle entry: the connection by `customer_id` and `provider_name`, then the
+        connection sync config's keys."""
+        rest = {k: v for k, v in doc.items() if k not in ("customer_id", "provider_name")}
+        return self.set_connection_sync_config(
+            _required_str(doc, "customer_id", "connection sync config"),
+            _required_str(doc, "provider_name", "connection sync config"), rest)
+
     # --- syncs and runs --------------------------------------------------------------------
 
     def sync(self, customer_id: str, provider: str) -> Sync:
@@ -382,7 +481,8 @@ class Registry:
         """Every sync of every application (or one), for rendering: one query, no secret."""
         query = (
             select(Sync.id, Customer.application_id, Customer.customer_id, Provider.name,
-                   Connection.id, Destination.name, SyncConfig.default_config, Sync.paused)
+                   Connection.id, Destination.name, SyncConfig.default_config, Sync.paused,
+                   Destination.settings, Connection.sync_config)
             .join(Connection, Sync.connection_id == Connection.id)
             .join(Customer, Connection.customer_pk == Customer.id)
             .join(Provider, Connection.provider_id == Provider.id)
@@ -391,9 +491,11 @@ class Registry:
         if sync_id is not None:
             query = query.where(Sync.id == sync_id)
         rows = self.s.execute(query)
-        return [SyncView(sid, app, cust, prov, conn, dest, cfg.get("period_ms",
-                         DEFAULT_PERIOD_MS), paused)
-                for sid, app, cust, prov, conn, dest, cfg, paused in rows]
+        return [SyncView(sid, app, cust, prov, conn, dest,
+                         cfg.get("period_ms", DEFAULT_PERIOD_MS), paused,
+                         dest_settings.get("schema") or DEFAULT_SCHEMA, own_schema(own),
+                         chosen_objects(own))
+                for sid, app, cust, prov, conn, dest, cfg, paused, dest_settings, own in rows]
 
     def runs(self, customer_id: str | None = None, provider: str | None = None,
              limit: int = 50) -> list[SyncRun]:
@@ -411,7 +513,8 @@ class Registry:
     def apply(self, doc: Any) -> list[str]:
         """Create or update everything in a document: one object, a list, or a bundle
         `{"customers": [...], "providers": [...], "destinations": [...], "sync_configs":
-        [...], "connections": [...]}`. Returns one line per object applied."""
+        [...], "connections": [...], "connection_sync_configs": [...]}`. Returns one line per
+        object applied."""
         done: list[str] = []
         for kind, item in _documents(doc):
             row = getattr(self, f"upsert_{kind}")(item)
@@ -477,7 +580,8 @@ class Registry:
 
 
 BUNDLE_KEYS = {"customers": "customer", "providers": "provider", "destinations": "destination",
-               "sync_configs": "sync_config", "connections": "connection"}
+               "sync_configs": "sync_config", "connections": "connection",
+               "connection_sync_configs": "connection_sync_config"}
 ORDER = list(BUNDLE_KEYS.values())
 
 
@@ -512,7 +616,8 @@ def _kind(doc: Mapping[str, Any]) -> str:
     if doc.get("type") == "postgres":
         return "destination"
     if "provider_name" in doc and "customer_id" in doc:
-        return "connection"
+        chooses = set(CONNECTION_SYNC_KEYS) & set(doc)
+        return "connection_sync_config" if chooses else "connection"
     if "customer_id" in doc:
         return "customer"
     raise RegistryError("cannot tell what this document is (expected a customer, provider, "

@@ -187,6 +187,34 @@ def test_sync_config_and_syncs(a, app_a, service):
     assert r.status_code == 400 and "x-customer-id" in r.json()["errors"][0]["detail"]
 
 
+def test_connection_sync_config(a, app_a, service):
+    """A customer's own schema and choice among the sync config's objects, Supaglue's
+    `/connection_sync_configs` keyed by headers; re-rendered into the customer's schedule."""
+    _sync_config(a, app_a["destination"]["name"])
+    headers = {"x-customer-id": app_a["customer"], "x-provider-name": "salesforce"}
+    path = "/mgmt/v2/connection_sync_configs"
+    assert a.get(path, headers=headers).status_code == 404
+    body = {"destination_config": {"type": "postgres", "schema": "acme_data"},
+            "standard_objects": [{"object": "Account"}]}
+    r = a.put(path, headers=headers, json=body)
+    assert r.status_code == 200, r.text
+    assert r.json() == a.get(path, headers=headers).json() == body
+    include = yaml.safe_load((service.cfg.project / "tenantsync.meltano.yml").read_text())
+    schedule = next(s for s in include["schedules"]
+                    if s["env"]["TENANTSYNC_CUSTOMER_ID"] == app_a["customer"])
+    assert schedule["env"]["TENANTSYNC_DESTINATION_SCHEMA"] == "acme_data"
+    for bad, message in [({"standard_objects": [{"object": "Lead"}]}, "'Lead' are not in"),
+                         ({"destination_config": {"type": "postgres", "schema": ""}},
+                          "schema"),
+                         ({"entities": []}, "entities")]:
+        r = a.put(path, headers=headers, json=bad)
+        assert r.status_code == 400 and message in r.text, r.text
+    r = a.put(path, headers={**headers, "x-customer-id": "nobody"}, json=body)
+    assert r.status_code == 404
+    assert a.delete(path, headers=headers).status_code == 204
+    assert a.get(path, headers=headers).status_code == 404
+
+
 def test_sync_config_delete_needs_force(a, app_a):
     config = _sync_config(a, app_a["destination"]["name"])
     r = a.delete(f"/mgmt/v2/sync_configs/{config['id']}")

@@ -76,3 +76,21 @@ def test_unknown_credential_source_is_a_config_error():
                       setup_mapper=False)
     with pytest.raises(ConfigValidationError, match="cannot import"):
         TapSalesforce(config={"credential_source": "no_such_module:load"}, setup_mapper=False)
+
+
+def test_the_tap_reads_only_the_objects_the_customer_chose(registry_env):
+    registry_env.set_connection_sync_config("acme", "salesforce", {
+        "standard_objects": [{"object": "Opportunity"}], "custom_objects": []})
+    registry_env.s.commit()
+    config = {"credential_source": SOURCE, "common_objects": ["contact"],
+              "standard_objects": ["Opportunity", "Lead"], "custom_objects": ["X__c"]}
+    acme = TapSalesforce(config={**config, "connection_id": key("acme")}, setup_mapper=False)
+    assert (acme.config["common_objects"], acme.config["standard_objects"],
+            acme.config["custom_objects"]) == (["contact"], ["Opportunity"], [])
+    globex = TapSalesforce(config={**config, "connection_id": key("globex")},
+                           setup_mapper=False)
+    assert globex.config["standard_objects"] == ["Opportunity", "Lead"]
+    # an extractor left with nothing would read everything (empty lists mean all): refused
+    with pytest.raises(ConfigValidationError, match="chooses none of this extractor's objects"):
+        TapSalesforce(config={"credential_source": SOURCE, "connection_id": key("acme"),
+                              "custom_objects": ["X__c"]}, setup_mapper=False)

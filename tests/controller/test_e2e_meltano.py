@@ -297,6 +297,50 @@ def test_meltano_schedule_run_is_the_same_sync(world):
     assert len(states) == 4
 
 
+def test_a_connection_sync_config_gives_acme_its_own_schema_and_objects(world):
+    """acme's HubSpot syncs into its own schema, only the company standard object of the
+    sync config (and the common objects). Bookmarks are kept per schema: the first run there
+    is a full one, and back in the destination's schema acme resumes incrementally."""
+    reg = world["reg"]
+    reg.set_connection_sync_config("acme", "hubspot", {
+        "destination_config": {"type": "postgres", "schema": "acme_own"},
+        "standard_objects": [{"object": "company"}]})
+    reg.s.commit()
+    try:
+        result = run_sync(reg, "acme", "hubspot", world["project"], echo=lambda _m: None)
+        assert result.status == "SUCCESS", result.error
+        assert result.strategy == "full"
+        assert set(result.records) == {"company", "crm_accounts"}
+        own = {"schema": '"acme_own"'}
+        tables = {t for (t,) in query(world, "SELECT table_name FROM information_schema.tables "
+                                             "WHERE table_schema = 'acme_own'")}
+        assert tables == {"hubspot_company", "crm_accounts"}
+        landed = query({**world, **own},
+                       "SELECT count(*), count(DISTINCT _supaglue_customer_id) "
+                       "FROM {schema}.hubspot_company")
+        assert landed == [(len(companies(world, "acme")), 1)]
+        # the next run is incremental again, into the same schema
+        again = run_sync(reg, "acme", "hubspot", world["project"], echo=lambda _m: None)
+        assert again.strategy == "incremental"
+        reg.delete_connection_sync_config("acme", "hubspot")
+        reg.s.commit()
+        portal = world["hs"]["acme"]
+        portal.advance_clock(600)
+        some_id = sorted(companies(world, "acme"))[1]
+        portal.update("companies", some_id, {"name": "Back Home Co"})
+        back = run_sync(reg, "acme", "hubspot", world["project"], echo=lambda _m: None)
+        assert (back.status, back.strategy) == ("SUCCESS", "incremental")
+        assert companies(world, "acme")[some_id][0] == "Back Home Co"  # the default schema
+        assert query({**world, **own}, "SELECT count(*) FROM {schema}.hubspot_company "
+                                       "WHERE _supaglue_raw_data->>'name' = 'Back Home Co'"
+                     ) == [(0,)]
+    finally:
+        reg.delete_connection_sync_config("acme", "hubspot")
+        reg.s.commit()
+        with psycopg2.connect(world["uri"]) as conn, conn.cursor() as cur:
+            cur.execute("DROP SCHEMA IF EXISTS acme_own CASCADE")
+
+
 def test_one_run_of_a_sync_at_a_time_and_a_dead_run_is_recorded(world):
     """While a run holds its sync's lock a second run is refused before recording anything.
     A run whose process died stays IN_PROGRESS until the next run finds the lock free and

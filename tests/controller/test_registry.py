@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import sqlite3
 
 import pytest
@@ -156,3 +157,45 @@ def test_cli_apply_and_lists(tmp_path, monkeypatch, secret_key):
     assert out.exit_code == 1 and "no connection" in out.output
     rows = sqlite3.connect(tmp_path / "cli.db").execute("SELECT count(*) FROM customers")
     assert rows.fetchone() == (1,)
+
+
+def test_a_connection_sync_config_gives_a_customer_its_schema_and_objects(registry):
+    seed(registry)
+    done = registry.apply({"connection_sync_configs": [{
+        "customer_id": "acme", "provider_name": "salesforce",
+        "destination_config": {"type": "postgres", "schema": "acme_data"},
+        "custom_objects": [{"object": "MyCustomObject__c"}]}]})
+    assert done == ["connection_sync_config acme x salesforce"]
+    views = {v.customer_id: v for v in registry.sync_views()}
+    assert (views["acme"].schema, views["acme"].objects) == (
+        "acme_data", {"custom": ("MyCustomObject__c",)})
+    assert (views["globex"].schema, views["globex"].objects) == ("supaglue", None)
+    registry.set_connection_sync_config("acme", "salesforce", {"standard_objects": []})
+    assert registry.sync_views()[0].objects == {"standard": ()}  # none of them
+    assert registry.sync_views()[0].schema == "supaglue"  # replaced whole: no own schema
+    registry.delete_connection_sync_config("acme", "salesforce")
+    assert registry.connection("acme", "salesforce").sync_config is None
+
+
+@pytest.mark.parametrize(("doc", "message"), [
+    ({"schedule": "hourly"}, "unknown keys schedule"),
+    ({"standard_objects": [{"object": "Lead"}]}, "'Lead' are not in 'salesforce'"),
+    ({"custom_objects": ["Nope__c", "MyCustomObject__c"]}, "'Nope__c' are not in"),
+    ({"destination_config": {"type": "bigquery", "dataset": "x"}}, "must be {'type': 'postgres'"),
+    ({"destination_config": {"type": "postgres", "schema": ""}}, "1 to 63 bytes"),
+    ({"destination_config": {"type": "postgres", "schema": "s" * 64}}, "1 to 63 bytes"),
+    ({"standard_objects": "Opportunity"}, "must be a list"),
+])
+def test_connection_sync_config_mistakes_are_named(registry, doc, message):
+    seed(registry)
+    with pytest.raises(RegistryError, match=re.escape(message)):
+        registry.set_connection_sync_config("acme", "salesforce", doc)
+    assert registry.connection("acme", "salesforce").sync_config is None
+
+
+def test_a_hosted_destination_takes_no_per_connection_schema(registry):
+    seed(registry)
+    registry.destinations()[0].type = "supaglue"
+    with pytest.raises(RegistryError, match="only a postgres destination"):
+        registry.set_connection_sync_config("acme", "salesforce", {
+            "destination_config": {"type": "postgres", "schema": "acme_data"}})

@@ -183,3 +183,28 @@ def test_seed_registry_renders(registry):
     doc = render.document(registry.s)
     assert [j["name"] for j in doc["jobs"]] == ["app--acme--salesforce",
                                                 "app--globex--salesforce"]
+
+
+def test_a_connection_sync_config_reaches_the_tenant_job_and_env(tmp_path, secret_key):
+    reg = build(tmp_path, "r", ["acme", "globex"])
+    reg.set_connection_sync_config("acme", "hubspot", {
+        "destination_config": {"type": "postgres", "schema": "acme_data"},
+        "standard_objects": [{"object": "deals"}]})
+    reg.s.commit()
+    doc = yaml.safe_load(render.render(reg.s, tmp_path / "p").path.read_text())
+    env = {s["name"]: s["env"] for s in doc["schedules"]}
+    assert env["app--acme--hubspot"][render.SCHEMA_ENV] == "acme_data"
+    assert env["app--globex--hubspot"][render.SCHEMA_ENV] == "supaglue"  # the destination's
+    assert env["app--acme--salesforce"][render.SCHEMA_ENV] == "supaglue"
+    # bookmarks are kept per schema: in its own, acme's sync starts over (under any runner)
+    assert env["app--acme--hubspot"][render.STATE_SUFFIX_ENV] == "app--acme--hubspot--in-acme_data"
+    assert env["app--globex--hubspot"][render.STATE_SUFFIX_ENV] == "app--globex--hubspot"
+    jobs = {j["name"]: j["tasks"] for j in doc["jobs"]}
+    loader = "target-postgres--app--my-production-postgres-"
+    # acme chose none of the full-only group's objects (tickets): that extractor is left out
+    assert [t.split()[0] for t in jobs["app--acme--hubspot"]] == ["tap-hubspot--app"]
+    assert [t.split()[0] for t in jobs["app--globex--hubspot"]] == [
+        "tap-hubspot--app", "tap-hubspot--app--full-only"]
+    assert all(t.split()[1].startswith(loader) for t in jobs["app--acme--hubspot"])
+    (target,) = doc["plugins"]["loaders"]
+    assert target["config"]["schema"] == f"${render.SCHEMA_ENV}"
