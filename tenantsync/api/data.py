@@ -23,14 +23,14 @@ from typing import Any
 import psycopg2
 import psycopg2.extras
 import psycopg2.pool
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Query
 from psycopg2 import sql
 from sqlalchemy import select
 
 from tenantsync import contract
 from tenantsync.api import hosted, projection, shapes
 from tenantsync.api.errors import bad_request, not_found
-from tenantsync.api.service import AppRegistry
+from tenantsync.api.service import AppRegistry, CustomerHeader, ProviderHeader
 from tenantsync.common_schema import BASE_FIELDS, COMMON_OBJECTS
 from tenantsync.controller.models import SyncConfig
 from tenantsync.controller.registry import Registry, RegistryError
@@ -226,7 +226,6 @@ def _page(schema: str, table: str, columns: list[str], id_col: str, modified_col
 
 
 PageSize = Query(DEFAULT_PAGE_SIZE, ge=1, le=1000)
-CustomerHeader = Header(..., alias="x-customer-id", min_length=1)
 
 
 RawDataFlag = Query(False, description="Also return each record's stored provider record as "
@@ -288,7 +287,6 @@ def _unified(category: str, object_name: str, customer_id: str, provider_name: s
     return shapes.page(records, next_cursor, previous, total)
 
 
-ProviderHeader = Header(..., alias="x-provider-name", min_length=1)
 
 
 @router.get("/crm/v2/{object_name}")

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.security import APIKeyHeader
 from sqlalchemy.orm import Session
 
@@ -19,6 +19,9 @@ from tenantsync.controller import db, render
 from tenantsync.controller.registry import Registry
 
 _render_lock = threading.Lock()
+# The tenant of tenant-scoped routes (syncs, connection sync configs, data listings).
+CustomerHeader = Header(..., alias="x-customer-id", min_length=1)
+ProviderHeader = Header(..., alias="x-provider-name", min_length=1)
 api_key_header = APIKeyHeader(name="x-api-key", auto_error=False,
                               description="An application's API key (`tenantsync api-keys "
                                           "create`).")

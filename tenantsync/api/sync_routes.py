@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -13,11 +13,15 @@ from sqlalchemy.orm import joinedload
 from tenantsync.api import runs, shapes
 from tenantsync.api.errors import ApiError, bad_request, not_found
 from tenantsync.api.mgmt import Name, Strict, Text, as_doc, commit, missing, row_by_id
-from tenantsync.api.service import AppRegistry, Config, ServiceConfig
+from tenantsync.api.service import (
+    AppRegistry,
+    Config,
+    CustomerHeader,
+    ProviderHeader,
+    ServiceConfig,
+)
 from tenantsync.controller.models import (
     Connection,
-    Customer,
-    Provider,
     Sync,
     SyncConfig,
     SyncRun,
@@ -158,25 +162,11 @@ def _tenant_sync(reg: Registry, customer_id: str, provider_name: str) -> Sync:
     return missing(reg.sync, customer_id, provider_name)
 
 
-def _of_tenants(query, reg, customer_id: str | None, provider_name: str | None):
-    """`query` (over Sync) narrowed to the caller's application, and optionally to one
-    customer and provider, through the sync's connection."""
-    query = (query.join(Connection, Sync.connection_id == Connection.id)
-             .join(Customer, Connection.customer_pk == Customer.id)
-             .join(Provider, Connection.provider_id == Provider.id)
-             .where(Customer.application_id == reg.app_id))
-    if customer_id:
-        query = query.where(Customer.customer_id == customer_id)
-    if provider_name:
-        query = query.where(Provider.name == provider_name)
-    return query
-
-
 @router.get("/syncs")
 def list_syncs(*, cursor: str | None = None, page_size: int = PageSize,
                customer_id: str | None = None, provider_name: str | None = None,
                reg: AppRegistry) -> dict:
-    query = _of_tenants(select(Sync).options(*_SYNC_SHAPE), reg, customer_id, provider_name)
+    query = reg.of_tenants(select(Sync).options(*_SYNC_SHAPE), customer_id, provider_name)
     rows, next_cursor, previous = keyset(reg, query, Sync.id, cursor, page_size,
                                           descending=False)
     return shapes.page([shapes.sync(r) for r in rows], next_cursor, previous)
@@ -190,8 +180,6 @@ def _sync_action(reg: Registry, cfg: ServiceConfig, customer_id: str, provider_n
     return shapes.sync(row)
 
 
-CustomerHeader = Header(..., alias="x-customer-id", min_length=1)
-ProviderHeader = Header(..., alias="x-provider-name", min_length=1)
 
 
 @router.post("/syncs/_pause")
@@ -290,7 +278,7 @@ def list_sync_runs(*, cursor: str | None = None, page_size: int = PageSize,
     query = (select(SyncRun).options(*(joinedload(SyncRun.sync).options(o) for o in _SYNC_SHAPE))
              .join(Sync, SyncRun.sync_id == Sync.id)
              .join(SyncConfig, Sync.sync_config_id == SyncConfig.id))
-    query = _of_tenants(query, reg, customer_id, provider_name)
+    query = reg.of_tenants(query, customer_id, provider_name)
     if status:
         query = query.where(SyncRun.status == status)
     if object:  # runs of the sync configs that list the object (object lists are JSON)

@@ -497,15 +497,23 @@ class Registry:
                          chosen_objects(own))
                 for sid, app, cust, prov, conn, dest, cfg, paused, dest_settings, own in rows]
 
-    def runs(self, customer_id: str | None = None, provider: str | None = None,
-             limit: int = 50) -> list[SyncRun]:
-        query = (select(SyncRun).join(Sync).join(Connection).join(Customer)
+    def of_tenants(self, query, customer_id: str | None = None, provider: str | None = None):
+        """`query` (over Sync) narrowed to this application, and optionally to one customer
+        and provider, through the sync's connection."""
+        query = (query.join(Connection, Sync.connection_id == Connection.id)
+                 .join(Customer, Connection.customer_pk == Customer.id)
                  .join(Provider, Connection.provider_id == Provider.id)
                  .where(Customer.application_id == self.app_id))
         if customer_id:
             query = query.where(Customer.customer_id == customer_id)
         if provider:
             query = query.where(Provider.name == provider)
+        return query
+
+    def runs(self, customer_id: str | None = None, provider: str | None = None,
+             limit: int = 50) -> list[SyncRun]:
+        query = self.of_tenants(select(SyncRun).join(Sync, SyncRun.sync_id == Sync.id),
+                                customer_id, provider)
         return list(self.s.scalars(query.order_by(SyncRun.id.desc()).limit(limit)))
 
     # --- apply -----------------------------------------------------------------------------

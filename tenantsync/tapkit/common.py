@@ -124,24 +124,26 @@ def addresses(*getters: Getter) -> Getter:
     return lambda record: [a for a in (g(record) for g in getters) if a is not None]
 
 
+def _typed(what: str, types: tuple[str, ...], value_key: str, by_type: dict[str, str]
+           ) -> Getter:
+    """The common schema's typed lists: `[{value_key: field value, <value_key>_type: kind}]`
+    for each non-empty field, in the order given."""
+    for kind in by_type:
+        if kind not in types:
+            raise ValueError(f"{what} type {kind!r} not in {types}")
+    pairs = tuple(by_type.items())
+    return lambda record: [{value_key: record[f], f"{value_key}_type": kind}
+                           for kind, f in pairs if not _blank(record.get(f))]
+
+
 def phones(**by_type: str) -> Getter:
     """`phones(primary="Phone", mobile="MobilePhone")`: non-empty numbers, in that order."""
-    for kind in by_type:
-        if kind not in CRM_PHONE_TYPES:
-            raise ValueError(f"phone type {kind!r} not in {CRM_PHONE_TYPES}")
-    pairs = tuple(by_type.items())
-    return lambda record: [{"phone_number": record[f], "phone_number_type": kind}
-                           for kind, f in pairs if not _blank(record.get(f))]
+    return _typed("phone", CRM_PHONE_TYPES, "phone_number", by_type)
 
 
 def emails(**by_type: str) -> Getter:
     """`emails(primary="Email")`: non-empty addresses, in that order."""
-    for kind in by_type:
-        if kind not in CRM_EMAIL_TYPES:
-            raise ValueError(f"email type {kind!r} not in {CRM_EMAIL_TYPES}")
-    pairs = tuple(by_type.items())
-    return lambda record: [{"email_address": record[f], "email_address_type": kind}
-                           for kind, f in pairs if not _blank(record.get(f))]
+    return _typed("email", CRM_EMAIL_TYPES, "email_address", by_type)
 
 
 def opportunity_status(is_closed: str, is_won: str) -> Getter:

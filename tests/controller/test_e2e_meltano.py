@@ -124,11 +124,16 @@ def query(world, sql, *args):
         return cur.fetchall()
 
 
-def accounts(world, customer):
-    """{id: (name, deleted)} of one customer's salesforce_account rows."""
+def named_rows(world, table, name_field, customer):
+    """{id: (name, deleted)} of one customer's rows of a standard object's table."""
     return {i: (n, d) for i, n, d in query(
-        world, "SELECT _supaglue_id, _supaglue_raw_data->>'Name', _supaglue_is_deleted "
-               "FROM {schema}.salesforce_account WHERE _supaglue_customer_id = %s", customer)}
+        world, f"SELECT _supaglue_id, _supaglue_raw_data->>'{name_field}', "
+               f"_supaglue_is_deleted FROM {{schema}}.{table} WHERE _supaglue_customer_id = %s",
+        customer)}
+
+
+def accounts(world, customer):
+    return named_rows(world, "salesforce_account", "Name", customer)
 
 
 def test_first_runs_are_full_and_land_per_tenant(world):
@@ -148,9 +153,7 @@ def test_first_runs_are_full_and_land_per_tenant(world):
 
 
 def companies(world, customer):
-    return {i: (n, d) for i, n, d in query(
-        world, "SELECT _supaglue_id, _supaglue_raw_data->>'name', _supaglue_is_deleted "
-               "FROM {schema}.hubspot_company WHERE _supaglue_customer_id = %s", customer)}
+    return named_rows(world, "hubspot_company", "name", customer)
 
 
 def test_hubspot_full_then_incremental_for_both_customers(world):
