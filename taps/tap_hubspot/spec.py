@@ -1,0 +1,109 @@
+"""HubSpot as tenantsync sees it: auth, objects, projection, tap and twin (one ProviderSpec,
+registered in pyproject.toml under `tenantsync.providers`)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tenantsync.providers import ApiKey, OAuth2, Objects, ProviderSpec, Twin
+
+# HubSpot's API envelope around an object's `properties`.
+ENVELOPE = ("id", "createdAt", "updatedAt", "archived", "archivedAt")
+TYPES = {"company": "companies", "contact": "contacts", "deal": "deals"}
+
+
+def _projection(raw: dict[str, Any]) -> dict[str, Any]:
+    properties = raw.get("properties")
+    if not isinstance(properties, dict):
+        # tap-hubspot stores records already flattened (properties beside the envelope)
+        return dict(raw)
+    fields = {k: raw[k] for k in ENVELOPE if k in raw}
+    # A property named like an envelope key (e.g. `id`) would overwrite it: such a property
+    # stays only in raw_data, under `properties`.
+    fields.update((k, v) for k, v in properties.items() if k not in ENVELOPE)
+    return fields
+
+
+def _token_settings(tokens: dict[str, Any]) -> dict[str, str]:
+    # the portal's page; HubSpot's token response names the portal as `hub_id`
+    hub = tokens.get("hub_id")
+    return {"instance_url": f"https://app.hubspot.com/contacts/{hub}"} if hub else {}
+
+
+# --- the twin: what tests, benchmarks and the demo need of it ---------------------------------
+
+def _tap_config(hs) -> dict[str, Any]:
+    return {"client_id": hs.client_id, "client_secret": hs.client_secret,
+            "refresh_token": hs.mint_refresh_token(), "base_url": hs.base_url}
+
+
+def _records(hs, obj: str) -> dict[str, tuple[dict, bool]]:
+    """Every stored record of a type, live and archived, as the portal holds it, in the shape
+    the tap writes it: properties flattened beside the envelope."""
+    t = hs.portal.resolve(TYPES.get(obj, obj))
+    out: dict[str, tuple[dict, bool]] = {}
+    for archived in (False, True):
+        docs, _ = hs.portal.page(t, 0, 10**9, archived)
+        for d in docs:
+            d = json.loads(d) if isinstance(d, (str, bytes)) else d
+            out[d["id"]] = ({**d["properties"], "id": d["id"], "archived": d["archived"]},
+                            d["archived"])
+    return out
+
+
+def _mutate(hs, step: int) -> str:
+    created = hs.create("companies", {"name": f"Changed Co {step}"})
+    hs.update("companies", created["id"], {"name": f"Changed Co {step} (renamed)"})
+    if step % 2:
+        hs.delete("companies", created["id"])
+        return "created, renamed and archived a company"
+    return "created and renamed a company"
+
+
+def _unpaced() -> dict[str, Any]:
+    from tenantsync.sandbox.hubspot.ratelimit import RateLimits  # the twin loads on use only
+
+    return {"rate_limits": RateLimits(burst=1_000_000)}
+
+
+TWIN = Twin(
+    sandbox="tenantsync.sandbox.hubspot:HubSpotSandbox",
+    tap_config=_tap_config,
+    records=_records,
+    mutate=_mutate,
+    objects=("company", "contact", "deal"),
+    api_paths=r"/(crm|oauth)/.*",
+    token_path=r"/oauth/v1/token",
+    # the storm runs within a free portal's limits; the crash test is about resuming, not
+    # pacing (a 20,000-record sync at 100 calls / 10 s is slow)
+    options={"storm": {"enforce_rate_limit": True}, "crash": _unpaced},
+    sizes={"sync": 200, "storm": 5_000, "crash": 20_000, "demo": 300},
+    demo_objects={"common_objects": [{"object": o} for o in ("account", "contact")],
+                  "standard_objects": [{"object": o} for o in ("company", "contact", "deal")]},
+)
+
+SPEC = ProviderSpec(
+    name="hubspot",
+    label="HubSpot",
+    description="HubSpot CRM standard, custom and common objects and owners "
+                "(Supaglue-compatible)",
+    category="crm",
+    auth=(OAuth2(authorize_url="https://app.hubspot.com/oauth/authorize",
+                 token_url="https://api.hubapi.com/oauth/v1/token",
+                 scopes=("crm.objects.contacts.read", "crm.objects.companies.read",
+                         "crm.objects.deals.read", "crm.objects.owners.read", "oauth"),
+                 base_setting="base_url", token_settings=_token_settings),
+          ApiKey(setting="access_token")),  # a private app's token
+    tap="tap_hubspot.tap:TapHubSpot",
+    executable="tap-hubspot",
+    objects=Objects(standard=("company", "contact", "deal", "line_item", "product", "ticket",
+                              "quote", "call", "communication", "email", "meeting", "note",
+                              "postal_mail", "task", "owner"),
+                    custom=True,
+                    common={"account": "company", "contact": "contact",
+                            "opportunity": "deal", "user": "owner"}),
+    connection_settings=("base_url", "instance_url"),
+    projection=_projection,
+    twin=TWIN,
+)
