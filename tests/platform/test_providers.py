@@ -66,5 +66,5 @@ def test_a_spec_is_checked_when_declared():
         ("tap_x", "/oauth/token", None)
     assert spec.projection({"a": 1}) == {"a": 1}
     assert spec.oauth.token_settings({"anything": 1}) == {}
-    with pytest.raises(ValueError, match="not 'package.module:attribute'"):
+    with pytest.raises(ValueError, match="is not 'package"):
         providers.load_object("tap_x.tap")
