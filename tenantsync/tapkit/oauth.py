@@ -3,6 +3,7 @@ sinks) and a fixed access token."""
 
 from __future__ import annotations
 
+import base64
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -35,6 +36,7 @@ class RefreshTokenAuth:
         extra_keys: Iterable[str] = (),
         clock: Callable[[], float] = time.monotonic,
         expiry_margin_seconds: float = EXPIRY_MARGIN_SECONDS,
+        basic_client_auth: bool = False,
     ):
         self._http = http
         self._margin = expiry_margin_seconds
@@ -46,6 +48,8 @@ class RefreshTokenAuth:
         self.provider = provider
         self._sinks = list(sinks)
         self._extra_keys = tuple(extra_keys)  # non-secret response fields sinks also get
+        # RFC 6749 2.3.1: client credentials in an HTTP Basic header instead of the form.
+        self._basic = basic_client_auth
         self._clock = clock
         self._access_token: str | None = None
         self._expires_at: float | None = None
@@ -62,13 +66,18 @@ class RefreshTokenAuth:
         headers["Authorization"] = f"Bearer {self._access_token}"
 
     def refresh(self) -> None:
-        form = {"grant_type": "refresh_token", "refresh_token": self._refresh_token,
-                "client_id": self._client_id}
-        if self._client_secret:
-            form["client_secret"] = self._client_secret
+        form = {"grant_type": "refresh_token", "refresh_token": self._refresh_token}
+        headers = {"Accept": "application/json"}
+        if self._basic:
+            pair = f"{self._client_id}:{self._client_secret or ''}".encode()
+            headers["Authorization"] = "Basic " + base64.b64encode(pair).decode()
+        else:
+            form["client_id"] = self._client_id
+            if self._client_secret:
+                form["client_secret"] = self._client_secret
         try:
             body = self._http.request("POST", self.token_url, data=form, authenticate=False,
-                                      headers={"Accept": "application/json"})
+                                      headers=headers)
         except FatalHttpError as exc:
             if exc.status is None or exc.status >= 500:  # down or unreachable: no refusal
                 raise
