@@ -25,9 +25,9 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tap_salesforce.sandbox import SalesforceSandbox
 from tenantsync import embedded_pg
 from tenantsync.contract import slug
-from tenantsync.sandbox.salesforce import SalesforceSandbox
 from tests.proof.harness import Deployment, Tenant
 
 OBJECTS = ("Account", "Contact", "Lead", "Opportunity", "OpportunityContactRole", "Task",

@@ -16,9 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tap_hubspot.sandbox import HubSpotSandbox
+from tap_salesforce.sandbox import SalesforceSandbox
 from tenantsync import embedded_pg
-from tenantsync.sandbox.hubspot import HubSpotSandbox
-from tenantsync.sandbox.salesforce import SalesforceSandbox
 from tests.proof.harness import Deployment, Tenant
 
 

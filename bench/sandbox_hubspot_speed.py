@@ -17,7 +17,7 @@ import time
 
 import requests
 
-from tenantsync.sandbox.hubspot import HubSpotSandbox
+from tap_hubspot.sandbox import HubSpotSandbox
 
 PROPS = ("email,firstname,lastname,phone,jobtitle,company,city,country,lifecyclestage,"
          "hubspot_owner_id,createdate,lastmodifieddate")

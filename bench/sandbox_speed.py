@@ -16,7 +16,7 @@ import time
 
 import requests
 
-from tenantsync.sandbox.salesforce import SalesforceSandbox
+from tap_salesforce.sandbox import SalesforceSandbox
 
 V = "/services/data/v61.0"
 

@@ -26,9 +26,9 @@ from contextlib import redirect_stdout
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
+from tap_hubspot.sandbox import HubSpotSandbox
+from tap_hubspot.sandbox.ratelimit import RateLimits
 from tap_hubspot.tap import TapHubSpot
-from tenantsync.sandbox.hubspot import HubSpotSandbox
-from tenantsync.sandbox.hubspot.ratelimit import RateLimits
 
 
 def sync(config: dict, catalog: dict, state: dict | None) -> dict:

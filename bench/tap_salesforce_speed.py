@@ -25,7 +25,7 @@ from pathlib import Path
 import msgspec
 import requests
 
-from tenantsync.sandbox.salesforce import SalesforceSandbox
+from tap_salesforce.sandbox import SalesforceSandbox
 
 # The tap's own peak RSS (VmHWM of its address space; getrusage would also count the pages
 # of this big parent that the forked child shared before exec).

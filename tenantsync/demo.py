@@ -1,11 +1,12 @@
 """`tenantsync demo`: the whole flow on one machine, offline.
 
-Starts a Salesforce org and a HubSpot portal twin per customer (acme, globex) and the embedded
-Postgres; registers an application, the two customers, the providers' OAuth apps, the
-destination, a sync config per provider and each customer's connections (imported tokens);
+Starts a twin of every registered provider that has one (tenantsync.providers), per customer
+(acme, globex), and the embedded Postgres; registers an application, the two customers, the
+providers' OAuth apps, the destination, a sync config per provider (its spec's demo objects)
+and each customer's connections (imported tokens);
 renders the Meltano project; runs `meltano run` for every sync (full); changes data in the
-twins (renames, a new record, deletes); runs every sync again (incremental); and prints what
-landed, the runs, and a psql command to look at the data.
+twins (each provider's own `mutate`: new, renamed and deleted records); runs every sync again
+(incremental); and prints what landed, the runs, and a psql command to look at the data.
 """
 
 from __future__ import annotations
@@ -19,29 +20,16 @@ from pathlib import Path
 import platformdirs
 import psycopg2
 
-from tenantsync import embedded_pg
+from tenantsync import embedded_pg, providers
+from tenantsync.contract import slug
 from tenantsync.controller import crypto, db, render
 from tenantsync.controller.cli import table
 from tenantsync.controller.registry import Registry
 from tenantsync.controller.runner import run_sync
-from tenantsync.sandbox.hubspot import HubSpotSandbox
-from tenantsync.sandbox.salesforce import SalesforceSandbox
 
 SCHEMA = "supaglue"
 APPLICATION = "demo-app"
 CUSTOMERS = {"acme": 11, "globex": 22}  # customer -> seed of its twins' data
-PROVIDERS = ("salesforce", "hubspot")
-SYNC_CONFIGS = {
-    "salesforce": {"common_objects": [{"object": o} for o in ("account", "contact",
-                                                              "opportunity")],
-                   "standard_objects": [{"object": o} for o in ("Account", "Contact",
-                                                                "Opportunity")],
-                   "custom_objects": [{"object": "Invoice__c"}]},
-    "hubspot": {"common_objects": [{"object": o} for o in ("account", "contact")],
-                "standard_objects": [{"object": o} for o in ("company", "contact", "deal")]},
-}
-
-
 def summary(uri: str) -> list[tuple[str, str, str, int, int]]:
     """(table, customer, provider, rows, deleted rows) of every table of the demo schema."""
     out = []
@@ -84,68 +72,47 @@ def _secret_key(project: Path) -> str:
     return path.read_text().strip()
 
 
-def _register(reg: Registry, uri: str, orgs: dict, portals: dict) -> None:
-    sf, hs = orgs["acme"], portals["acme"]
-    for other in CUSTOMERS:  # one OAuth app per provider: every org and portal knows it
-        orgs[other].oauth.register_client(sf.client_id, sf.client_secret)
-        portals[other].oauth.register_client(hs.client_id, hs.client_secret)
-    apps = {"salesforce": (sf.client_id, sf.client_secret, ["api", "refresh_token"]),
-            "hubspot": (hs.client_id, hs.client_secret, ["crm.objects.companies.read",
-                                                         "crm.objects.contacts.read",
-                                                         "crm.objects.deals.read"])}
+def _register(reg: Registry, uri: str, twins: dict) -> None:
+    """`twins`: provider spec -> customer -> its running twin."""
+    first = next(iter(CUSTOMERS))
+    for boxes in twins.values():  # one OAuth app per provider: every twin knows it
+        app = boxes[first]
+        for box in boxes.values():
+            if box is not app:
+                box.oauth.register_client(app.client_id, app.client_secret)
     reg.application("tenantsync demo")
     reg.apply({
-        "providers": [{"provider_name": p, "auth_type": "oauth2", "category": "crm",
-                       "config": {"oauth": {"oauth_scopes": scopes, "credentials": {
-                           "client_id": cid, "client_secret": secret}}}}
-                      for p, (cid, secret, scopes) in apps.items()],
+        "providers": [providers.registry_provider(spec, boxes[first].client_id,
+                                                  boxes[first].client_secret)
+                      for spec, boxes in twins.items()],
         "destinations": [{"name": "demo-postgres", "type": "postgres",
                           "credentials": {"sqlalchemy_url": uri, "schema": SCHEMA}}],
-        "sync_configs": [{"provider_name": p, "destination_name": "demo-postgres",
+        "sync_configs": [{"provider_name": spec.name, "destination_name": "demo-postgres",
                           "default_config": {"period_ms": 3_600_000,
                                              "strategy": "full then incremental",
                                              "full_sync_every_n_incrementals": 6},
-                          **objects} for p, objects in SYNC_CONFIGS.items()],
+                          **spec.twin.demo_objects} for spec in twins],
         "customers": [{"customer_id": c, "name": c.title(), "email": f"it@{c}.example"}
                       for c in CUSTOMERS],
         # Imported tokens, as the management API's "create connection" takes them.
-        "connections": [
-            *({"customer_id": c, "provider_name": "salesforce", "type": "oauth2",
-               "refresh_token": orgs[c].oauth.mint_refresh_token(sf.client_id),
-               "login_url": orgs[c].base_url} for c in CUSTOMERS),
-            *({"customer_id": c, "provider_name": "hubspot", "type": "oauth2",
-               "refresh_token": portals[c].oauth.mint_refresh_token(hs.client_id),
-               "base_url": portals[c].base_url} for c in CUSTOMERS)]})
+        "connections": [{"customer_id": c, "provider_name": spec.name,
+                         **providers.twin_connection(spec, box, boxes[first].client_id)}
+                        for spec, boxes in twins.items() for c, box in boxes.items()]})
     reg.s.commit()
 
 
-def _mutate(uri: str, orgs: dict, portals: dict) -> list[str]:
-    """Change data in the twins the way users do; returns what was done."""
+def _mutate(twins: dict) -> list[str]:
+    """Change data in the twins the way users do (each provider's own change; the second
+    customer's includes a delete); returns what was done."""
     done = []
-
-    def first_ids(table: str, customer: str, n: int) -> list[str]:
-        with psycopg2.connect(uri) as conn, conn.cursor() as cur:
-            cur.execute(f'SELECT _supaglue_id FROM "{SCHEMA}"."{table}" WHERE '
-                        "_supaglue_application_id = %s AND _supaglue_customer_id = %s AND NOT "
-                        "_supaglue_is_deleted ORDER BY _supaglue_id LIMIT %s",
-                        (APPLICATION, customer, n))
-            return [r[0] for r in cur.fetchall()]
-
-    for twin in [*orgs.values(), *portals.values()]:
-        twin.advance_clock(600)  # the changes happen after the first sync
-    acme = orgs["acme"]
-    renamed, deleted = first_ids("salesforce_account", "acme", 2)
-    acme.update("Account", renamed, {"Name": "Acme Renamed Holdings"})
-    acme.create("Account", {"Name": "Acme New Venture"})
-    acme.delete("Account", deleted)
-    done.append("acme/salesforce: renamed 1 account, created 1, deleted 1")
-    globex = portals["globex"]
-    renamed, archived = first_ids("hubspot_company", "globex", 2)
-    globex.update("companies", renamed, {"name": "Globex Renamed Corp"})
-    globex.delete("companies", archived)
-    done.append("globex/hubspot: renamed 1 company, archived 1")
-    for twin in [*orgs.values(), *portals.values()]:
-        twin.advance_clock(600)
+    boxes = [box for per_customer in twins.values() for box in per_customer.values()]
+    for box in boxes:
+        box.advance_clock(600)  # the changes happen after the first sync
+    for spec, per_customer in twins.items():
+        for step, (customer, box) in enumerate(per_customer.items()):
+            done.append(f"{customer}/{spec.name}: {spec.twin.mutate(box, step)}")
+    for box in boxes:
+        box.advance_clock(600)
     return done
 
 
@@ -162,25 +129,24 @@ def run_demo(data_dir: str | None = None) -> None:
                        db.URL_ENV: f"sqlite:///{project}/.tenantsync/registry.db",
                        "TENANTSYNC_APPLICATION_ID": APPLICATION})
     with ExitStack() as stack:
-        print("Starting the provider twins: a Salesforce org and a HubSpot portal per customer")
-        orgs = {c: stack.enter_context(SalesforceSandbox(records=400, seed=seed))
-                for c, seed in CUSTOMERS.items()}
-        portals = {c: stack.enter_context(HubSpotSandbox(records=300, seed=seed,
-                                                         portal_id=1000 + seed))
-                   for c, seed in CUSTOMERS.items()}
+        specs = providers.with_twins()
+        print("Starting the provider twins, one per customer: "
+              + ", ".join(spec.label or spec.name for spec in specs))
+        twins = {spec: {c: stack.enter_context(spec.twin.start("demo", seed=seed))
+                        for c, seed in CUSTOMERS.items()} for spec in specs}
         reg = Registry(db.session(), APPLICATION)
-        _register(reg, uri, orgs, portals)
+        _register(reg, uri, twins)
         result = render.render(reg.s, project)
-        print(f"Registered 2 customers x {len(PROVIDERS)} providers; rendered {result.syncs} "
-              f"syncs into {result.path}")
+        print(f"Registered {len(CUSTOMERS)} customers x {len(specs)} providers; rendered "
+              f"{result.syncs} syncs into {result.path}")
         timings = []
         for phase in ("first sync (full)", "second sync (incremental)"):
             if timings:
-                for line in _mutate(uri, orgs, portals):
+                for line in _mutate(twins):
                     print(f"Changed in the twins: {line}")
             print(f"\n== {phase} ==")
             for customer in CUSTOMERS:
-                for provider in PROVIDERS:
+                for provider in (spec.name for spec in specs):
                     started = time.monotonic()
                     run = run_sync(reg, customer, provider, project, echo=print)
                     if run.status != "SUCCESS":
@@ -195,8 +161,11 @@ def run_demo(data_dir: str | None = None) -> None:
     print(f"\nWhat landed in schema {SCHEMA!r} (application {APPLICATION!r}):")
     print(table(["table", "customer", "provider", "rows", "deleted"], summary(uri)))
     psql = shutil.which("psql") or "psql"
-    query = (f"SELECT _supaglue_customer_id, _supaglue_raw_data->>'Name' AS name, "
-             f"_supaglue_is_deleted FROM {SCHEMA}.salesforce_account ORDER BY 1, 2 LIMIT 20")
+    spec = specs[0]
+    first = spec.twin.demo_objects["standard_objects"][0]["object"]
+    query = (f"SELECT _supaglue_customer_id, _supaglue_id, _supaglue_is_deleted, "
+             f"left(_supaglue_raw_data::text, 60) FROM {SCHEMA}.{spec.name}_{slug(first)} "
+             "ORDER BY 1, 2 LIMIT 20")
     print(f"\nLook at the data:\n  {psql} '{uri}' -c \"{query}\"")
     print(f"The registry and the Meltano project are in {project}:\n"
           f"  cd {project} && TENANTSYNC_APPLICATION_ID={APPLICATION} tenantsync runs")

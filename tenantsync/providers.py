@@ -157,7 +157,7 @@ class Twin:
 
 # --- the spec -----------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one instance per provider: hashed by identity
 class ProviderSpec:
     """Everything the platform knows about one provider. `name` is Supaglue's provider name
     (the registry's, the API's, the destination tables' prefix)."""
@@ -244,3 +244,25 @@ def find(name: str) -> ProviderSpec | None:
 
 def with_twins() -> list[ProviderSpec]:
     return [s for s in all_specs() if s.twin is not None]
+
+
+def twin_connection(spec: ProviderSpec, sb: Any, client_id: str) -> dict[str, Any]:
+    """The connection import document (`type`, secrets, settings) for a connection to the
+    running twin `sb`, whose OAuth app `client_id` the registry holds: the twin's own
+    `connection` hook, else a minted refresh token and the twin's base URL."""
+    if spec.twin is not None and spec.twin.connection is not None:
+        return spec.twin.connection(sb, client_id)
+    if spec.oauth is None:
+        raise ValueError(f"provider {spec.name!r} has no OAuth2: its twin must declare "
+                         "`connection`")
+    return {"type": "oauth2", "refresh_token": sb.oauth.mint_refresh_token(client_id),
+            spec.oauth.base_setting: sb.base_url}
+
+
+def registry_provider(spec: ProviderSpec, client_id: str, client_secret: str) -> dict[str, Any]:
+    """The registry's provider document for `spec` with an OAuth app (client id and secret)."""
+    return {"provider_name": spec.name, "auth_type": spec.auth[0].kind,
+            "category": spec.category,
+            "config": {"oauth": {"oauth_scopes": list(spec.oauth.scopes if spec.oauth else ()),
+                                 "credentials": {"client_id": client_id,
+                                                 "client_secret": client_secret}}}}

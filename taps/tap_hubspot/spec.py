@@ -62,13 +62,13 @@ def _mutate(hs, step: int) -> str:
 
 
 def _unpaced() -> dict[str, Any]:
-    from tenantsync.sandbox.hubspot.ratelimit import RateLimits  # the twin loads on use only
+    from tap_hubspot.sandbox.ratelimit import RateLimits  # the twin loads on use only
 
     return {"rate_limits": RateLimits(burst=1_000_000)}
 
 
 TWIN = Twin(
-    sandbox="tenantsync.sandbox.hubspot:HubSpotSandbox",
+    sandbox="tap_hubspot.sandbox:HubSpotSandbox",
     tap_config=_tap_config,
     records=_records,
     mutate=_mutate,

@@ -57,7 +57,7 @@ def _mutate(sb, step: int) -> str:
 
 
 TWIN = Twin(
-    sandbox="tenantsync.sandbox.salesforce:SalesforceSandbox",
+    sandbox="tap_salesforce.sandbox:SalesforceSandbox",
     tap_config=_tap_config,
     records=_records,
     mutate=_mutate,

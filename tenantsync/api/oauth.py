@@ -10,7 +10,6 @@ single-use (tenantsync.api.state). These routes take no API key (a browser follo
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,6 +18,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
+from tenantsync import providers
 from tenantsync.api import state as signed_state
 from tenantsync.api.errors import ApiError, bad_request, not_found
 from tenantsync.api.mgmt import connection_created
@@ -29,61 +29,43 @@ from tenantsync.controller.models import Provider, utcnow
 from tenantsync.controller.registry import Registry, RegistryError
 
 router = APIRouter(tags=["managed authentication"])
-SALESFORCE_LOGIN_URLS = {"production": "https://login.salesforce.com",
-                         "sandbox": "https://test.salesforce.com"}
 TOKEN_TIMEOUT_SECONDS = 30.0
 
 
-@dataclass(frozen=True)
-class OAuthSpec:
-    """Where a provider's consent page and token endpoint are. `base_setting` is the
-    provider setting that moves both (a sandbox twin; Salesforce's login URL)."""
-
-    authorize_path: str
-    token_path: str
-    authorize_base: str
-    token_base: str
-    base_setting: str
-    default_scopes: tuple[str, ...]
+def _oauth_spec(name: str) -> providers.OAuth2 | None:
+    """The provider's OAuth2 declaration (tenantsync.providers), None if it has none."""
+    spec = providers.find(name)
+    return spec.oauth if spec is not None else None
 
 
-OAUTH = {
-    "salesforce": OAuthSpec("/services/oauth2/authorize", "/services/oauth2/token",
-                            SALESFORCE_LOGIN_URLS["production"],
-                            SALESFORCE_LOGIN_URLS["production"], "login_url",
-                            ("api", "refresh_token")),
-    "hubspot": OAuthSpec("/oauth/authorize", "/oauth/v1/token", "https://app.hubspot.com",
-                         "https://api.hubapi.com", "base_url",
-                         ("crm.objects.contacts.read", "crm.objects.companies.read",
-                          "crm.objects.deals.read", "crm.objects.owners.read", "oauth")),
-}
-
-
-def _spec(provider: Provider) -> OAuthSpec:
+def _spec(provider: Provider) -> providers.OAuth2:
     if provider.auth_type != "oauth2":
         raise bad_request(f"provider {provider.name!r} uses {provider.auth_type}: create its "
                           "connection with POST /mgmt/v2/customers/{customer_id}/connections")
-    spec = OAUTH.get(provider.name)
+    spec = _oauth_spec(provider.name)
     if spec is None:
+        available = [s.name for s in providers.all_specs() if s.oauth is not None]
         raise bad_request(f"managed OAuth is not available for provider {provider.name!r} "
-                          f"(available: {', '.join(sorted(OAUTH))})")
+                          f"(available: {', '.join(available)})")
     return spec
 
 
-def _bases(provider: Provider, spec: OAuthSpec, login_url: str | None) -> tuple[str, str]:
-    """(authorize base, token base). A Salesforce login URL must be production, sandbox or
-    the provider's configured one: a free URL would send the code to anyone's server."""
+def _bases(provider: Provider, spec: providers.OAuth2,
+           login_url: str | None) -> tuple[str, str]:
+    """(authorize base, token base). A login URL must be one the provider declares (e.g.
+    Salesforce's production or sandbox) or its configured one: a free URL would send the
+    code to anyone's server."""
     configured = (provider.settings or {}).get(spec.base_setting)
     if login_url:
-        allowed = {*SALESFORCE_LOGIN_URLS.values(), *([configured] if configured else [])}
-        if provider.name != "salesforce" or login_url.rstrip("/") not in allowed:
+        allowed = {*spec.login_urls.values(), *([configured] if configured else [])}
+        if not spec.login_urls or login_url.rstrip("/") not in allowed:
             raise bad_request(f"login_url {login_url!r} is not allowed (use "
                               f"{' or '.join(sorted(allowed))})")
         base = login_url.rstrip("/")
         return base, base
     if configured:
         return str(configured).rstrip("/"), str(configured).rstrip("/")
-    return spec.authorize_base, spec.token_base
+    return spec.base(spec.authorize_url), spec.base(spec.token_url)
 
 
 def _client(provider: Provider) -> dict[str, str]:
@@ -110,7 +92,7 @@ def authorize_redirect(s: Session, cfg: ServiceConfig, app_id: str, customer_id:
     spec = _spec(provider)
     authorize_base, token_base = _bases(provider, spec, login_url)
     client = _client(provider)
-    scopes = scope or " ".join(provider.scopes or spec.default_scopes)
+    scopes = scope or " ".join(provider.scopes or spec.scopes)
     token = signed_state.sign({"app": app_id, "customer": customer_id,
                                "provider": provider_name, "return_url": return_url,
                                "token_base": token_base, "link": link_id},
@@ -162,14 +144,6 @@ def exchange_code(token_url: str, client: dict[str, str], code: str,
     return body
 
 
-def instance_url(provider: str, tokens: dict[str, Any]) -> str:
-    if provider == "salesforce":
-        return str(tokens.get("instance_url") or "")
-    if provider == "hubspot" and tokens.get("hub_id"):
-        return f"https://app.hubspot.com/contacts/{tokens['hub_id']}"
-    return ""
-
-
 @router.get("/oauth/callback", response_class=RedirectResponse, status_code=302)
 def callback(*, state: str = Query(..., min_length=1, max_length=8192), code: str | None = None,
              error: str | None = None, error_description: str | None = None,
@@ -198,9 +172,9 @@ def callback(*, state: str = Query(..., min_length=1, max_length=8192), code: st
                                f"{cfg.public_url}/oauth/callback")
         doc = {"customer_id": payload["customer"], "provider_name": provider.name,
                "type": "oauth2", "refresh_token": tokens["refresh_token"],
-               "instance_url": instance_url(provider.name, tokens)}
-        if provider.name == "salesforce":
-            doc["login_url"] = payload["token_base"]
+               **spec.token_settings(tokens)}
+        if spec.login_urls:  # where its tokens refresh
+            doc[spec.base_setting] = payload["token_base"]
         conn = reg.upsert_connection(doc)
         connection_created(reg, conn)
         _finish_link(s, link_id, "consumed")
@@ -222,10 +196,18 @@ def _finish_link(s: Session, link_id: str | None, status: str) -> None:
         row.status = status
 
 
-_CHOOSE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>Connect Salesforce</title>
-</head><body><h1>Connect your Salesforce</h1>
-<p><a id="production" href="{base}?environment=production">Production</a></p>
-<p><a id="sandbox" href="{base}?environment=sandbox">Sandbox</a></p></body></html>"""
+_CHOOSE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>Connect {label}</title>
+</head><body><h1>Connect your {label}</h1>
+{choices}</body></html>"""
+_CHOICE = '<p><a id="{name}" href="{base}?environment={name}">{title}</a></p>'
+
+
+def _choose_page(provider_name: str, spec: providers.OAuth2, base: str) -> HTMLResponse:
+    """Which of the provider's login URLs (environments) to connect through."""
+    label = html.escape(providers.get(provider_name).label or provider_name)
+    choices = "\n".join(_CHOICE.format(name=html.escape(n), base=html.escape(base),
+                                       title=html.escape(n.title())) for n in spec.login_urls)
+    return HTMLResponse(_CHOOSE.format(label=label, choices=choices))
 
 
 @router.get("/links/{link_id}", response_model=None)
@@ -240,15 +222,17 @@ def magic_link(*, link_id: str, environment: str | None = None, s: DbSession,
     if row.expires_at < utcnow():
         raise ApiError(410, "Link expired", "this link has expired: ask for a new one")
     login_url = None
-    if row.provider_name == "salesforce":
+    spec = _oauth_spec(row.provider_name)
+    if spec is not None and spec.login_urls:
         provider = Registry(s, row.application_id).provider(row.provider_name, missing_ok=True)
-        configured = ((provider.settings or {}).get("login_url") if provider else None)
+        configured = ((provider.settings or {}).get(spec.base_setting) if provider else None)
         if environment is None and not configured:
-            return HTMLResponse(_CHOOSE.format(base=html.escape(f"/links/{link_id}")))
+            return _choose_page(row.provider_name, spec, f"/links/{link_id}")
         if environment is not None:
-            if environment not in SALESFORCE_LOGIN_URLS:
-                raise bad_request("environment must be 'production' or 'sandbox'")
-            login_url = SALESFORCE_LOGIN_URLS[environment]
+            if environment not in spec.login_urls:
+                raise bad_request("environment must be "
+                                  + " or ".join(repr(n) for n in spec.login_urls))
+            login_url = spec.login_urls[environment]
     url = authorize_redirect(s, cfg, row.application_id, row.customer_id, row.provider_name,
                              row.return_url, login_url, link_id=row.id)
     row.status = "consumed"  # single use: the link cannot start a second flow

@@ -6,7 +6,7 @@ import threading
 
 import click
 
-from tenantsync.sandbox import PROVIDERS, sandbox_class
+from tenantsync.sandbox import sandbox_class, twin_providers
 
 
 @click.group()
@@ -15,7 +15,7 @@ def sandbox() -> None:
 
 
 @sandbox.command("serve")
-@click.argument("provider", type=click.Choice(sorted(PROVIDERS)))
+@click.argument("provider", type=click.Choice(twin_providers()))
 @click.option("--port", type=int, default=0, show_default=True, help="0 picks a free port.")
 @click.option("--records", type=int, default=1000, show_default=True,
               help="Approximate number of records in the generated world.")

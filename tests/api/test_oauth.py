@@ -13,11 +13,11 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from tap_hubspot.sandbox import HubSpotSandbox
+from tap_salesforce.sandbox import SalesforceSandbox
 from tenantsync.api import state as signed_state
 from tenantsync.api.models import Event
 from tenantsync.controller import crypto
-from tenantsync.sandbox.hubspot import HubSpotSandbox
-from tenantsync.sandbox.salesforce import SalesforceSandbox
 
 RETURN_URL = "https://app.example.com/connected?tab=crm"
 PROVIDERS = {"salesforce": SalesforceSandbox, "hubspot": HubSpotSandbox}

@@ -18,6 +18,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from tap_hubspot.sandbox import HubSpotSandbox
+from tap_salesforce.sandbox import SalesforceSandbox
 from tenantsync.api.models import Event
 from tenantsync.cli import main
 from tenantsync.controller import crypto, db, render, run_lock
@@ -31,8 +33,6 @@ from tenantsync.controller.runner import (
     run_log,
     run_sync,
 )
-from tenantsync.sandbox.hubspot import HubSpotSandbox
-from tenantsync.sandbox.salesforce import SalesforceSandbox
 
 pytestmark = pytest.mark.slow
 

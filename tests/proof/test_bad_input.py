@@ -12,8 +12,8 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tenantsync.sandbox.hubspot import HubSpotSandbox
-from tenantsync.sandbox.salesforce import SalesforceSandbox
+from tap_hubspot.sandbox import HubSpotSandbox
+from tap_salesforce.sandbox import SalesforceSandbox
 from tests.proof.harness import Tenant
 
 pytestmark = pytest.mark.slow

@@ -12,10 +12,10 @@ from contextlib import ExitStack
 
 import pytest
 
+from tap_hubspot.sandbox import HubSpotSandbox
+from tap_hubspot.sandbox.ratelimit import RateLimits
+from tap_salesforce.sandbox import SalesforceSandbox
 from tenantsync.controller.runner import SYSTEM_DIR
-from tenantsync.sandbox.hubspot import HubSpotSandbox
-from tenantsync.sandbox.hubspot.ratelimit import RateLimits
-from tenantsync.sandbox.salesforce import SalesforceSandbox
 from tests.proof.harness import Tenant
 from tests.proof.scenarios import concurrent_syncs
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from tenantsync.sandbox.hubspot import HubSpotSandbox
-from tenantsync.sandbox.hubspot.ratelimit import RateLimits
-from tenantsync.sandbox.salesforce import SalesforceSandbox
+from tap_hubspot.sandbox import HubSpotSandbox
+from tap_hubspot.sandbox.ratelimit import RateLimits
+from tap_salesforce.sandbox import SalesforceSandbox
 from tests.proof.harness import Tenant
 from tests.proof.scenarios import crash_resume
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from tenantsync.sandbox.hubspot import HubSpotSandbox
-from tenantsync.sandbox.salesforce import SalesforceSandbox
+from tap_hubspot.sandbox import HubSpotSandbox
+from tap_salesforce.sandbox import SalesforceSandbox
 from tests.proof.harness import Tenant
 from tests.proof.scenarios import fault_storm
 

@@ -349,10 +349,10 @@ def test_cli_serves_until_interrupted():
 
 
 def test_unknown_provider_is_named():
-    from tenantsync.sandbox import sandbox_class
+    from tenantsync.sandbox import sandbox_class, twin_providers
 
-    with pytest.raises(ValueError, match="no sandbox for provider 'acme'; known: hubspot, "
-                                         "salesforce"):
+    with pytest.raises(ValueError, match="no sandbox for provider 'acme'; known: "
+                                         + ", ".join(twin_providers())):
         sandbox_class("acme")
 
 

@@ -12,7 +12,7 @@ from hubspot import HubSpot
 from hubspot.crm.contacts import ApiException as ContactsApiException
 from hubspot.oauth import ApiException as OAuthApiException
 
-from tenantsync.sandbox.hubspot import HubSpotSandbox
+from tap_hubspot.sandbox import HubSpotSandbox
 
 REDIRECT = "http://127.0.0.1:9/callback"
 

@@ -11,8 +11,8 @@ from hubspot import HubSpot
 from hubspot.crm.objects import ApiException as ObjectsApiException
 from hubspot.crm.objects import PublicObjectSearchRequest
 
-from tenantsync.sandbox.hubspot import HubSpotSandbox
-from tenantsync.sandbox.hubspot.world import OWNER_BASE
+from tap_hubspot.sandbox import HubSpotSandbox
+from tap_hubspot.sandbox.world import OWNER_BASE
 
 SEED = 3
 

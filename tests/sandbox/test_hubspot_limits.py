@@ -8,8 +8,8 @@ import time
 import pytest
 import requests
 
-from tenantsync.sandbox.hubspot import HubSpotSandbox
-from tenantsync.sandbox.hubspot.ratelimit import RateLimits
+from tap_hubspot.sandbox import HubSpotSandbox
+from tap_hubspot.sandbox.ratelimit import RateLimits
 
 LIST = "/crm/v3/objects/contacts?limit=1"
 SEARCH = "/crm/v3/objects/contacts/search"

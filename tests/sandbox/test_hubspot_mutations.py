@@ -10,7 +10,7 @@ import requests
 from hubspot import HubSpot
 from hubspot.crm.contacts import ApiException
 
-from tenantsync.sandbox.hubspot import HubSpotSandbox
+from tap_hubspot.sandbox import HubSpotSandbox
 
 
 @pytest.fixture

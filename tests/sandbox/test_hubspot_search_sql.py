@@ -7,8 +7,8 @@ import sqlite3
 
 import pytest
 
-from tenantsync.sandbox.hubspot import search
-from tenantsync.sandbox.hubspot.objects import TypeRegistry
+from tap_hubspot.sandbox import search
+from tap_hubspot.sandbox.objects import TypeRegistry
 
 REG = TypeRegistry(portal_id=4242, created_at="2023-01-01T00:00:00.000Z")
 CONTACTS = REG.resolve("contacts")

@@ -12,8 +12,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from tenantsync.sandbox.salesforce import SalesforceSandbox
-from tenantsync.sandbox.salesforce.records import wid
+from tap_salesforce.sandbox import SalesforceSandbox
+from tap_salesforce.sandbox.records import wid
 
 V = "/services/data/v61.0"
 REDIRECT = "http://127.0.0.1:9/callback"

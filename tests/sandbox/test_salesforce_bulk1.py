@@ -12,7 +12,7 @@ import pytest
 import requests
 from simple_salesforce import Salesforce
 
-from tenantsync.sandbox.salesforce import SalesforceSandbox
+from tap_salesforce.sandbox import SalesforceSandbox
 
 NS = {"a": "http://www.force.com/2009/06/asyncapi/dataload"}
 

@@ -19,8 +19,8 @@ from simple_salesforce.exceptions import (
     SalesforceResourceNotFound,
 )
 
-from tenantsync.sandbox.salesforce import SalesforceSandbox
-from tenantsync.sandbox.salesforce.records import wid
+from tap_salesforce.sandbox import SalesforceSandbox
+from tap_salesforce.sandbox.records import wid
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tenantsync.sandbox.salesforce import SalesforceSandbox
-from tenantsync.sandbox.salesforce.schema import default_objects
-from tenantsync.sandbox.salesforce.soql import SoqlError, compile_query, parse
+from tap_salesforce.sandbox import SalesforceSandbox
+from tap_salesforce.sandbox.schema import default_objects
+from tap_salesforce.sandbox.soql import SoqlError, compile_query, parse
 
 OBJECTS = default_objects()
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from tap_salesforce.sandbox import SalesforceSandbox
 from tap_salesforce.tap import TapSalesforce
-from tenantsync.sandbox.salesforce import SalesforceSandbox
 
 
 @pytest.fixture(scope="session")

@@ -9,8 +9,8 @@ from collections import Counter
 from contextlib import redirect_stdout
 from dataclasses import dataclass, field
 
+from tap_hubspot.sandbox import HubSpotSandbox
 from tap_hubspot.tap import TapHubSpot
-from tenantsync.sandbox.hubspot import HubSpotSandbox
 
 
 def oauth_config(hs: HubSpotSandbox, **overrides) -> dict:

@@ -11,9 +11,9 @@ from singer_sdk.exceptions import ConfigValidationError
 
 from tap_hubspot.client import TOKEN_REFRESH_MARGIN_SECONDS
 from tap_hubspot.objects import opportunity_mapping, stage_outcome
+from tap_hubspot.sandbox import HubSpotSandbox
+from tap_hubspot.sandbox.ratelimit import RateLimits
 from tap_hubspot.tap import TapHubSpot
-from tenantsync.sandbox.hubspot import HubSpotSandbox
-from tenantsync.sandbox.hubspot.ratelimit import RateLimits
 from tenantsync.tapkit.errors import AuthError
 from tests.taps.hubspot_fixtures import (
     assert_matches_sandbox,

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tap_hubspot.sandbox import HubSpotSandbox
+from tap_hubspot.sandbox.ratelimit import RateLimits
 from tap_hubspot.tap import TapHubSpot
-from tenantsync.sandbox.hubspot import HubSpotSandbox
-from tenantsync.sandbox.hubspot.ratelimit import RateLimits
 from tests.taps.hubspot_fixtures import sandbox_records
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tenantsync.sandbox.hubspot import HubSpotSandbox
-from tenantsync.sandbox.hubspot.ratelimit import RateLimits
+from tap_hubspot.sandbox import HubSpotSandbox
+from tap_hubspot.sandbox.ratelimit import RateLimits
 from tests.taps.hubspot_fixtures import oauth_config, run_tap, sandbox_records
 
 pytestmark = pytest.mark.slow

@@ -7,8 +7,8 @@ import atexit
 
 from singer_sdk.testing import get_tap_test_class
 
+from tap_hubspot.sandbox import HubSpotSandbox
 from tap_hubspot.tap import TapHubSpot
-from tenantsync.sandbox.hubspot import HubSpotSandbox
 
 _SANDBOX = HubSpotSandbox(records=120, seed=9).start()
 atexit.register(_SANDBOX.stop)

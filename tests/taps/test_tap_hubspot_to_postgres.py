@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from tenantsync.sandbox.hubspot import HubSpotSandbox
+from tap_hubspot.sandbox import HubSpotSandbox
 from tests.taps.hubspot_fixtures import oauth_config, run_tap, sandbox_records
 from tests.target.helpers import config as target_config
 from tests.target.helpers import rows, run_target

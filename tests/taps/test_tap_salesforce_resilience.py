@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from tenantsync.sandbox.salesforce import SalesforceSandbox
+from tap_salesforce.sandbox import SalesforceSandbox
 from tenantsync.tapkit.errors import FatalHttpError
 from tests.taps.conftest import parse, rest_rows, run_tap, tap_config
 

@@ -10,8 +10,8 @@ import atexit
 
 from singer_sdk.testing import SuiteConfig, get_tap_test_class
 
+from tap_salesforce.sandbox import SalesforceSandbox
 from tap_salesforce.tap import TapSalesforce
-from tenantsync.sandbox.salesforce import SalesforceSandbox
 from tests.taps.conftest import tap_config
 
 _ORG = SalesforceSandbox(records=200, seed=5).start()

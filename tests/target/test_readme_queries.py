@@ -10,7 +10,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from tenantsync.sample import CUSTOMERS, load_customer
+from tests.target.sample import CUSTOMERS, load_customer
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

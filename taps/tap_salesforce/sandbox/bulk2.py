@@ -17,11 +17,11 @@ from dataclasses import dataclass
 
 import msgspec
 
-from tenantsync.sandbox.salesforce.errors import sf_error
-from tenantsync.sandbox.salesforce.ids import make_id
-from tenantsync.sandbox.salesforce.records import bulk_datetime, sf_datetime
-from tenantsync.sandbox.salesforce.schema import COMPOUND
-from tenantsync.sandbox.salesforce.soql import Compiled, SoqlError, compile_query
+from tap_salesforce.sandbox.errors import sf_error
+from tap_salesforce.sandbox.ids import make_id
+from tap_salesforce.sandbox.records import bulk_datetime, sf_datetime
+from tap_salesforce.sandbox.schema import COMPOUND
+from tap_salesforce.sandbox.soql import Compiled, SoqlError, compile_query
 from tenantsync.sandbox.server import Request, Response, Route
 
 V = r"/services/data/v(?P<ver>\d+\.\d)"

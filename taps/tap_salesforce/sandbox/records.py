@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 
-from tenantsync.sandbox.salesforce.ids import make_id
-from tenantsync.sandbox.salesforce.schema import SObject
+from tap_salesforce.sandbox.ids import make_id
+from tap_salesforce.sandbox.schema import SObject
 
 # world kind -> the sObject key prefix its ids use
 KIND_PREFIX = {"user": "005", "company": "001", "contact": "003", "lead": "00Q",

@@ -20,10 +20,10 @@ from xml.sax.saxutils import escape
 
 import msgspec
 
-from tenantsync.sandbox.salesforce.bulk2 import bulk_csv
-from tenantsync.sandbox.salesforce.ids import make_id
-from tenantsync.sandbox.salesforce.records import parse_sf_datetime, sf_datetime
-from tenantsync.sandbox.salesforce.soql import Compiled, SoqlError, compile_query
+from tap_salesforce.sandbox.bulk2 import bulk_csv
+from tap_salesforce.sandbox.ids import make_id
+from tap_salesforce.sandbox.records import parse_sf_datetime, sf_datetime
+from tap_salesforce.sandbox.soql import Compiled, SoqlError, compile_query
 from tenantsync.sandbox.server import Request, Response, Route
 
 A = r"/services/async/(?P<ver>\d+\.\d)"

@@ -8,11 +8,11 @@ from datetime import datetime, timedelta, timezone
 
 import msgspec
 
-from tenantsync.sandbox.salesforce.errors import SalesforceError, sf_error
-from tenantsync.sandbox.salesforce.ids import make_id
-from tenantsync.sandbox.salesforce.records import sf_datetime
-from tenantsync.sandbox.salesforce.schema import describe, sobject_summary
-from tenantsync.sandbox.salesforce.soql import Compiled, SoqlError, compile_query
+from tap_salesforce.sandbox.errors import SalesforceError, sf_error
+from tap_salesforce.sandbox.ids import make_id
+from tap_salesforce.sandbox.records import sf_datetime
+from tap_salesforce.sandbox.schema import describe, sobject_summary
+from tap_salesforce.sandbox.soql import Compiled, SoqlError, compile_query
 from tenantsync.sandbox.server import Abort, Request, Response, Route
 from tenantsync.sandbox.store import Cursors
 

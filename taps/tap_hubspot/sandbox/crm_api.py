@@ -13,11 +13,11 @@ from urllib.parse import urlencode
 
 import msgspec
 
-from tenantsync.sandbox.hubspot import search
-from tenantsync.sandbox.hubspot.errors import fail, validation
-from tenantsync.sandbox.hubspot.objects import ObjectType
-from tenantsync.sandbox.hubspot.portal import Portal
-from tenantsync.sandbox.hubspot.records import projection
+from tap_hubspot.sandbox import search
+from tap_hubspot.sandbox.errors import fail, validation
+from tap_hubspot.sandbox.objects import ObjectType
+from tap_hubspot.sandbox.portal import Portal
+from tap_hubspot.sandbox.records import projection
 from tenantsync.sandbox.server import BadRequest, Request, Response, Route
 
 _encode = msgspec.json.Encoder().encode

@@ -18,9 +18,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from tenantsync.sandbox.salesforce.ids import to18
-from tenantsync.sandbox.salesforce.records import sf_datetime
-from tenantsync.sandbox.salesforce.schema import COMPOUND, NUMERIC, TEXTUAL, Field, SObject
+from tap_salesforce.sandbox.ids import to18
+from tap_salesforce.sandbox.records import sf_datetime
+from tap_salesforce.sandbox.schema import COMPOUND, NUMERIC, TEXTUAL, Field, SObject
 
 # sObject field -> the store column holding it
 PROMOTED = {"Id": "id", "IsDeleted": "deleted", "SystemModstamp": "modstamp",

@@ -14,10 +14,10 @@ from datetime import date, datetime, timedelta
 
 import msgspec
 
-from tenantsync.sandbox.salesforce import auth, bulk1, bulk2, rest
-from tenantsync.sandbox.salesforce.errors import SalesforceError, sf_error
-from tenantsync.sandbox.salesforce.ids import make_id, to18, token
-from tenantsync.sandbox.salesforce.records import (
+from tap_salesforce.sandbox import auth, bulk1, bulk2, rest
+from tap_salesforce.sandbox.errors import SalesforceError, sf_error
+from tap_salesforce.sandbox.ids import make_id, to18, token
+from tap_salesforce.sandbox.records import (
     KIND_PREFIX,
     complete,
     from_entity,
@@ -26,7 +26,7 @@ from tenantsync.sandbox.salesforce.records import (
     sf_datetime,
     wid,
 )
-from tenantsync.sandbox.salesforce.schema import (
+from tap_salesforce.sandbox.schema import (
     NUMERIC,
     TEXTUAL,
     Field,
@@ -34,7 +34,7 @@ from tenantsync.sandbox.salesforce.schema import (
     default_objects,
     describe_field,
 )
-from tenantsync.sandbox.salesforce.soql import Compiled
+from tap_salesforce.sandbox.soql import Compiled
 from tenantsync.sandbox.server import Request, Response, Route, Sandbox
 
 # store columns: the fields queries filter and order on, plus when a record went to the bin

@@ -20,11 +20,11 @@ import secrets
 import uuid
 from datetime import timedelta
 
-from tenantsync.sandbox.hubspot.crm_api import CrmApi
-from tenantsync.sandbox.hubspot.errors import error, rate_limited
-from tenantsync.sandbox.hubspot.oauth_api import ACCESS_TOKEN_SECONDS, OAuthApi
-from tenantsync.sandbox.hubspot.portal import Portal
-from tenantsync.sandbox.hubspot.ratelimit import MESSAGES, RateLimiter, RateLimits
+from tap_hubspot.sandbox.crm_api import CrmApi
+from tap_hubspot.sandbox.errors import error, rate_limited
+from tap_hubspot.sandbox.oauth_api import ACCESS_TOKEN_SECONDS, OAuthApi
+from tap_hubspot.sandbox.portal import Portal
+from tap_hubspot.sandbox.ratelimit import MESSAGES, RateLimiter, RateLimits
 from tenantsync.sandbox.server import Request, Response, Route, Sandbox
 
 DEFAULT_PORTAL_ID = 24_681_357

@@ -16,8 +16,8 @@ from functools import lru_cache
 
 import msgspec
 
-from tenantsync.sandbox.hubspot.properties import Prop
-from tenantsync.sandbox.hubspot.world import hs_datetime
+from tap_hubspot.sandbox.properties import Prop
+from tap_hubspot.sandbox.world import hs_datetime
 
 _EPOCH_MS = re.compile(r"-?\d{9,}")
 

@@ -16,13 +16,13 @@ import html
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-from tenantsync.sandbox.hubspot.errors import correlation_id, error
-from tenantsync.sandbox.hubspot.world import USER_BASE
+from tap_hubspot.sandbox.errors import correlation_id, error
+from tap_hubspot.sandbox.world import USER_BASE
 from tenantsync.sandbox.oauth import AccessToken, OAuthError
 from tenantsync.sandbox.server import BadRequest, Request, Response, Route
 
 if TYPE_CHECKING:
-    from tenantsync.sandbox.hubspot.sandbox import HubSpotSandbox
+    from tap_hubspot.sandbox.sandbox import HubSpotSandbox
 
 ACCESS_TOKEN_SECONDS = 1800
 DEFAULT_SCOPES = ("oauth", "crm.objects.contacts.read", "crm.objects.companies.read",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tenantsync.sandbox.hubspot.properties import (
+from tap_hubspot.sandbox.properties import (
     STANDARD_PROPERTIES,
     Prop,
     PropertyTable,

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from functools import lru_cache
 
-from tenantsync.sandbox.hubspot.objects import ObjectType
-from tenantsync.sandbox.hubspot.properties import PropertyTable
+from tap_hubspot.sandbox.objects import ObjectType
+from tap_hubspot.sandbox.properties import PropertyTable
 
 # provider-apis.md §2.5
 MAX_GROUPS = 5

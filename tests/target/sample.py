@@ -9,7 +9,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from importlib import resources
 from pathlib import Path
 
 SCHEMA = "supaglue"
@@ -28,9 +27,9 @@ def load_customer(uri: str, customer: str) -> None:
               "provider_name": "salesforce", "sqlalchemy_url": uri, "schema": SCHEMA}
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(config, f)
-    sample = resources.files("tenantsync.demo_data").joinpath(f"{customer}.singer")
+    sample = Path(__file__).with_name("sample_data") / f"{customer}.singer"
     try:
-        with resources.as_file(sample) as path, path.open("rb") as stdin:
+        with sample.open("rb") as stdin:
             result = subprocess.run([_target_executable(), "--config", f.name], stdin=stdin,
                                     capture_output=True, check=False)
     finally:

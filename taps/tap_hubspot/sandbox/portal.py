@@ -20,14 +20,14 @@ from typing import Any
 
 import msgspec
 
+from tap_hubspot.sandbox import search
+from tap_hubspot.sandbox.associations import AssociationStore, AssociationTypes
+from tap_hubspot.sandbox.objects import PETS, ObjectType, TypeRegistry
+from tap_hubspot.sandbox.properties import FIELD_TYPES, READ_ONLY_NAMES, Prop
+from tap_hubspot.sandbox.records import record_doc, wire_value
+from tap_hubspot.sandbox.world import HubSpotWorld, Seed, hs_datetime
 from tenantsync.sandbox.clock import Clock
 from tenantsync.sandbox.datagen import World
-from tenantsync.sandbox.hubspot import search
-from tenantsync.sandbox.hubspot.associations import AssociationStore, AssociationTypes
-from tenantsync.sandbox.hubspot.objects import PETS, ObjectType, TypeRegistry
-from tenantsync.sandbox.hubspot.properties import FIELD_TYPES, READ_ONLY_NAMES, Prop
-from tenantsync.sandbox.hubspot.records import record_doc, wire_value
-from tenantsync.sandbox.hubspot.world import HubSpotWorld, Seed, hs_datetime
 from tenantsync.sandbox.store import Cursors, Store
 
 _encode = msgspec.json.Encoder().encode
