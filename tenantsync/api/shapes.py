@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from tenantsync import providers
 from tenantsync.api import hosted
 from tenantsync.api.errors import bad_request
 from tenantsync.api.models import MagicLink
@@ -22,6 +23,7 @@ from tenantsync.controller.models import (
     SyncConfig,
     SyncRun,
 )
+from tenantsync.controller.registry import INSTANCE_URL
 
 
 def parse_timestamp(value: str | None, name: str) -> datetime | None:
@@ -49,12 +51,20 @@ def customer(row: Customer, *, with_connections: bool = False) -> dict[str, Any]
     return out
 
 
+def connection_settings(row: Connection) -> dict[str, Any]:
+    """Supaglue's `instance_url`, then the other settings the provider's spec declares."""
+    spec = providers.find(row.provider.name)
+    settings = row.settings or {}
+    return {INSTANCE_URL: settings.get(INSTANCE_URL, ""),
+            **{k: settings[k] for k in (spec.connection_settings if spec else ())
+               if k in settings and k != INSTANCE_URL}}
+
+
 def connection(row: Connection) -> dict[str, Any]:
     return {"id": str(row.id), "application_id": row.customer.application_id,
             "customer_id": row.customer.customer_id, "provider_id": str(row.provider_id),
             "provider_name": row.provider.name, "category": row.provider.category,
-            "status": "added", "instance_url": row.instance_url,
-            **({"login_url": row.login_url} if row.login_url else {}),
+            "status": "added", **connection_settings(row),
             "created_at": iso(row.created_at),
             "credentials_updated_at": iso(row.credentials_updated_at)}
 

@@ -292,10 +292,10 @@ def connections() -> None:
 
 @_command(connections, "list")
 def connections_list() -> None:
-    click.echo(table(["id", "customer", "provider", "instance_url", "login_url",
-                      "credentials updated (UTC)"],
-                     [(c.id, c.customer.customer_id, c.provider.name, c.instance_url,
-                       c.login_url, f"{c.credentials_updated_at:%Y-%m-%d %H:%M:%S}")
+    click.echo(table(["id", "customer", "provider", "settings", "credentials updated (UTC)"],
+                     [(c.id, c.customer.customer_id, c.provider.name,
+                       " ".join(f"{k}={v}" for k, v in sorted((c.settings or {}).items())),
+                       f"{c.credentials_updated_at:%Y-%m-%d %H:%M:%S}")
                       for c in _open().connections()]))
 
 

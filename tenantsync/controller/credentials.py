@@ -13,6 +13,7 @@ from typing import Any
 
 from singer_sdk.exceptions import ConfigValidationError
 
+from tenantsync import providers
 from tenantsync.controller import crypto, db
 from tenantsync.controller.models import Connection, utcnow
 from tenantsync.controller.registry import (
@@ -39,9 +40,6 @@ def tap_settings(conn: Connection) -> dict[str, Any]:
     secrets.pop("type", None)
     secrets.pop("expires_at", None)
     settings.update(secrets)
-    for key in ("instance_url", "login_url"):
-        if getattr(conn, key):
-            settings[key] = getattr(conn, key)
     settings["token_sink"] = SINK
     return settings
 
@@ -108,7 +106,8 @@ def store_rotated(update: TokenUpdate) -> None:
         secrets["refresh_token"] = update.refresh_token
         secrets.pop("access_token", None)
         conn.sealed_credentials = crypto.seal(secrets)
-        if update.extra.get("instance_url"):
-            conn.instance_url = update.extra["instance_url"]
+        spec = providers.find(conn.provider.name)
+        if spec is not None and spec.oauth is not None:  # e.g. a moved instance URL
+            conn.settings = {**(conn.settings or {}), **spec.oauth.token_settings(update.extra)}
         conn.credentials_updated_at = utcnow()
         s.commit()

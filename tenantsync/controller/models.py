@@ -40,7 +40,7 @@ class Provider(Base):
     __table_args__ = (UniqueConstraint("application_id", "name"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"))
-    name: Mapped[str] = mapped_column(String(64))  # salesforce, hubspot, ...
+    name: Mapped[str] = mapped_column(String(64))  # Supaglue's name (tenantsync.providers)
     category: Mapped[str] = mapped_column(String(32))  # crm, engagement
     auth_type: Mapped[str] = mapped_column(String(32))  # oauth2, api_key, access_key_secret
     scopes: Mapped[list[Any]] = mapped_column(default=list)
@@ -82,9 +82,8 @@ class Connection(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     customer_pk: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"))
-    instance_url: Mapped[str] = mapped_column(String(512), default="")
-    login_url: Mapped[str] = mapped_column(String(512), default="")
-    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)  # non-secret: base_url, ...
+    # non-secret settings the provider's spec declares (instance_url, a login or base URL...)
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # the customer's overrides: {destination_config: {type, schema}, standard_objects: [...],
     # custom_objects: [...]} (Registry.set_connection_sync_config); None: the sync config's
     sync_config: Mapped[dict[str, Any] | None] = mapped_column()

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tenantsync import providers
 from tenantsync.contract import DEFAULT_SCHEMA
 from tenantsync.controller import crypto
 from tenantsync.controller.models import (
@@ -46,6 +47,9 @@ DESTINATION_SETTINGS = ("host", "port", "database", "schema", "user", "ssl_mode"
 DESTINATION_SECRETS = ("password", "sqlalchemy_url", "ssl_key")
 CONNECTION_SECRETS = ("access_token", "refresh_token", "expires_at", "api_key", "access_key",
                       "access_key_secret")
+NEEDED_SECRETS = {"oauth2": ("refresh_token",), "api_key": ("api_key",),
+                  "access_key_secret": ("access_key", "access_key_secret")}
+INSTANCE_URL = "instance_url"  # Supaglue's connection field, every provider's setting
 
 
 class RegistryError(ValueError):
@@ -343,16 +347,19 @@ class Registry:
 
     def upsert_connection(self, doc: Mapping[str, Any]) -> Connection:
         """Import credentials: `{customer_id, provider_name, type: oauth2, refresh_token,
-        instance_url?, login_url?, access_token?}` or `{..., type: api_key, api_key}`; a
-        `base_url` or `settings` object holds non-secret tap settings of this connection."""
+        instance_url?, access_token?}` or `{..., type: api_key, api_key}` (the secrets the
+        provider's spec names for its auth kind); a `settings` object, and the connection
+        settings the spec declares at the top level (e.g. a login URL), hold non-secret tap
+        settings of this connection."""
         customer = self.customer(_required_str(doc, "customer_id", "connection"))
         provider = self.provider(_required_str(doc, "provider_name", "connection"))
         kind = doc.get("type", provider.auth_type)
         if kind != provider.auth_type:
             raise RegistryError(f"connection to {provider.name!r}: type {kind!r} does not match "
                                 f"the provider's auth_type {provider.auth_type!r}")
-        needed = {"oauth2": ("refresh_token",), "api_key": ("api_key",),
-                  "access_key_secret": ("access_key", "access_key_secret")}[kind]
+        spec = providers.find(provider.name)
+        auth = spec.auth_kind(kind) if spec is not None else None
+        needed = auth.secrets if auth is not None else NEEDED_SECRETS[kind]
         missing = [k for k in needed if not doc.get(k)]
         if missing:
             raise RegistryError(f"connection of {customer.customer_id!r} to {provider.name!r} "
@@ -362,15 +369,14 @@ class Registry:
         if row is None:
             row = Connection(customer_pk=customer.id, provider_id=provider.id)
             self.s.add(row)
-        row.instance_url = str(doc.get("instance_url") or "")
-        row.login_url = str(doc.get("login_url") or "")
         settings = doc.get("settings") or {}
         if not isinstance(settings, Mapping):
             raise RegistryError("connection settings must be an object")
-        row.settings = {**settings, **({"base_url": doc["base_url"]} if doc.get("base_url")
-                                       else {})}
+        declared = (INSTANCE_URL, *(spec.connection_settings if spec is not None else ()))
+        row.settings = {**settings, **{k: str(doc[k]) for k in declared if doc.get(k)}}
+        secrets = (*CONNECTION_SECRETS, *needed)
         row.sealed_credentials = crypto.seal(
-            {"type": kind, **{k: doc[k] for k in CONNECTION_SECRETS if doc.get(k)}})
+            {"type": kind, **{k: doc[k] for k in secrets if doc.get(k)}})
         row.credentials_updated_at = utcnow()
         self.s.flush()
         config = self.s.scalar(select(SyncConfig).where(SyncConfig.provider_id == provider.id))

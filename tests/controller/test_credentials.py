@@ -65,7 +65,7 @@ def test_rotated_token_is_sealed_into_its_connection(registry_env):
     reg.s.expire_all()
     acme = reg.connection("acme", "salesforce")
     assert crypto.unseal(acme.sealed_credentials)["refresh_token"] == "rotated-1"
-    assert acme.instance_url == "https://new.example"
+    assert acme.settings["instance_url"] == "https://new.example"
     globex = reg.connection("globex", "salesforce")
     assert crypto.unseal(globex.sealed_credentials)["refresh_token"] == "refresh-globex-secret"
 

@@ -93,7 +93,7 @@ def test_secrets_never_stored_in_plain_text(registry, tmp_path):
     conn = registry.connection("acme", "salesforce")
     assert crypto.unseal(conn.sealed_credentials) == {"type": "oauth2",
                                                       "refresh_token": "refresh-acme-secret"}
-    assert conn.instance_url == "https://acme.my.salesforce.com"
+    assert conn.settings["instance_url"] == "https://acme.my.salesforce.com"
 
 
 def test_connections_need_their_credentials_and_known_references(registry):
