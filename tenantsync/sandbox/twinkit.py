@@ -10,7 +10,7 @@ A twin subclasses `RestTwin` and declares
 - `error(status, message)`: the provider's error envelope; `auth`: how requests carry
   credentials (OAuth bearer tokens of the framework's registry, and/or API keys in a header or
   query parameter);
-- `limits`: the burst window per token (`RateWindow`, also judged by the accounting), the
+- `limits`: the burst window per token (violations counted in the accounting), the
   daily budget in the provider's units, and the rate-limit header names.
 
 The kit answers as an API documents, not as a client expects: an oversized page, an unknown
@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from tenantsync.sandbox.accounting import RateWindow
 from tenantsync.sandbox.oauth import OAuthError
 from tenantsync.sandbox.server import Request, Response, Route, Sandbox
 
@@ -164,7 +163,8 @@ class RestTwin(Sandbox):
     def __init__(self, *, limits: Limits | None = None, **kwargs: Any):
         if limits is not None:
             self.limits = limits
-        self.rate_window = RateWindow(self.limits.burst, self.limits.window)
+        # Windows are per token (`Bursts`, which counts violations itself), not per server.
+        self.rate_window = None
         self.quota_limit = self.limits.daily_budget
         super().__init__(**kwargs)
         self.bursts = Bursts(self.limits)
@@ -232,7 +232,7 @@ class RestTwin(Sandbox):
         request.state["token"] = token
         within, remaining, reset = self.bursts.admit(token)
         request.state["ratelimit"] = (remaining, reset)
-        if not within and not (request.admission and request.admission.over_rate):
+        if not within:
             self.accounting.violation(f"{request.path}: over {self.limits.burst} requests per "
                                       f"{self.limits.window:g}s for one token")
         budget = self.limits.daily_budget

@@ -73,9 +73,15 @@ def with_meta(schema: dict) -> dict:
 class RestStream(TapkitStream):
     """A standard object read through its `RestObject`; the tap's `client` is a RestClient."""
 
-    def __init__(self, tap: Tap, *, obj: RestObject, name: str, schema: dict):
-        super().__init__(tap, name=name, schema=with_meta(schema), key=obj.key,
-                         replication_key=obj.replication_key)
+    def __init__(self, tap: Tap, *, obj: RestObject, name: str, schema: dict,
+                 replication_key: str | None = None, common: bool = False):
+        """`common`: the stream maps records to a common object (`to_record`): its schema is
+        the common one, without the deletion metadata, and its replication key is the
+        common `last_modified_at` where the object is incremental."""
+        if common and obj.incremental is not None:
+            replication_key = replication_key or "last_modified_at"
+        super().__init__(tap, name=name, schema=schema if common else with_meta(schema),
+                         key=obj.key, replication_key=replication_key or obj.replication_key)
         self.obj = obj
         if obj.incremental is None:
             self.forced_replication_method = REPLICATION_FULL_TABLE
@@ -157,3 +163,9 @@ class RestStream(TapkitStream):
                 record[LAST_MODIFIED] = iso_timestamp(stamp)
             out.append(self.to_record(record))
         return out
+
+    def strip_meta(self, record: dict) -> dict:
+        """The record without the deletion metadata (a common object's raw_data)."""
+        for key in (DELETED_AT, IS_DELETED, LAST_MODIFIED):
+            record.pop(key, None)
+        return record
