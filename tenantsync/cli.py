@@ -58,6 +58,31 @@ def db_stop(data_dir: str | None) -> None:
     click.echo("stopped" if embedded_pg.stop(data_dir) else "not running")
 
 
+@main.group()
+def plugins() -> None:
+    """Meltano plugin definitions of the registered providers' taps."""
+
+
+@plugins.command("render")
+@click.option("--root", type=click.Path(file_okay=False), default=".", show_default=True,
+              help="The tenantsync repository (its plugins/ and meltano.yml).")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 if a file is stale.")
+def plugins_render(root: str, check: bool) -> None:
+    """Generate plugins/extractors/*.yml and the project files' extractors from each tap's
+    settings."""
+    from pathlib import Path
+
+    from tenantsync.controller import plugins as generated
+
+    if check:
+        stale = generated.stale(Path(root))
+        for path in stale:
+            click.echo(f"stale: {path} (run `tenantsync plugins render`)", err=True)
+        raise SystemExit(1 if stale else 0)
+    for path in generated.write(Path(root)):
+        click.echo(f"wrote {path}")
+
+
 main.add_command(sandbox)
 register_controller(main)
 register_api(main)

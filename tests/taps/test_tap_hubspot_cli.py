@@ -9,16 +9,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import yaml
 
 from tap_hubspot.sandbox import HubSpotSandbox
 from tap_hubspot.sandbox.ratelimit import RateLimits
-from tap_hubspot.tap import TapHubSpot
 from tests.taps.hubspot_fixtures import sandbox_records
 
 ROOT = Path(__file__).resolve().parents[2]
 TAP = str(ROOT / ".venv" / "bin" / "tap-hubspot")
-PLUGIN = ROOT / "plugins" / "extractors" / "tap-hubspot--tenantsync.yml"
 
 
 @pytest.fixture(scope="module")
@@ -65,21 +62,6 @@ def test_env_var_config_and_revoked_refresh_token(hs, tmp_path):
     assert "BAD_REFRESH_TOKEN" in refused.stderr
     assert token not in refused.stderr + refused.stdout
     assert hs.client_secret not in refused.stderr + refused.stdout
-
-
-def test_meltano_plugin_definition_declares_the_taps_settings():
-    definition = yaml.safe_load(PLUGIN.read_text())
-    declared = {s["name"]: s for s in definition["settings"]}
-    # every setting --about lists, singer-sdk's built-ins included
-    own = TapHubSpot(config={}, validate_config=False, setup_mapper=False) \
-        .config_jsonschema["properties"]
-    assert set(declared) == set(own)
-    for name, prop in own.items():
-        assert bool(declared[name].get("sensitive")) == bool(prop.get("secret")), name
-        if "default" in prop:
-            assert declared[name].get("value") == prop["default"], name
-    assert (definition["executable"], definition["namespace"]) == ("tap-hubspot", "tap_hubspot")
-    assert set(definition["capabilities"]) == {str(c) for c in TapHubSpot.capabilities}
 
 
 def test_killed_full_sync_resumes_from_its_last_state(tmp_path):

@@ -4,11 +4,9 @@ describe -> schema, Bulk CSV typing, sync-config validation, and the Meltano plu
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import requests
-import yaml
 from singer_sdk.exceptions import ConfigValidationError
 
 from tap_salesforce import soql
@@ -18,8 +16,6 @@ from tap_salesforce.streams import _csv_converter
 from tap_salesforce.tap import TapSalesforce
 from tenantsync.tapkit.errors import FatalHttpError, RetriableBodyError
 from tenantsync.tapkit.http import Disposition
-
-PLUGIN = Path(__file__).parents[2] / "plugins" / "extractors" / "tap-salesforce--tenantsync.yml"
 
 
 def response(status, body=b"", headers=None):
@@ -152,20 +148,6 @@ def test_sync_config_mistakes_are_all_named_at_once():
                  "'Invoice__c' is a custom object", "'Widget' does not exist",
                  "'Invoice' must be an API name ending in __c", "'Gone__c' does not exist"):
         assert part in text
-
-
-def test_plugin_definition_matches_the_tap_settings():
-    plugin = yaml.safe_load(PLUGIN.read_text())
-    assert (plugin["name"], plugin["namespace"], plugin["executable"]) == \
-        ("tap-salesforce", "tap_salesforce", "tap-salesforce")
-    # every setting --about lists, singer-sdk's built-ins included
-    props = TapSalesforce(config={}, validate_config=False, setup_mapper=False) \
-        .config_jsonschema["properties"]
-    declared = {s["name"]: s for s in plugin["settings"]}
-    assert set(declared) == set(props)
-    for name, prop in props.items():
-        assert bool(declared[name].get("sensitive")) == bool(prop.get("secret")), name
-    assert set(plugin["capabilities"]) == {str(c) for c in TapSalesforce.capabilities}
 
 
 def test_watermark_falls_back_to_last_modified_then_created():
