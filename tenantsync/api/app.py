@@ -9,6 +9,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from tenantsync import portal
 from tenantsync.api import data, errors, link_routes, mgmt, oauth, runs, sync_routes
 from tenantsync.api.service import ServiceConfig
 from tenantsync.api.webhooks import Dispatcher
@@ -60,6 +61,8 @@ def create_app(cfg: ServiceConfig | None = None, *, webhooks: bool = True) -> Fa
     for router in (mgmt.router, sync_routes.router, link_routes.router, oauth.router,
                    data.router):
         app.include_router(router)
+
+    portal.install(app)
 
     @app.get("/health", tags=["service"])
     def health() -> dict:

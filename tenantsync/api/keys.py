@@ -38,9 +38,12 @@ def application_of(session: Session, key: str | None) -> str | None:
     return row.application_id
 
 
-def revoke(session: Session, prefix: str) -> int:
-    rows = list(session.scalars(select(ApiKey).where(ApiKey.prefix == prefix,
-                                                     ApiKey.revoked_at.is_(None))))
+def revoke(session: Session, prefix: str, application_id: str | None = None) -> int:
+    """Revoke the active keys with `prefix` (of one application, if given); how many."""
+    query = select(ApiKey).where(ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None))
+    if application_id is not None:
+        query = query.where(ApiKey.application_id == application_id)
+    rows = list(session.scalars(query))
     for row in rows:
         row.revoked_at = utcnow()
     return len(rows)

@@ -1,0 +1,144 @@
+"""The overview, syncs (pause, resume, trigger, full refresh) and sync runs (filters, each
+run's error and Meltano log tail). Lists refresh themselves while runs progress (static/
+portal.js re-fetches their fragment)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi import APIRouter
+from sqlalchemy import func, select
+
+from tenantsync.api import shapes, sync_routes
+from tenantsync.api.errors import not_found
+from tenantsync.controller import render, runner
+from tenantsync.controller.models import Customer, Provider, Sync, SyncRun, utcnow
+from tenantsync.portal import chart
+from tenantsync.portal.web import PAGE_SIZE, Action, Failed, Page, field, redirect
+
+router = APIRouter()
+STATES = ("healthy", "failing", "running", "paused", "never run")
+LOG_TAIL_LINES = 80
+CHART_DAYS = 14
+
+
+def _latest_runs():
+    """Each sync's newest run id."""
+    return (select(SyncRun.sync_id, func.max(SyncRun.id).label("run_id"))
+            .group_by(SyncRun.sync_id).subquery())
+
+
+def _state(paused: bool, status: str | None) -> str:
+    if paused:
+        return "paused"
+    return {"SUCCESS": "healthy", "FAILURE": "failing", "IN_PROGRESS": "running"}.get(
+        status or "", "never run")
+
+
+@router.get("/")
+def overview(ctx: Page):
+    latest = _latest_runs()
+    counts = dict.fromkeys(STATES, 0)
+    for paused, status, n in ctx.s.execute(
+            ctx.reg.of_tenants(select(Sync.paused, SyncRun.status, func.count())
+                               .select_from(Sync)
+                               .outerjoin(latest, latest.c.sync_id == Sync.id)
+                               .outerjoin(SyncRun, SyncRun.id == latest.c.run_id))
+            .group_by(Sync.paused, SyncRun.status)):
+        counts[_state(paused, status)] += n
+    failures = ctx.call(sync_routes.list_sync_runs, cursor=None, page_size=10,
+                        customer_id=None, provider_name=None, object=None, status="FAILURE",
+                        start_timestamp=None, end_timestamp=None)["records"]
+    since = (utcnow() - timedelta(days=CHART_DAYS - 1)).date()
+    day = func.date(SyncRun.started_at)
+    per_day = ctx.s.execute(
+        ctx.reg.of_tenants(select(day, func.sum(SyncRun.num_records))
+                           .select_from(SyncRun).join(Sync, SyncRun.sync_id == Sync.id))
+        .where(SyncRun.started_at >= since).group_by(day)).all()
+    return ctx.render("overview.html", counts=counts, failures=failures,
+                      chart=chart.records_per_day(per_day, since, CHART_DAYS))
+
+
+def _sync_rows(ctx, customer: str, provider: str, page: int):
+    latest = _latest_runs()
+    query = ctx.reg.of_tenants(
+        select(Sync, Customer.customer_id, Provider.name, SyncRun)
+        .outerjoin(latest, latest.c.sync_id == Sync.id)
+        .outerjoin(SyncRun, SyncRun.id == latest.c.run_id), customer or None, provider or None)
+    total = ctx.s.scalar(select(func.count()).select_from(
+        ctx.reg.of_tenants(select(Sync.id), customer or None, provider or None).subquery()))
+    rows = ctx.s.execute(query.order_by(Customer.customer_id, Provider.name)
+                         .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+    return [{"id": sync.id, "customer_id": cid, "provider_name": prov, "run": run,
+             "state": _state(sync.paused, run.status if run else None),
+             "full_refresh_next": bool((sync.args_for_next_run or {})
+                                       .get("perform_full_refresh"))}
+            for sync, cid, prov, run in rows], total
+
+
+@router.get("/syncs")
+def syncs(ctx: Page, customer: str = "", provider: str = "", page: int = 1,
+          fragment: bool = False):
+    rows, total = _sync_rows(ctx, customer.strip(), provider.strip(), max(1, page))
+    return ctx.render("_sync_rows.html" if fragment else "syncs.html", syncs=rows,
+                      total=total, page=max(1, page), pages=max(1, -(-total // PAGE_SIZE)),
+                      customer=customer, provider=provider,
+                      providers=[p.name for p in ctx.reg.providers()])
+
+
+ACTIONS = {"pause": sync_routes.pause_sync, "resume": sync_routes.resume_sync,
+           "trigger": sync_routes.trigger_sync, "full-refresh": sync_routes.trigger_sync}
+
+
+@router.post("/syncs/{action}")
+def sync_action(ctx: Action, action: str):
+    route = ACTIONS.get(action)
+    if route is None:
+        raise Failed(404, f"no sync action {action!r}")
+    customer_id, provider = field(ctx, "customer_id"), field(ctx, "provider_name")
+    action_body = sync_routes.SyncActionIn(perform_full_refresh=action == "full-refresh")
+    back = {"customer": field(ctx, "back_customer"), "provider": field(ctx, "back_provider")}
+    try:
+        ctx.call(route, body=action_body, customer_id=customer_id, provider_name=provider)
+    except Failed as exc:
+        if exc.status == 404:
+            raise
+        return redirect("/portal/syncs", exc.message, **back)
+    return redirect("/portal/syncs", f"{customer_id} x {provider}: {action} done", **back)
+
+
+@router.get("/runs")
+def runs(ctx: Page, customer: str = "", provider: str = "", status: str = "",
+         since: str = "", until: str = "", cursor: str | None = None,
+         fragment: bool = False):
+    filters = {"customer": customer.strip(), "provider": provider.strip(), "status": status,
+               "since": since.strip(), "until": until.strip()}
+    error = None
+    try:
+        if status and status not in ("SUCCESS", "FAILURE", "IN_PROGRESS"):
+            raise Failed(400, f"status must be SUCCESS, FAILURE or IN_PROGRESS; got {status!r}")
+        found = ctx.call(sync_routes.list_sync_runs, cursor=cursor, page_size=PAGE_SIZE,
+                         customer_id=filters["customer"] or None,
+                         provider_name=filters["provider"] or None, object=None,
+                         status=status or None, start_timestamp=filters["since"] or None,
+                         end_timestamp=filters["until"] or None)
+    except Failed as exc:
+        if exc.status == 404:
+            raise
+        found, error = {"records": [], "pagination": {}}, exc
+    return ctx.render("_run_rows.html" if fragment else "runs.html", 400 if error else 200,
+                      runs=found["records"], pagination=found["pagination"],
+                      filters=filters, error=error,
+                      providers=[p.name for p in ctx.reg.providers()])
+
+
+@router.get("/runs/{run_id}")
+def run(ctx: Page, run_id: str):
+    row = sync_routes.row_by_id(ctx.s, SyncRun, run_id)
+    views = ctx.reg.sync_views(row.sync_id) if row is not None else []
+    if not views or views[0].application_id != ctx.app_id:
+        raise Failed(404, not_found(f"no sync run with id {run_id!r}").detail)
+    log = runner.run_log(ctx.cfg.project, render.sync_name(views[0]), row.id)
+    tail = log.read_text(errors="replace").splitlines()[-LOG_TAIL_LINES:] \
+        if log.exists() else []
+    return ctx.render("run.html", run=shapes.sync_run(row), log_tail=tail)
