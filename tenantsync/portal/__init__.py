@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from tenantsync.api.service import DbSession
 from tenantsync.portal import admin_pages, config_pages, customer_pages, sessions, sync_pages
-from tenantsync.portal.web import HERE, Failed, form_values, templates
+from tenantsync.portal.web import HERE, Failed, Missing, form_values, templates
 
 PREFIX = "/portal"
 LOGIN_COOKIE = "tenantsync_portal_login"  # double-submit token of the sign-in form
@@ -70,10 +70,13 @@ async def logout(request: Request, s: DbSession) -> Response:
     return done
 
 
+ROUTERS = (auth, sync_pages.router, config_pages.router, customer_pages.router,
+           admin_pages.router)
+
+
 def install(app: FastAPI) -> None:
     """Mount the portal on the service's app (same process, registry and keys as the API)."""
-    for router in (auth, sync_pages.router, config_pages.router, customer_pages.router,
-                   admin_pages.router):
+    for router in ROUTERS:
         app.include_router(router, prefix=PREFIX, include_in_schema=False)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="portal-static")
 
@@ -93,6 +96,11 @@ def install(app: FastAPI) -> None:
     async def _failed(request: Request, exc: Failed) -> Response:
         return templates.TemplateResponse(request, "error.html", {
             "status": exc.status, "text": exc.message}, status_code=exc.status)
+
+    @app.exception_handler(Missing)
+    async def _missing(request: Request, exc: Missing) -> Response:
+        return templates.TemplateResponse(request, "error.html", {
+            "status": 404, "text": str(exc)}, status_code=404)
 
     @app.middleware("http")
     async def _headers(request: Request, call_next):

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from tenantsync.api import keys, link_routes, webhooks
 from tenantsync.api.models import ApiKey, Event, WebhookDelivery, WebhookEndpoint
-from tenantsync.portal.web import Action, Failed, Page, body, field, redirect
+from tenantsync.portal.web import Action, Failed, Missing, Page, body, field, redirect
 
 router = APIRouter()
 DELIVERIES_SHOWN = 50
@@ -72,6 +72,6 @@ def create_api_key(ctx: Action):
 def revoke_api_key(ctx: Action):
     prefix = field(ctx, "prefix")
     if not keys.revoke(ctx.s, prefix, ctx.app_id):
-        raise Failed(404, f"no active API key {prefix!r}")
+        raise Missing(f"no active API key {prefix!r}")
     ctx.s.commit()
     return redirect("/portal/api-keys", "API key revoked")

@@ -11,7 +11,17 @@ from sqlalchemy import func, or_, select
 
 from tenantsync.api import link_routes, mgmt, shapes, sync_routes
 from tenantsync.controller.models import Connection, Customer
-from tenantsync.portal.web import PAGE_SIZE, Action, Failed, Page, body, field, optional, redirect
+from tenantsync.portal.web import (
+    PAGE_SIZE,
+    Action,
+    Failed,
+    Missing,
+    Page,
+    body,
+    field,
+    optional,
+    redirect,
+)
 
 router = APIRouter()
 
@@ -117,8 +127,9 @@ def _connection_sync_config_doc(ctx) -> dict[str, Any]:
 @router.post("/customer/connection-sync-config")
 def connection_sync_config(ctx: Action):
     customer_id, provider = field(ctx, "customer_id"), field(ctx, "provider_name")
+    ctx.call(mgmt.get_connection, customer_id=customer_id, provider_name=provider)
+    doc = _connection_sync_config_doc(ctx)
     try:
-        doc = _connection_sync_config_doc(ctx)
         if doc:
             ctx.call(sync_routes.put_connection_sync_config, customer_id=customer_id,
                      provider_name=provider,
@@ -126,8 +137,8 @@ def connection_sync_config(ctx: Action):
         else:
             ctx.call(sync_routes.delete_connection_sync_config, customer_id=customer_id,
                      provider_name=provider)
+    except Missing:  # nothing to clear: it follows the sync config already
+        return redirect("/portal/customer", "it follows the sync config", id=customer_id)
     except Failed as exc:
-        if exc.status == 404 and not doc:  # nothing to clear
-            return redirect("/portal/customer", "nothing to clear", id=customer_id)
         return _customer_page(ctx, customer_id, exc.status, exc)
     return redirect("/portal/customer", "connection sync config saved", id=customer_id)

@@ -10,11 +10,10 @@ from fastapi import APIRouter
 from sqlalchemy import func, select
 
 from tenantsync.api import shapes, sync_routes
-from tenantsync.api.errors import not_found
 from tenantsync.controller import render, runner
 from tenantsync.controller.models import Customer, Provider, Sync, SyncRun, utcnow
 from tenantsync.portal import chart
-from tenantsync.portal.web import PAGE_SIZE, Action, Failed, Page, field, redirect
+from tenantsync.portal.web import PAGE_SIZE, Action, Failed, Missing, Page, field, redirect
 
 router = APIRouter()
 STATES = ("healthy", "failing", "running", "paused", "never run")
@@ -94,15 +93,13 @@ ACTIONS = {"pause": sync_routes.pause_sync, "resume": sync_routes.resume_sync,
 def sync_action(ctx: Action, action: str):
     route = ACTIONS.get(action)
     if route is None:
-        raise Failed(404, f"no sync action {action!r}")
+        raise Missing(f"no sync action {action!r}")
     customer_id, provider = field(ctx, "customer_id"), field(ctx, "provider_name")
     action_body = sync_routes.SyncActionIn(perform_full_refresh=action == "full-refresh")
     back = {"customer": field(ctx, "back_customer"), "provider": field(ctx, "back_provider")}
     try:
         ctx.call(route, body=action_body, customer_id=customer_id, provider_name=provider)
     except Failed as exc:
-        if exc.status == 404:
-            raise
         return redirect("/portal/syncs", exc.message, **back)
     return redirect("/portal/syncs", f"{customer_id} x {provider}: {action} done", **back)
 
@@ -123,8 +120,6 @@ def runs(ctx: Page, customer: str = "", provider: str = "", status: str = "",
                          status=status or None, start_timestamp=filters["since"] or None,
                          end_timestamp=filters["until"] or None)
     except Failed as exc:
-        if exc.status == 404:
-            raise
         found, error = {"records": [], "pagination": {}}, exc
     return ctx.render("_run_rows.html" if fragment else "runs.html", 400 if error else 200,
                       runs=found["records"], pagination=found["pagination"],
@@ -137,7 +132,7 @@ def run(ctx: Page, run_id: str):
     row = sync_routes.row_by_id(ctx.s, SyncRun, run_id)
     views = ctx.reg.sync_views(row.sync_id) if row is not None else []
     if not views or views[0].application_id != ctx.app_id:
-        raise Failed(404, not_found(f"no sync run with id {run_id!r}").detail)
+        raise Missing(f"no sync run with id {run_id!r}")
     log = runner.run_log(ctx.cfg.project, render.sync_name(views[0]), row.id)
     tail = log.read_text(errors="replace").splitlines()[-LOG_TAIL_LINES:] \
         if log.exists() else []

@@ -36,6 +36,10 @@ class Failed(Exception):
         self.status, self.message, self.fields = status, message, fields or {}
 
 
+class Missing(Exception):
+    """Not found, or another application's: the page answers 404 (never a form message)."""
+
+
 class Ctx:
     """One signed-in request: the session's application's registry and the service config."""
 
@@ -54,13 +58,15 @@ class Ctx:
             "message": self.request.query_params.get("msg"), **values}, status_code=status)
 
     def call(self, fn: Callable[..., Any], **kwargs: Any) -> Any:
-        """An API route function on this session's registry; a refusal becomes `Failed`
-        (404s are raised on, as pages: the thing is not this application's)."""
+        """An API route function on this session's registry; a refusal becomes `Failed`, a
+        404 `Missing` (the thing is not this application's)."""
         try:
             return fn(reg=self.reg, cfg=self.cfg, **kwargs) if _takes_cfg(fn) \
                 else fn(reg=self.reg, **kwargs)
         except ApiError as exc:
             self.s.rollback()
+            if exc.status == 404:
+                raise Missing(exc.detail) from None
             raise Failed(exc.status, exc.detail) from None
         except RegistryError as exc:
             self.s.rollback()
