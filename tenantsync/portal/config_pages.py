@@ -3,19 +3,23 @@ route functions (tenantsync.api.mgmt, tenantsync.api.sync_routes)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 import psycopg2
 from fastapi import APIRouter
 
 from target_postgres.connection import resolve_dsn
-from tenantsync.api import mgmt, oauth, shapes, sync_routes
+from tenantsync import providers as specs
+from tenantsync.api import mgmt, shapes, sync_routes
 from tenantsync.controller import crypto
 from tenantsync.portal.web import Action, Failed, Page, body, field, optional, redirect
 
 router = APIRouter()
 STRATEGIES = ("full then incremental", "full only", "full refresh")
 OBJECT_KINDS = ("common", "standard", "custom")
+# What the provider route accepts, read from its own request model.
+CHOICES = {"categories": get_args(mgmt.ProviderIn.model_fields["category"].annotation),
+           "auth_kinds": get_args(mgmt.ProviderIn.model_fields["auth_type"].annotation)}
 
 
 # --- providers ------------------------------------------------------------------------------
@@ -44,7 +48,7 @@ def _provider_doc(ctx) -> dict[str, Any]:
 
 def _providers_page(ctx, status: int = 200, error: Failed | None = None, form=None):
     return ctx.render("providers.html", status, providers=[
-        shapes.provider(p) for p in ctx.reg.providers()], known=sorted(oauth.OAUTH),
+        shapes.provider(p) for p in ctx.reg.providers()], known=specs.names(), **CHOICES,
         error=error, form=form or {})
 
 
@@ -65,7 +69,7 @@ def create_provider(ctx: Action):
 @router.get("/providers/{provider_id}")
 def provider(ctx: Page, provider_id: str):
     shape = ctx.call(mgmt.get_provider, provider_id=provider_id)
-    return ctx.render("provider.html", provider=shape, error=None)
+    return ctx.render("provider.html", provider=shape, error=None, **CHOICES)
 
 
 @router.post("/providers/{provider_id}")
@@ -75,7 +79,8 @@ def update_provider(ctx: Action, provider_id: str):
         ctx.call(mgmt.update_provider, provider_id=provider_id,
                  body=body(mgmt.ProviderIn, {**_provider_doc(ctx), "name": shape["name"]}))
     except Failed as exc:
-        return ctx.render("provider.html", exc.status, provider=shape, error=exc)
+        return ctx.render("provider.html", exc.status, provider=shape, error=exc,
+                          **CHOICES)
     return redirect(f"/portal/providers/{provider_id}", "provider saved")
 
 

@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from tenantsync.sandbox.salesforce import SalesforceSandbox
+from tap_salesforce.sandbox import SalesforceSandbox
 from tests.api.conftest import drop_hosted_schema, start_server
 from tests.taps.conftest import rest_rows
 

@@ -1,7 +1,7 @@
 """The portal's signed-in sessions.
 
 Revision ID: portal_0001
-Revises: 0002
+Revises: 0003
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "portal_0001"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
