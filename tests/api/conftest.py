@@ -7,6 +7,8 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,6 +90,26 @@ def start_server(tmp: Path, **cfg_overrides) -> tuple[Service, uvicorn.Server, t
         time.sleep(0.01)
     assert server.started, "the API server did not start"
     return Service(url, cfg, key_a, key_b), server, thread
+
+
+@contextmanager
+def running_service(tmp: Path) -> Iterator[Service]:
+    """The service that runs syncs when triggered (real `meltano run`), Meltano's logs kept
+    under `tmp`, the hosted schema dropped before and after."""
+    saved = os.environ.get("XDG_STATE_HOME")
+    os.environ["XDG_STATE_HOME"] = str(tmp / "state")  # Meltano's logs stay in the sandbox
+    drop_hosted_schema()
+    svc, server, thread = start_server(tmp, run_on_trigger=True)
+    try:
+        yield svc
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+        if saved is None:
+            os.environ.pop("XDG_STATE_HOME", None)
+        else:
+            os.environ["XDG_STATE_HOME"] = saved
+        drop_hosted_schema()
 
 
 @pytest.fixture(scope="module")

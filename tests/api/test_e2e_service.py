@@ -6,7 +6,6 @@ itself and `sync.paused` arrives."""
 
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
@@ -14,7 +13,7 @@ import pytest
 from tap_salesforce.sandbox import SalesforceSandbox
 from tests.taps.conftest import rest_rows
 
-from .conftest import drop_hosted_schema, start_server
+from .conftest import running_service
 from .receiver import Receiver
 from .test_oauth import RETURN_URL, consent
 
@@ -23,24 +22,13 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def live(api_env, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("e2e")
-    saved = os.environ.get("XDG_STATE_HOME")
-    os.environ["XDG_STATE_HOME"] = str(tmp / "state")  # Meltano's logs stay in the sandbox
-    drop_hosted_schema()
-    svc, server, thread = start_server(tmp, run_on_trigger=True)
-    sandbox = SalesforceSandbox(records=60, seed=9)
-    sandbox.start()
-    receiver = Receiver()
-    yield svc, sandbox, receiver
-    receiver.close()
-    sandbox.stop()
-    server.should_exit = True
-    thread.join(timeout=15)
-    if saved is None:
-        os.environ.pop("XDG_STATE_HOME", None)
-    else:
-        os.environ["XDG_STATE_HOME"] = saved
-    drop_hosted_schema()
+    with running_service(tmp_path_factory.mktemp("e2e")) as svc:
+        sandbox = SalesforceSandbox(records=60, seed=9)
+        sandbox.start()
+        receiver = Receiver()
+        yield svc, sandbox, receiver
+        receiver.close()
+        sandbox.stop()
 
 
 def wait_for_run(a, cid: str, count: int) -> dict:

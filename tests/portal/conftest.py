@@ -8,9 +8,9 @@ import re
 import httpx
 import pytest
 
-from tests.api.conftest import Service, api_env, drop_hosted_schema, start_server
+from tests.api.conftest import Service, api_env, service
 
-__all__ = ["api_env"]
+__all__ = ["api_env", "service"]
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
@@ -47,16 +47,6 @@ class Browser:
 
     def close(self) -> None:
         self.http.close()
-
-
-@pytest.fixture(scope="module")
-def service(api_env, tmp_path_factory):
-    drop_hosted_schema()
-    svc, server, thread = start_server(tmp_path_factory.mktemp("portal"))
-    yield svc
-    server.should_exit = True
-    thread.join(timeout=15)
-    drop_hosted_schema()
 
 
 @pytest.fixture

@@ -7,12 +7,10 @@ along the way (TENANTSYNC_SCREENSHOTS=1 writes them into docs/portal/)."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from tap_salesforce.sandbox import SalesforceSandbox
-from tests.api.conftest import drop_hosted_schema, start_server
+from tests.api.conftest import running_service
 from tests.taps.conftest import rest_rows
 
 from .browser import chromium, screenshot, screenshot_dir
@@ -23,22 +21,11 @@ RUN_TIMEOUT = 240
 
 @pytest.fixture(scope="module")
 def live(api_env, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("portal-browser")
-    saved = os.environ.get("XDG_STATE_HOME")
-    os.environ["XDG_STATE_HOME"] = str(tmp / "state")  # Meltano's logs stay in the sandbox
-    drop_hosted_schema()
-    svc, server, thread = start_server(tmp, run_on_trigger=True)
-    sandbox = SalesforceSandbox(records=12, seed=11)
-    sandbox.start()
-    yield svc, sandbox
-    sandbox.stop()
-    server.should_exit = True
-    thread.join(timeout=15)
-    if saved is None:
-        os.environ.pop("XDG_STATE_HOME", None)
-    else:
-        os.environ["XDG_STATE_HOME"] = saved
-    drop_hosted_schema()
+    with running_service(tmp_path_factory.mktemp("portal-browser")) as svc:
+        sandbox = SalesforceSandbox(records=12, seed=11)
+        sandbox.start()
+        yield svc, sandbox
+        sandbox.stop()
 
 
 @pytest.fixture
