@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
@@ -43,9 +44,11 @@ def login_form(request: Request) -> Response:
     return _login_page(request)
 
 
+Form = Annotated[dict[str, Any], Depends(form_values)]
+
+
 @auth.post("/login")
-async def login(request: Request, s: DbSession) -> Response:
-    form = await form_values(request)
+def login(request: Request, s: DbSession, form: Form) -> Response:
     expected = request.cookies.get(LOGIN_COOKIE)
     if not expected or not secrets.compare_digest(str(form.get("csrf", "")), expected):
         return _login_page(request, 403, "the sign-in form expired: please try again")
@@ -60,8 +63,7 @@ async def login(request: Request, s: DbSession) -> Response:
 
 
 @auth.post("/logout")
-async def logout(request: Request, s: DbSession) -> Response:
-    form = await form_values(request)
+def logout(request: Request, s: DbSession, form: Form) -> Response:
     with contextlib.suppress(sessions.SignedOut):  # already signed out: nothing to end
         sessions.check_csrf(sessions.current(s, request), form.get("csrf"))
     sessions.sign_out(s, request)
