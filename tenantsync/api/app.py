@@ -10,7 +10,16 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from tenantsync import portal
-from tenantsync.api import data, errors, link_routes, mgmt, oauth, runs, sync_routes
+from tenantsync.api import (
+    data,
+    destination_check,
+    errors,
+    link_routes,
+    mgmt,
+    oauth,
+    runs,
+    sync_routes,
+)
 from tenantsync.api.service import ServiceConfig
 from tenantsync.api.webhooks import Dispatcher
 from tenantsync.controller import db
@@ -59,7 +68,7 @@ def create_app(cfg: ServiceConfig | None = None, *, webhooks: bool = True) -> Fa
     app.state.config = cfg
     errors.install(app)
     for router in (mgmt.router, sync_routes.router, link_routes.router, oauth.router,
-                   data.router):
+                   data.router, destination_check.router):
         app.include_router(router)
 
     portal.install(app)

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 from typing import Any, get_args
 
-import psycopg2
 from fastapi import APIRouter
 
-from target_postgres.connection import resolve_dsn
 from tenantsync import providers as specs
-from tenantsync.api import mgmt, shapes, sync_routes
-from tenantsync.controller import crypto
+from tenantsync.api import destination_check, mgmt, shapes, sync_routes
 from tenantsync.portal.web import Action, Failed, Page, body, field, optional, redirect
 
 router = APIRouter()
@@ -128,26 +125,10 @@ def create_destination(ctx: Action):
 
 
 @router.post("/destinations/{destination_id}/test")
-def test_destination(ctx: Action, destination_id: str):
-    """Connect as the target would and report what the server answered."""
-    row = ctx.call(lambda reg: mgmt._destination_row(reg, destination_id))
-    settings = {**row.settings, **(crypto.unseal(row.sealed_credentials)
-                                   if row.sealed_credentials else {})}
-    schema = settings.get("schema") or "public"
-    try:
-        conn = psycopg2.connect(resolve_dsn(settings), connect_timeout=5)
-        try:
-            with conn.cursor() as cur:
-                cur.execute("SELECT version(), EXISTS (SELECT 1 FROM pg_namespace "
-                            "WHERE nspname = %s)", (schema,))
-                version, has_schema = cur.fetchone()
-        finally:
-            conn.close()
-        answer = {"ok": True, "text": f"connected: {version.split(',')[0]}; schema {schema!r} "
-                  + ("exists" if has_schema else "will be created by the first sync")}
-    except psycopg2.Error as exc:
-        answer = {"ok": False, "text": str(exc).strip().splitlines()[0]}
-    return _destinations_page(ctx, check={"id": str(row.id), **answer})
+def check_destination(ctx: Action, destination_id: str):
+    answer = ctx.call(destination_check.check_destination, destination_id=destination_id)
+    return _destinations_page(ctx, check={"id": destination_id, "ok": answer["success"],
+                                          "text": answer["message"]})
 
 
 # --- sync configs ---------------------------------------------------------------------------
