@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from sqlalchemy import func, or_, select
 
 from tenantsync.api import link_routes, mgmt, shapes, sync_routes
-from tenantsync.controller.models import Connection, Customer
+from tenantsync.controller.models import Connection, Customer, Provider, Sync
 from tenantsync.portal.web import (
     PAGE_SIZE,
     Action,
@@ -65,9 +65,8 @@ def create_customer(ctx: Action):
 def _customer_page(ctx, customer_id: str, status: int = 200, error: Failed | None = None,
                    link: dict | None = None):
     shape = ctx.call(mgmt.get_customer, customer_id=customer_id)
-    syncs = {s["provider_name"]: s for s in ctx.call(
-        sync_routes.list_syncs, cursor=None, page_size=1000, customer_id=customer_id,
-        provider_name=None)["records"]}
+    syncs = dict(ctx.s.execute(ctx.reg.of_tenants(select(Provider.name, Sync.paused),
+                                                  customer_id)).all())
     own = {c.provider.name: c.sync_config or {}
            for c in ctx.reg.customer(customer_id).connections}
     return ctx.render("customer.html", status, customer=shape, syncs=syncs, own=own,

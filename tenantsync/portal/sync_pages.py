@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from sqlalchemy import func, select
 
 from tenantsync.api import shapes, sync_routes
+from tenantsync.api.errors import ApiError
 from tenantsync.controller import render, runner
 from tenantsync.controller.models import Customer, Provider, Sync, SyncRun, utcnow
 from tenantsync.portal import chart
@@ -19,6 +20,8 @@ router = APIRouter()
 STATES = ("healthy", "failing", "running", "paused", "never run")
 LOG_TAIL_LINES = 80
 CHART_DAYS = 14
+FAILURES_SHOWN = 10
+RUN_STATUSES = ("SUCCESS", "FAILURE", "IN_PROGRESS")
 
 
 def _latest_runs():
@@ -45,9 +48,7 @@ def overview(ctx: Page):
                                .outerjoin(SyncRun, SyncRun.id == latest.c.run_id))
             .group_by(Sync.paused, SyncRun.status)):
         counts[_state(paused, status)] += n
-    failures = ctx.call(sync_routes.list_sync_runs, cursor=None, page_size=10,
-                        customer_id=None, provider_name=None, object=None, status="FAILURE",
-                        start_timestamp=None, end_timestamp=None)["records"]
+    failures, _ = _runs(ctx, {"status": "FAILURE"}, 1, FAILURES_SHOWN)
     since = (utcnow() - timedelta(days=CHART_DAYS - 1)).date()
     day = func.date(SyncRun.started_at)
     per_day = ctx.s.execute(
@@ -104,36 +105,66 @@ def sync_action(ctx: Action, action: str):
     return redirect("/portal/syncs", f"{customer_id} x {provider}: {action} done", **back)
 
 
+def _runs(ctx, filters: dict[str, str], page: int, size: int = PAGE_SIZE):
+    """A page of the application's connection runs, newest first, and how many match."""
+    query = ctx.reg.of_tenants(
+        select(SyncRun, Customer.customer_id, Provider.name)
+        .join(Sync, SyncRun.sync_id == Sync.id),
+        filters.get("customer") or None, filters.get("provider") or None)
+    if filters.get("status"):
+        if filters["status"] not in RUN_STATUSES:
+            raise Failed(400, f"status must be one of {', '.join(RUN_STATUSES)}; "
+                              f"got {filters['status']!r}")
+        query = query.where(SyncRun.status == filters["status"])
+    for key, name, op in (("since", "start_timestamp", "__ge__"),
+                          ("until", "end_timestamp", "__le__")):
+        if (bound := shapes.parse_timestamp(filters.get(key) or None, name)) is not None:
+            query = query.where(getattr(SyncRun.started_at, op)(bound))
+    total = ctx.s.scalar(select(func.count()).select_from(
+        query.with_only_columns(SyncRun.id).subquery()))
+    rows = ctx.s.execute(query.order_by(SyncRun.id.desc())
+                         .offset((page - 1) * size).limit(size)).all()
+    return [_run(run, cid, prov) for run, cid, prov in rows], total
+
+
+def _run(row: SyncRun, customer_id: str, provider: str) -> dict:
+    return {"id": row.id, "customer_id": customer_id, "provider_name": provider,
+            "status": row.status, "strategy": row.strategy, "started_at": row.started_at,
+            "ended_at": row.ended_at, "num_records": row.num_records, "error": row.error,
+            "records": row.records or {}}
+
+
 @router.get("/runs")
 def runs(ctx: Page, customer: str = "", provider: str = "", status: str = "",
-         since: str = "", until: str = "", cursor: str | None = None,
-         fragment: bool = False):
+         since: str = "", until: str = "", page: int = 1, fragment: bool = False):
     filters = {"customer": customer.strip(), "provider": provider.strip(), "status": status,
                "since": since.strip(), "until": until.strip()}
+    page = max(1, page)
     error = None
     try:
-        if status and status not in ("SUCCESS", "FAILURE", "IN_PROGRESS"):
-            raise Failed(400, f"status must be SUCCESS, FAILURE or IN_PROGRESS; got {status!r}")
-        found = ctx.call(sync_routes.list_sync_runs, cursor=cursor, page_size=PAGE_SIZE,
-                         customer_id=filters["customer"] or None,
-                         provider_name=filters["provider"] or None, object=None,
-                         status=status or None, start_timestamp=filters["since"] or None,
-                         end_timestamp=filters["until"] or None)
+        try:
+            found, total = _runs(ctx, filters, page)
+        except ApiError as exc:  # a timestamp the API's parser refused
+            raise Failed(exc.status, exc.detail) from None
     except Failed as exc:
-        found, error = {"records": [], "pagination": {}}, exc
+        found, total, error = [], 0, exc
     return ctx.render("_run_rows.html" if fragment else "runs.html", 400 if error else 200,
-                      runs=found["records"], pagination=found["pagination"],
-                      filters=filters, error=error,
+                      runs=found, total=total, page=page,
+                      pages=max(1, -(-total // PAGE_SIZE)), filters=filters, error=error,
                       providers=[p.name for p in ctx.reg.providers()])
 
 
 @router.get("/runs/{run_id}")
 def run(ctx: Page, run_id: str):
-    row = sync_routes.row_by_id(ctx.s, SyncRun, run_id)
-    views = ctx.reg.sync_views(row.sync_id) if row is not None else []
-    if not views or views[0].application_id != ctx.app_id:
+    found = ctx.s.execute(ctx.reg.of_tenants(
+        select(SyncRun, Customer.customer_id, Provider.name)
+        .join(Sync, SyncRun.sync_id == Sync.id)).where(
+        SyncRun.id == (int(run_id) if run_id.isdigit() and len(run_id) < 18 else -1))).first()
+    if found is None:
         raise Missing(f"no sync run with id {run_id!r}")
-    log = runner.run_log(ctx.cfg.project, render.sync_name(views[0]), row.id)
+    row = found[0]
+    (view,) = ctx.reg.sync_views(row.sync_id)
+    log = runner.run_log(ctx.cfg.project, render.sync_name(view), row.id)
     tail = log.read_text(errors="replace").splitlines()[-LOG_TAIL_LINES:] \
         if log.exists() else []
-    return ctx.render("run.html", run=shapes.sync_run(row), log_tail=tail)
+    return ctx.render("run.html", run=_run(*found), log_tail=tail)
