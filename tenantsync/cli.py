@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from tenantsync.airflow.cli import airflow
 from tenantsync.api.cli import register as register_api
 from tenantsync.controller.cli import register as register_controller
 from tenantsync.sandbox.cli import sandbox
@@ -84,5 +85,6 @@ def plugins_render(root: str, check: bool) -> None:
 
 
 main.add_command(sandbox)
+main.add_command(airflow)
 register_controller(main)
 register_api(main)

@@ -42,6 +42,13 @@ def _open() -> Registry:
     return Registry(db.session())
 
 
+def _commit(reg: Registry) -> None:
+    """Commit a change and re-render, as the service does: the Meltano project and the sync
+    index (which Airflow's DAGs follow) stay true to the registry."""
+    reg.s.commit()
+    render.render(reg.s, db.project_dir())
+
+
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     rows = [[("" if v is None else str(v)) for v in row] for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
@@ -84,7 +91,7 @@ def apply(files: tuple) -> None:
         except RegistryError as exc:
             reg.s.rollback()
             raise RegistryError(f"{fh.name}: {exc}") from None
-    reg.s.commit()
+    _commit(reg)
 
 
 @click.command("render")
@@ -102,20 +109,38 @@ def render_cmd() -> None:
 @click.argument("provider")
 @click.option("--full-refresh", is_flag=True, help="Read everything again, ignoring state.")
 @click.option("--force", is_flag=True, help="Run even if the sync is paused.")
+@click.option("--log", "echo_log", is_flag=True, help="Print every line of Meltano's log.")
 @_fail_cleanly
-def run_cmd(customer: str, provider: str, full_refresh: bool, force: bool) -> None:
-    """Run one customer's sync of PROVIDER now (meltano run), and record it."""
-    _run_now(_open(), customer, provider, full_refresh=full_refresh, force=force)
+def run_cmd(customer: str, provider: str, full_refresh: bool, force: bool,
+            echo_log: bool) -> None:
+    """Run one customer's sync of PROVIDER now (meltano run), and record it.
+
+    Exit codes: 0 done, 1 failed (worth retrying), 3 the provider refused the credentials
+    (the sync is now paused), 4 the sync is paused (nothing ran)."""
+    _run_now(_open(), customer, provider, full_refresh=full_refresh, force=force,
+             echo_log=echo_log)
+
+
+# `tenantsync run`'s exit codes besides 0 and 1 (schedulers act on them: tenantsync/airflow/)
+EXIT_CREDENTIALS_REFUSED = 3
+EXIT_PAUSED = 4
 
 
 def _run_now(reg: Registry, customer: str, provider: str, **options: bool) -> None:
     """Run a sync, say how it ended, and exit non-zero when it failed."""
+    sync = reg.sync(customer, provider)
+    was_paused = sync.paused
+    if was_paused and not options.get("force"):
+        click.echo(f"{customer} x {provider} is paused: `tenantsync syncs resume` it first "
+                   "(or run with --force)", err=True)
+        sys.exit(EXIT_PAUSED)
     run = runner.run_sync(reg, customer, provider, db.project_dir(), echo=click.echo,
                           **options)
     click.echo(f"{run.status}: {run.strategy} sync, {run.num_records} records written"
                f"{'' if run.status == 'SUCCESS' else f' ({run.error})'}")
     if run.status != "SUCCESS":
-        sys.exit(1)
+        # the finish hook pauses a sync whose credentials the provider refused
+        sys.exit(EXIT_CREDENTIALS_REFUSED if sync.paused and not was_paused else 1)
 
 
 @click.command("runs")
@@ -195,7 +220,7 @@ def customers_list() -> None:
 def customers_add(customer_id: str, name: str, email: str) -> None:
     reg = _open()
     reg.upsert_customer({"customer_id": customer_id, "name": name, "email": email})
-    reg.s.commit()
+    _commit(reg)
     click.echo(f"customer {customer_id}")
 
 
@@ -204,7 +229,7 @@ def customers_add(customer_id: str, name: str, email: str) -> None:
 def customers_delete(customer_id: str) -> None:
     reg = _open()
     reg.delete_customer(customer_id)
-    reg.s.commit()
+    _commit(reg)
     click.echo(f"deleted customer {customer_id}")
 
 
@@ -226,7 +251,7 @@ def providers_list() -> None:
 def providers_delete(name: str) -> None:
     reg = _open()
     reg.delete_provider(name)
-    reg.s.commit()
+    _commit(reg)
     click.echo(f"deleted provider {name}")
 
 
@@ -247,7 +272,7 @@ def destinations_list() -> None:
 def destinations_delete(name: str) -> None:
     reg = _open()
     reg.delete_destination(name)
-    reg.s.commit()
+    _commit(reg)
     click.echo(f"deleted destination {name}")
 
 
@@ -281,7 +306,7 @@ def sync_configs_get(provider: str) -> None:
 def sync_configs_delete(provider: str, force_delete_syncs: bool) -> None:
     reg = _open()
     reg.delete_sync_config(provider, force_delete_syncs=force_delete_syncs)
-    reg.s.commit()
+    _commit(reg)
     click.echo(f"deleted the sync config of {provider}")
 
 
@@ -305,7 +330,7 @@ def connections_list() -> None:
 def connections_delete(customer: str, provider: str) -> None:
     reg = _open()
     reg.delete_connection(customer, provider)
-    reg.s.commit()
+    _commit(reg)
     click.echo(f"deleted the connection of {customer} to {provider}")
 
 
@@ -326,8 +351,7 @@ def syncs_list() -> None:
 def _set_paused(customer: str, provider: str, paused: bool) -> None:
     reg = _open()
     reg.sync(customer, provider).paused = paused
-    reg.s.commit()
-    render.render(reg.s, db.project_dir())  # the schedule follows (@manual while paused)
+    _commit(reg)  # the schedule follows (@manual while paused)
     click.echo(f"{'paused' if paused else 'resumed'} {customer} x {provider}")
 
 

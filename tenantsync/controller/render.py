@@ -29,6 +29,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tenantsync.controller import sync_index
 from tenantsync.controller.models import Destination, SyncConfig
 from tenantsync.controller.registry import DESTINATION_SECRETS, Registry, SyncView, narrow
 
@@ -225,14 +226,15 @@ def render(session: Session, project: Path) -> RenderResult:
     path = project / INCLUDE_FILE
     changed = not path.exists() or path.read_text() != text
     if changed:
-        _write_atomic(path, text)
+        write_atomic(path, text)
+    sync_index.write(project, doc)  # what Airflow's DAG file reads (tenantsync/airflow/)
     return RenderResult(path, changed, len(doc["jobs"]))
 
 
 def ensure_project(project: Path) -> None:
     meltano_yml = project / "meltano.yml"
     if not meltano_yml.exists():
-        _write_atomic(meltano_yml, TEMPLATE.read_text())
+        write_atomic(meltano_yml, TEMPLATE.read_text())
         return
     text = meltano_yml.read_text()
     if INCLUDE_FILE in text:
@@ -240,10 +242,10 @@ def ensure_project(project: Path) -> None:
     if re.search(r"^include_paths\s*:", text, re.M):
         raise RenderError(f"{meltano_yml} has include_paths without ./{INCLUDE_FILE}: add it "
                           "so that Meltano reads the rendered configuration")
-    _write_atomic(meltano_yml, text.rstrip("\n") + f"\ninclude_paths:\n- ./{INCLUDE_FILE}\n")
+    write_atomic(meltano_yml, text.rstrip("\n") + f"\ninclude_paths:\n- ./{INCLUDE_FILE}\n")
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     with os.fdopen(fd, "w") as fh:
         fh.write(text)

@@ -203,8 +203,9 @@ def prune_logs(log: Path, keep: int) -> None:
 
 def run_sync(registry: Registry, customer_id: str, provider: str, project: Path, *,
              full_refresh: bool = False, force: bool = False,
-             echo: Callable[[str], None] = print) -> SyncRun:
-    """Run one sync now; returns its recorded run (status SUCCESS or FAILURE)."""
+             echo: Callable[[str], None] = print, echo_log: bool = False) -> SyncRun:
+    """Run one sync now; returns its recorded run (status SUCCESS or FAILURE). With
+    `echo_log`, every line of Meltano's log is echoed too (e.g. into an Airflow task log)."""
     s = registry.s
     sync: Sync = registry.sync(customer_id, provider)
     if sync.paused and not force:
@@ -218,14 +219,15 @@ def run_sync(registry: Registry, customer_id: str, provider: str, project: Path,
     try:
         with run_lock.hold(s, sync.id, project / SYSTEM_DIR / "syncs" / name):
             return _run(registry, sync, name, f"{customer_id} x {provider}", env, project,
-                        full, echo)
+                        full, echo, echo_log)
     except run_lock.RunInProgress:
         raise RunError(f"a run of {customer_id} x {provider} is in progress: wait for it, or "
                        "see `tenantsync runs`") from None
 
 
 def _run(registry: Registry, sync: Sync, name: str, label: str, env: dict[str, str],
-         project: Path, full: bool, echo: Callable[[str], None]) -> SyncRun:
+         project: Path, full: bool, echo: Callable[[str], None],
+         echo_log: bool = False) -> SyncRun:
     """`meltano run` of a sync whose run lock is held, recorded as a sync run."""
     s = registry.s
     # With the lock ours, a run still IN_PROGRESS lost its process before recording its end,
@@ -251,6 +253,8 @@ def _run(registry: Registry, sync: Sync, name: str, label: str, env: dict[str, s
             assert proc.stdout is not None
             for line in proc.stdout:
                 kept.write(line)
+                if echo_log:
+                    echo(line.rstrip("\n"))
                 message = progress.feed(line.rstrip("\n"))
                 if message:
                     echo(message)
