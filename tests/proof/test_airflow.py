@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from tap_hubspot.sandbox import HubSpotSandbox
+from tap_salesforce.sandbox import SalesforceSandbox
 from tenantsync.controller.cli import EXIT_PAUSED
-from tenantsync.sandbox.hubspot import HubSpotSandbox
-from tenantsync.sandbox.salesforce import SalesforceSandbox
 from tests.proof.harness import APP, Tenant
 
 pytestmark = pytest.mark.slow
