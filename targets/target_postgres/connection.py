@@ -30,6 +30,8 @@ def libpq_dsn(config: dict) -> str | None:
         "dbname": config.get("database"),
     }
     params.update({pq: config.get(setting) for setting, pq in SSL_SETTINGS.items()})
+    if params["sslmode"] == "no-verify":  # Supaglue's name for libpq's "require"
+        params["sslmode"] = "require"
     return psycopg2.extensions.make_dsn(**{k: v for k, v in params.items() if v is not None})
 
 

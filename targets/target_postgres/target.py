@@ -86,7 +86,7 @@ class TargetPostgres(Target):
         th.Property("sqlalchemy_url", th.StringType, secret=True,
                     description="A URL or libpq DSN instead of host, port, user, ..."),
         th.Property("ssl_mode", th.StringType, allowed_values=[
-            "disable", "allow", "prefer", "require", "verify-ca", "verify-full"]),
+            "disable", "allow", "prefer", "require", "verify-ca", "verify-full", "no-verify"]),
         th.Property("ssl_root_cert", th.StringType, description="Path of the server CA cert."),
         th.Property("ssl_cert", th.StringType, description="Path of the client certificate."),
         th.Property("ssl_key", th.StringType, secret=True, description="Path of the client key."),

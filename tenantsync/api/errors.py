@@ -1,4 +1,6 @@
-"""Errors in Supaglue's shape: `{"errors": [{"id", "title", "detail", "code", "status"}]}`."""
+"""Errors in Supaglue's shape: `{"errors": [{"id", "title", "detail", "code", "problem_type",
+"status", "meta": {"origin"}}]}`, with Supaglue's error codes. Request validation answers
+400, as Supaglue's OpenAPI request validator did."""
 
 from __future__ import annotations
 
@@ -12,9 +14,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from tenantsync.controller.crypto import CryptoError
 from tenantsync.controller.registry import RegistryError
 
-CODES = {400: "BAD_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND",
-         405: "METHOD_NOT_ALLOWED", 409: "CONFLICT", 410: "GONE", 422: "BAD_REQUEST",
-         500: "INTERNAL_SERVER_ERROR", 502: "BAD_GATEWAY"}
+CODES = {400: "BAD_REQUEST", 401: "UNAUTHORIZED_ERROR", 403: "FORBIDDEN_ERROR",
+         404: "NOT_FOUND_ERROR", 405: "METHOD_NOT_ALLOWED", 409: "CONFLICT_ERROR", 410: "GONE",
+         413: "PAYLOAD_TOO_LARGE", 422: "UNPROCESSABLE_ENTITY_ERROR",
+         500: "INTERNAL_SERVER_ERROR", 501: "NOT_IMPLEMENTED_ERROR",
+         502: "REMOTE_PROVIDER_ERROR"}
+VALIDATION = "VALIDATION_ERROR"  # Supaglue's problem type for a request its spec refuses
 
 
 class ApiError(Exception):
@@ -31,13 +36,16 @@ def bad_request(detail: str) -> ApiError:
     return ApiError(400, "Bad request", detail)
 
 
-def body(status: int, title: str, detail: str) -> dict:
+def body(status: int, title: str, detail: str, code: str | None = None) -> dict:
+    code = code or CODES.get(status, "ERROR")
+    origin = "remote-provider" if status == 502 else "supaglue"
     return {"errors": [{"id": str(uuid.uuid4()), "title": title, "detail": detail,
-                        "code": CODES.get(status, "ERROR"), "status": str(status)}]}
+                        "code": code, "problem_type": code, "status": str(status),
+                        "meta": {"origin": origin}}]}
 
 
-def respond(status: int, title: str, detail: str) -> JSONResponse:
-    return JSONResponse(body(status, title, detail), status_code=status)
+def respond(status: int, title: str, detail: str, code: str | None = None) -> JSONResponse:
+    return JSONResponse(body(status, title, detail, code), status_code=status)
 
 
 def _validation_detail(exc: RequestValidationError) -> str:
@@ -63,7 +71,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return respond(400, "Invalid request", _validation_detail(exc))
+        return respond(400, "Invalid request", _validation_detail(exc), VALIDATION)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

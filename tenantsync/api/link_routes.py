@@ -48,7 +48,7 @@ def create_magic_link(*, body: MagicLinkIn, reg: AppRegistry,
                     expires_at=utcnow() + timedelta(seconds=body.expiration_secs))
     reg.s.add(row)
     reg.s.commit()
-    return shapes.magic_link(row, magic_link_url(cfg, row.id))
+    return shapes.magic_link(row, magic_link_url(cfg, row.id), provider.id)
 
 
 @router.get("/magic_links")
@@ -56,7 +56,9 @@ def list_magic_links(*, reg: AppRegistry,
                      cfg: Config) -> list[dict]:
     rows = reg.s.scalars(select(MagicLink).where(MagicLink.application_id == reg.app_id)
                          .order_by(MagicLink.created_at))
-    return [shapes.magic_link(r, magic_link_url(cfg, r.id)) for r in rows]
+    provider_ids = {p.name: p.id for p in reg.providers()}
+    return [shapes.magic_link(r, magic_link_url(cfg, r.id), provider_ids.get(r.provider_name))
+            for r in rows]
 
 
 @router.delete("/magic_links/{link_id}", status_code=204)

@@ -120,7 +120,7 @@ def list_connections(*, customer_id: str, reg: AppRegistry) -> list[dict]:
     return [shapes.connection(c) for c in missing(reg.customer, customer_id).connections]
 
 
-@router.post("/customers/{customer_id}/connections", status_code=201)
+@router.post("/customers/{customer_id}/connections")  # 200, as Supaglue answers
 def create_connection(*, customer_id: str, body: ConnectionIn, reg: AppRegistry,
                       cfg: Config) -> dict:
     missing(reg.customer, customer_id)
@@ -173,11 +173,24 @@ class ProviderConfig(Strict):
     settings: dict[str, str | int | bool] | None = None
 
 
+class ProviderObject(Strict):
+    name: str = Name
+    schema_id: str | None = Text
+
+
+class ProviderObjects(Strict):
+    common: list[ProviderObject] | None = Field(default=None, max_length=200)
+    standard: list[ProviderObject] | None = Field(default=None, max_length=200)
+
+
 class ProviderIn(Strict):
     name: str = Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")
-    category: Literal["crm", "engagement"] = "crm"
+    category: Literal["crm", "engagement", "no_category"] = "crm"
     auth_type: Literal["oauth2", "api_key", "access_key_secret"] = "oauth2"
     config: ProviderConfig | None = None
+    objects: ProviderObjects | None = None
+    # Supaglue's deprecated entity mappings: accepted, not kept (entities are not served)
+    entity_mappings: list[dict[str, Any]] | None = Field(default=None, max_length=200)
 
 
 def _provider_row(reg: Registry, provider_id: str) -> Provider:
@@ -189,6 +202,7 @@ def _provider_row(reg: Registry, provider_id: str) -> Provider:
 
 def _upsert_provider(reg: Registry, body: ProviderIn, existing: Provider | None) -> Provider:
     doc = as_doc(body)
+    doc.pop("entity_mappings", None)
     creds = doc.setdefault("config", {}).setdefault("oauth", {}).setdefault("credentials", {})
     if existing is not None and existing.sealed_credentials:
         # Write-only secrets: an update that leaves them out keeps the stored ones.
@@ -230,16 +244,18 @@ def update_provider(*, provider_id: str, body: ProviderIn, reg: AppRegistry,
     return shapes.provider(row)
 
 
-@router.delete("/providers/{provider_id}", status_code=204)
+@router.delete("/providers/{provider_id}")
 def delete_provider(*, provider_id: str, reg: AppRegistry,
-                    cfg: Config) -> Response:
+                    cfg: Config) -> dict:
+    """Answers the deleted provider (200), as Supaglue does."""
     row = _provider_row(reg, provider_id)
+    shown = shapes.provider(row)
     try:
         reg.delete_provider(row.name)
     except RegistryError as exc:
         raise ApiError(409, "Provider in use", str(exc)) from None
     commit(reg, cfg)
-    return Response(status_code=204)
+    return shown
 
 
 # --- destinations ---------------------------------------------------------------------------
@@ -252,14 +268,24 @@ class PostgresConfig(Strict):
                                 pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     user: str | None = Text
     password: str | None = Text
-    ssl_mode: Literal["disable", "allow", "prefer", "require", "verify-ca",
-                      "verify-full"] | None = None
+    # Supaglue's "no-verify" is libpq's "require" (encrypted, the certificate not checked)
+    ssl_mode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full",
+                      "no-verify"] | None = None
+    # Supaglue's inline TLS material (PEM): accepted by the schema, refused below (422)
+    server_ca_cert: str | None = Field(default=None, max_length=65536)
+    client_cert: str | None = Field(default=None, max_length=65536)
+    client_key: str | None = Field(default=None, max_length=65536)
+    server_name: str | None = Text
+
+
+INLINE_TLS = ("server_ca_cert", "client_cert", "client_key", "server_name")
 
 
 class DestinationIn(Strict):
-    name: str = Name
+    name: str | None = Name  # Supaglue's hosted destination ({"type": "supaglue"}) has none
     type: Literal["postgres", "supaglue"]
     config: PostgresConfig | None = None
+    version: int | None = Field(default=None, ge=1)  # Supaglue's update flow carries it
 
 
 def _destination_row(reg: Registry, destination_id: str) -> Destination:
@@ -271,6 +297,11 @@ def _destination_row(reg: Registry, destination_id: str) -> Destination:
 
 def _upsert_destination(reg: Registry, body: DestinationIn,
                         existing: Destination | None) -> Destination:
+    if body.name is None:
+        body.name = existing.name if existing else hosted.TYPE if body.type == hosted.TYPE \
+            else None
+        if body.name is None:
+            raise bad_request("a postgres destination needs a name")
     if body.type == hosted.TYPE:
         if body.config is not None:
             raise bad_request("a destination of type 'supaglue' takes no config: tenantsync "
@@ -283,7 +314,13 @@ def _upsert_destination(reg: Registry, body: DestinationIn,
     if body.config is None or not body.config.host:
         raise bad_request("a postgres destination needs config.host (and port, database, "
                           "schema, user, password)")
-    creds = body.config.model_dump(exclude_none=True, by_alias=True)
+    inline = [k for k in INLINE_TLS if getattr(body.config, k) is not None]
+    if inline:
+        raise ApiError(422, "Inline TLS material is not supported",
+                       f"config.{inline[0]}: tenantsync's target-postgres takes certificates as "
+                       "files (ssl_root_cert, ssl_cert, ssl_key settings), not inline PEM",
+                       )
+    creds = body.config.model_dump(exclude_none=True, by_alias=True, exclude=set(INLINE_TLS))
     if existing is not None and existing.sealed_credentials:
         stored = crypto.unseal(existing.sealed_credentials)  # write-only secrets are kept
         creds.update({k: v for k, v in stored.items()
@@ -300,7 +337,8 @@ def list_destinations(*, reg: AppRegistry) -> list[dict]:
 @router.post("/destinations", status_code=201)
 def create_destination(*, body: DestinationIn, reg: AppRegistry,
                        cfg: Config) -> dict:
-    if reg.destination(body.name, missing_ok=True) is not None:
+    name = body.name or (hosted.TYPE if body.type == hosted.TYPE else None)
+    if name is not None and reg.destination(name, missing_ok=True) is not None:
         raise ApiError(409, "Destination exists", f"destination {body.name!r} already exists")
     row = _upsert_destination(reg, body, None)
     commit(reg, cfg)
@@ -317,11 +355,15 @@ def update_destination(*, destination_id: str, body: DestinationIn,
                        reg: AppRegistry,
                        cfg: Config) -> dict:
     row = _destination_row(reg, destination_id)
-    if body.name != row.name:
+    if body.version is not None and body.version != row.version:
+        raise ApiError(409, "Destination changed", f"destination {row.name!r} is at version "
+                       f"{row.version}, not {body.version}: read it again")
+    if body.name is not None and body.name != row.name:
         raise bad_request(f"a destination's name cannot change ({row.name!r} -> "
                           f"{body.name!r})")
     if (row.type == hosted.TYPE) != (body.type == hosted.TYPE):
         raise bad_request("a destination cannot change between 'supaglue' and 'postgres'")
     row = _upsert_destination(reg, body, row)
+    row.version += 1
     commit(reg, cfg)
     return shapes.destination(row)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from tenantsync import providers
+from tenantsync import contract, providers
 from tenantsync.api import hosted
 from tenantsync.api.errors import bad_request
 from tenantsync.api.models import MagicLink
@@ -23,7 +23,9 @@ from tenantsync.controller.models import (
     SyncConfig,
     SyncRun,
 )
-from tenantsync.controller.registry import INSTANCE_URL
+from tenantsync.controller.registry import INSTANCE_URL, paused_objects, sync_objects
+
+DEFAULT_PORT = 5432
 
 
 def parse_timestamp(value: str | None, name: str) -> datetime | None:
@@ -65,6 +67,7 @@ def connection(row: Connection) -> dict[str, Any]:
             "customer_id": row.customer.customer_id, "provider_id": str(row.provider_id),
             "provider_name": row.provider.name, "category": row.provider.category,
             "status": "added", **connection_settings(row),
+            **({"connection_sync_config": row.sync_config} if row.sync_config else {}),
             "created_at": iso(row.created_at),
             "credentials_updated_at": iso(row.credentials_updated_at)}
 
@@ -73,20 +76,25 @@ def provider(row: Provider) -> dict[str, Any]:
     client_id = None
     if row.sealed_credentials:
         client_id = crypto.unseal(row.sealed_credentials).get("client_id")
-    config: dict[str, Any] = {"settings": dict(row.settings or {})}
-    if row.auth_type == "oauth2":
-        # The client secret is write-only: it is never returned.
-        config["oauth"] = {"oauth_scopes": list(row.scopes or []),
-                           "credentials": {"oauth_client_id": client_id}}
+    # The client secret is write-only: it is never returned (a deliberate difference).
+    config: dict[str, Any] = {
+        "provider_app_id": row.app_id or "",
+        "oauth": {"oauth_scopes": list(row.scopes or []),
+                  "credentials": {"oauth_client_id": client_id or ""}},
+        "settings": dict(row.settings or {})}
     return {"id": str(row.id), "application_id": row.application_id, "name": row.name,
-            "category": row.category, "auth_type": row.auth_type, "config": config}
+            "category": row.category, "auth_type": row.auth_type, "config": config,
+            **({"objects": row.objects} if row.objects is not None else {})}
 
 
 def destination(row: Destination) -> dict[str, Any]:
     out = {"id": str(row.id), "application_id": row.application_id, "name": row.name,
-           "type": row.type}
+           "type": row.type, "version": row.version}
     if row.type != hosted.TYPE:  # the hosted one has no config to show (Supaglue's shape)
-        out["config"] = dict(row.settings or {})
+        settings = dict(row.settings or {})
+        out["config"] = {**settings, "port": settings.get("port", DEFAULT_PORT),
+                         "schema": settings.get("schema", contract.DEFAULT_SCHEMA),
+                         **{k: settings.get(k, "") for k in ("database", "user")}}
     return out
 
 
@@ -99,30 +107,61 @@ def sync_config(row: SyncConfig) -> dict[str, Any]:
                        "custom_objects": row.custom_objects}}
 
 
-def sync(row: Sync) -> dict[str, Any]:
-    conn, config = row.connection, row.sync_config
-    return {"id": str(row.id), "type": "connection", "connection_id": str(conn.id),
-            "sync_config_id": str(config.id), "customer_id": conn.customer.customer_id,
-            "provider_name": conn.provider.name, "paused": row.paused,
-            "objects": {k: [o["object"] for o in getattr(config, f"{k}_objects")]
-                        for k in ("common", "standard", "custom")},
-            "args_for_next_run": row.args_for_next_run or {}}
+# --- syncs: one per object of a connection, as Supaglue had them -----------------------------
+
+def object_sync_id(sync_id: int, object_type: str, name: str) -> str:
+    """A per-object sync's id: the connection's sync, the object type and the object."""
+    return f"{sync_id}:{object_type}:{name}"
 
 
-def sync_run(row: SyncRun) -> dict[str, Any]:
+def sync_items(row: Sync) -> list[tuple[str, str]]:
+    """(object type, object) of every per-object sync of a connection's sync, in order."""
+    return [(kind, name) for kind, names in sync_objects(row).items() for name in names]
+
+
+def object_sync(row: Sync, object_type: str, name: str) -> dict[str, Any]:
+    """Supaglue's sync of one object; paused when the connection's sync is (refused
+    credentials pause it) or the object is."""
+    conn = row.connection
+    return {"id": object_sync_id(row.id, object_type, name), "type": "object",
+            "object_type": object_type, "object": name, "connection_id": str(conn.id),
+            "sync_config_id": str(row.sync_config_id),
+            "customer_id": conn.customer.customer_id, "provider_name": conn.provider.name,
+            "paused": row.paused or name in paused_objects(row).get(object_type, ())}
+
+
+def run_items(row: SyncRun) -> list[dict[str, Any]]:
+    """What a connection's run did per object, as the runner recorded it. A run recorded
+    before runs kept their objects is shown per object of its sync (its count only when it
+    read a single object)."""
+    if row.objects is not None:
+        return row.objects
+    items = sync_items(row.sync)
+    return [{"object_type": kind, "object": name,
+             "num_records": row.num_records if len(items) == 1 else None}
+            for kind, name in items]
+
+
+def object_sync_run(row: SyncRun, index: int, item: dict[str, Any]) -> dict[str, Any]:
+    """Supaglue's run of one object: the connection run's status, times and error (one
+    Meltano run reads every object), this object's strategy and records written."""
     conn = row.sync.connection
-    return {"id": str(row.id), "sync_id": str(row.sync_id), "connection_id": str(conn.id),
-            "application_id": conn.customer.application_id,
+    done = row.status != "IN_PROGRESS"
+    return {"id": f"{row.id}:{index}",
+            "sync_id": object_sync_id(row.sync_id, item["object_type"], item["object"]),
+            "run_id": str(row.id), "object_type": item["object_type"], "object": item["object"],
+            "connection_id": str(conn.id), "application_id": conn.customer.application_id,
             "customer_id": conn.customer.customer_id, "provider_name": conn.provider.name,
             "category": conn.provider.category, "status": row.status,
-            "strategy": row.strategy, "error_message": row.error,
+            "strategy": item.get("strategy", row.strategy), "error_message": row.error,
             "start_timestamp": iso(row.started_at), "end_timestamp": iso(row.ended_at),
-            "num_records_synced": row.num_records, "records": row.records or {}}
+            "num_records_synced": item.get("num_records") if done else None}
 
 
-def magic_link(row: MagicLink, url: str) -> dict[str, Any]:
+def magic_link(row: MagicLink, url: str, provider_id: int | None) -> dict[str, Any]:
     return {"id": row.id, "application_id": row.application_id,
             "customer_id": row.customer_id, "provider_name": row.provider_name,
+            "provider_id": "" if provider_id is None else str(provider_id),
             "status": row.status, "url": url, "return_url": row.return_url,
             "expires_at": iso(row.expires_at)}
 
@@ -176,8 +215,16 @@ def paginate(rows: list[Any], page_size: int, position: Position,
     return rows, next_cursor, previous
 
 
+def flat_page(results: list[dict[str, Any]], next_cursor: str | None,
+              previous: str | None) -> dict[str, Any]:
+    """The management API's pages (syncs, sync runs): Supaglue's flat envelope (its optional
+    `total_count` is left out: counting per-object items would read every row)."""
+    return {"next": next_cursor, "previous": previous, "results": results}
+
+
 def page(records: list[dict[str, Any]], next_cursor: str | None, previous: str | None,
          total: int | None = None) -> dict[str, Any]:
+    """The Data Listing's pages: `{pagination, records}`."""
     pagination: dict[str, Any] = {"next": next_cursor, "previous": previous}
     if total is not None:
         pagination["total_count"] = total

@@ -20,6 +20,7 @@ from tenantsync.api.service import (
     ProviderHeader,
     ServiceConfig,
 )
+from tenantsync.controller import runner
 from tenantsync.controller.models import (
     Connection,
     Sync,
@@ -34,17 +35,6 @@ PageSize = Query(1000, ge=1, le=1000)
 _SYNC_SHAPE = (joinedload(Sync.connection).joinedload(Connection.customer),
                joinedload(Sync.connection).joinedload(Connection.provider),
                joinedload(Sync.sync_config))
-
-
-def keyset(reg: Registry, query, column, cursor: str | None, page_size: int, *,
-           descending: bool) -> tuple[list, str | None, str | None]:
-    """One page of `query` in `column` order (ids: ascending, or newest first)."""
-    position = shapes.read_cursor(cursor, int)
-    forward = position.reverse == descending  # walking towards larger ids
-    if position.after is not None:
-        query = query.where(column > position.after if forward else column < position.after)
-    query = query.order_by(column if forward else column.desc()).limit(page_size + 1)
-    return shapes.paginate(list(reg.s.scalars(query)), page_size, position, lambda r: r.id)
 
 
 # --- sync configs ---------------------------------------------------------------------------
@@ -62,11 +52,17 @@ class ObjectIn(Strict):
     associations_to_fetch: list[str] | None = Field(default=None, max_length=50)
 
 
+class EntityIn(Strict):
+    entity_id: str = Name
+
+
 class SyncConfigData(Strict):
     default_config: StrategyIn
     common_objects: list[ObjectIn] = Field(default_factory=list, max_length=200)
     standard_objects: list[ObjectIn] = Field(default_factory=list, max_length=200)
     custom_objects: list[ObjectIn] = Field(default_factory=list, max_length=200)
+    # Supaglue's deprecated entities: accepted, not kept (entities are not served)
+    entities: list[EntityIn] | None = Field(default=None, max_length=200, exclude=True)
 
 
 class SyncConfigIn(Strict):
@@ -74,6 +70,13 @@ class SyncConfigIn(Strict):
     provider_name: str = Name
     destination_name: str = Name
     config: SyncConfigData
+
+
+class SyncConfigUpdate(SyncConfigIn):
+    """Supaglue's update carries only `config`: the provider and destination stay."""
+
+    provider_name: str | None = Name
+    destination_name: str | None = Name
 
 
 def _sync_config_row(reg: Registry, sync_config_id: str) -> SyncConfig:
@@ -111,10 +114,12 @@ def get_sync_config(*, sync_config_id: str, reg: AppRegistry) -> dict:
 
 
 @router.put("/sync_configs/{sync_config_id}")
-def update_sync_config(*, sync_config_id: str, body: SyncConfigIn,
+def update_sync_config(*, sync_config_id: str, body: SyncConfigUpdate,
                        force_delete_syncs: bool = False, reg: AppRegistry,
                        cfg: Config) -> dict:
     row = _sync_config_row(reg, sync_config_id)
+    body.provider_name = body.provider_name or row.provider.name
+    body.destination_name = body.destination_name or row.destination.name
     missing(reg.destination, body.destination_name)
     new_provider = missing(reg.provider, body.provider_name)
     if new_provider.id != row.provider_id:
@@ -133,28 +138,34 @@ def update_sync_config(*, sync_config_id: str, body: SyncConfigIn,
     return shapes.sync_config(row)
 
 
-@router.delete("/sync_configs/{sync_config_id}", status_code=204)
+@router.delete("/sync_configs/{sync_config_id}")
 def delete_sync_config(*, sync_config_id: str, force_delete_syncs: bool = False,
                        reg: AppRegistry,
-                       cfg: Config) -> Response:
+                       cfg: Config) -> dict:
+    """Answers the deleted sync config (200), as Supaglue does."""
     row = _sync_config_row(reg, sync_config_id)
     syncs = _syncs_of(reg, row)
     if syncs and not force_delete_syncs:
         raise bad_request(f"sync config has {len(syncs)} sync(s): pass "
                           "force_delete_syncs=true to delete them too")
+    shown = shapes.sync_config(row)
     reg.delete_sync_config(row.provider.name, force_delete_syncs=True)
     commit(reg, cfg)
-    return Response(status_code=204)
+    return shown
 
 
-# --- syncs ----------------------------------------------------------------------------------
+# --- syncs: one per object of a connection (one Meltano run reads all unpaused ones) -------
+
+ObjectType = Literal["common", "standard", "custom"]
+
 
 class SyncActionIn(Strict):
-    # Accepted for Supaglue compatibility; a tenantsync sync covers all of a connection's
-    # objects, so the action applies to the connection's sync as a whole.
-    object_type: Literal["common", "standard", "custom"] | None = None
+    """Supaglue's body names one object; without one (a tenantsync extension) the action
+    applies to every object of the connection."""
+
+    object_type: ObjectType | None = None
     object: str | None = Text
-    entity_id: str | None = Text
+    entity_id: str | None = Text  # Supaglue's deprecated entities: refused below
     perform_full_refresh: bool = False
 
 
@@ -162,54 +173,143 @@ def _tenant_sync(reg: Registry, customer_id: str, provider_name: str) -> Sync:
     return missing(reg.sync, customer_id, provider_name)
 
 
+def _chosen(row: Sync, body: SyncActionIn | None) -> tuple[str, str] | None:
+    """The (object type, object) a sync action names, or None for all of them."""
+    if body is None or (body.object is None and body.object_type is None
+                        and body.entity_id is None):
+        return None
+    if body.entity_id is not None:
+        raise ApiError(422, "Entities are not supported", "entity_id: entities (deprecated in "
+                       "Supaglue) are not served by tenantsync; name object_type and object")
+    if body.object is None or body.object_type is None:
+        raise bad_request("name both object_type and object (or neither, for every object)")
+    item = (body.object_type, body.object)
+    if item not in shapes.sync_items(row):
+        raise not_found(f"no sync of {body.object_type} object {body.object!r} for this "
+                        "connection (not in its sync config, or not chosen by its connection "
+                        "sync config)")
+    return item
+
+
+def _answer(row: Sync, item: tuple[str, str] | None) -> dict:
+    if item is not None:
+        return shapes.object_sync(row, *item)
+    return {"results": [shapes.object_sync(row, *i) for i in shapes.sync_items(row)]}
+
+
+def expanded_page(reg: Registry, query, column, cursor: str | None, page_size: int,
+                  expand, *, descending: bool) -> tuple[list, str | None, str | None]:
+    """One page of the items rows expand into (a sync into its objects, a run into its
+    objects), keyset-paged on [row id, item index]: `expand(row)` gives (index, item) pairs
+    in index order, already filtered."""
+    position = shapes.read_cursor(cursor, list)
+    if position.after is not None and not (
+            len(position.after) == 2 and all(type(v) is int for v in position.after)):
+        raise bad_request("cursor is not valid: pass back a `next` or `previous` value "
+                          "unchanged")
+    forward = position.reverse == descending  # walking towards larger row ids
+    after_row, after_index = position.after or (None, None)
+    if after_row is not None:
+        query = query.where(column >= after_row if forward else column <= after_row)
+    query = query.order_by(column if forward else column.desc())
+    items: list = []
+    batch, offset = page_size + 1, 0
+    while len(items) <= page_size:
+        rows = list(reg.s.scalars(query.offset(offset).limit(batch)))
+        for row in rows:
+            pairs = list(expand(row))
+            if position.reverse:
+                pairs.reverse()
+            for index, item in pairs:
+                key = [row.id, index]
+                if after_row is not None and row.id == after_row and (
+                        index <= after_index if not position.reverse else index >= after_index):
+                    continue
+                items.append((key, item))
+        if len(rows) < batch:
+            break
+        offset += batch
+    page, next_cursor, previous = shapes.paginate(items, page_size, position, lambda e: e[0])
+    return [item for _, item in page], next_cursor, previous
+
+
+def _object_filter(object_type: str | None, name: str | None):
+    return lambda kind, obj: (object_type is None or kind == object_type) and \
+        (name is None or obj == name)
+
+
 @router.get("/syncs")
 def list_syncs(*, cursor: str | None = None, page_size: int = PageSize,
                customer_id: str | None = None, provider_name: str | None = None,
+               object_type: ObjectType | None = None, object: str | None = None,
                reg: AppRegistry) -> dict:
+    """Supaglue's syncs, one per object of each connection, in a flat page."""
     query = reg.of_tenants(select(Sync).options(*_SYNC_SHAPE), customer_id, provider_name)
-    rows, next_cursor, previous = keyset(reg, query, Sync.id, cursor, page_size,
-                                          descending=False)
-    return shapes.page([shapes.sync(r) for r in rows], next_cursor, previous)
+    wanted = _object_filter(object_type, object)
+
+    def expand(row: Sync):
+        return [(i, shapes.object_sync(row, *item))
+                for i, item in enumerate(shapes.sync_items(row)) if wanted(*item)]
+
+    results, next_cursor, previous = expanded_page(reg, query, Sync.id, cursor, page_size,
+                                                   expand, descending=False)
+    return shapes.flat_page(results, next_cursor, previous)
 
 
-def _sync_action(reg: Registry, cfg: ServiceConfig, customer_id: str, provider_name: str,
-                 paused: bool) -> dict:
+def _set_paused(reg: Registry, cfg: ServiceConfig, customer_id: str, provider_name: str,
+                body: SyncActionIn | None, paused: bool) -> dict:
     row = _tenant_sync(reg, customer_id, provider_name)
-    row.paused = paused
+    item = _chosen(row, body)
+    held = {k: set(v) for k, v in (row.paused_objects or {}).items()}
+    if item is None:  # the whole connection
+        row.paused, held = paused, {}
+    elif paused:
+        held.setdefault(item[0], set()).add(item[1])
+    else:
+        if row.paused:  # resuming one object of a paused connection: only that one runs
+            row.paused = False
+            for kind, name in shapes.sync_items(row):
+                held.setdefault(kind, set()).add(name)
+        held.get(item[0], set()).discard(item[1])
+    row.paused_objects = {k: sorted(v) for k, v in held.items() if v} or None
     commit(reg, cfg)
-    return shapes.sync(row)
-
-
+    return _answer(row, item)
 
 
 @router.post("/syncs/_pause")
 def pause_sync(*, body: SyncActionIn | None = None, customer_id: str = CustomerHeader,
                provider_name: str = ProviderHeader, reg: AppRegistry,
                cfg: Config) -> dict:
-    return _sync_action(reg, cfg, customer_id, provider_name, True)
+    """Pause one object's sync: the connection's runs leave it out."""
+    return _set_paused(reg, cfg, customer_id, provider_name, body, True)
 
 
 @router.post("/syncs/_resume")
 def resume_sync(*, body: SyncActionIn | None = None, customer_id: str = CustomerHeader,
                 provider_name: str = ProviderHeader, reg: AppRegistry,
                 cfg: Config) -> dict:
-    return _sync_action(reg, cfg, customer_id, provider_name, False)
+    return _set_paused(reg, cfg, customer_id, provider_name, body, False)
 
 
 @router.post("/syncs/_trigger")
 def trigger_sync(*, body: SyncActionIn | None = None, customer_id: str = CustomerHeader,
                  provider_name: str = ProviderHeader, reg: AppRegistry,
                  cfg: Config) -> dict:
+    """Start the connection's run now: it reads every unpaused object, the named one
+    included (one Meltano run per connection; see docs/DESIGN.md)."""
     row = _tenant_sync(reg, customer_id, provider_name)
-    if row.paused:
-        raise ApiError(409, "Sync is paused", f"sync {customer_id} x {provider_name} is "
-                       "paused: resume it first")
+    item = _chosen(row, body)
+    shown = _answer(row, item)
+    if row.paused or (item is not None and shown["paused"]) or not runner.run_objects(row):
+        what = f"{item[0]} object {item[1]!r} of " if item else ""
+        raise ApiError(409, "Sync is paused", f"{what}sync {customer_id} x {provider_name} "
+                       "is paused: resume it first")
     if body is not None and body.perform_full_refresh:
         row.args_for_next_run = {**(row.args_for_next_run or {}), "perform_full_refresh": True}
     reg.s.commit()
     if cfg.run_on_trigger:
         runs.start_in_background(cfg, reg.app_id, customer_id, provider_name)
-    return shapes.sync(row)
+    return shown
 
 
 # --- connection sync configs (a customer's own schema and choice of objects) ---------------
@@ -266,30 +366,32 @@ def delete_connection_sync_config(*, customer_id: str = CustomerHeader,
     return Response(status_code=204)
 
 
-# --- sync runs ------------------------------------------------------------------------------
+# --- sync runs: one per object of each connection run ---------------------------------------
 
 @router.get("/sync-runs")
 def list_sync_runs(*, cursor: str | None = None, page_size: int = PageSize,
                    customer_id: str | None = None, provider_name: str | None = None,
-                   object: str | None = None,
+                   object_type: ObjectType | None = None, object: str | None = None,
                    status: Literal["SUCCESS", "FAILURE", "IN_PROGRESS"] | None = None,
                    start_timestamp: str | None = None, end_timestamp: str | None = None,
                    reg: AppRegistry) -> dict:
+    """Supaglue's sync runs, newest first: each connection run once per object it read."""
     query = (select(SyncRun).options(*(joinedload(SyncRun.sync).options(o) for o in _SYNC_SHAPE))
-             .join(Sync, SyncRun.sync_id == Sync.id)
-             .join(SyncConfig, Sync.sync_config_id == SyncConfig.id))
+             .join(Sync, SyncRun.sync_id == Sync.id))
     query = reg.of_tenants(query, customer_id, provider_name)
     if status:
         query = query.where(SyncRun.status == status)
-    if object:  # runs of the sync configs that list the object (object lists are JSON)
-        configs = [c.id for c in reg.sync_configs()
-                   if any(o["object"] == object for k in ("common", "standard", "custom")
-                          for o in getattr(c, f"{k}_objects"))]
-        query = query.where(Sync.sync_config_id.in_(configs))
     if (start := shapes.parse_timestamp(start_timestamp, "start_timestamp")) is not None:
         query = query.where(SyncRun.started_at >= start)
     if (end := shapes.parse_timestamp(end_timestamp, "end_timestamp")) is not None:
         query = query.where(SyncRun.started_at <= end)
-    rows, next_cursor, previous = keyset(reg, query, SyncRun.id, cursor, page_size,
-                                          descending=True)
-    return shapes.page([shapes.sync_run(r) for r in rows], next_cursor, previous)
+    wanted = _object_filter(object_type, object)
+
+    def expand(row: SyncRun):
+        return [(i, shapes.object_sync_run(row, i, item))
+                for i, item in enumerate(shapes.run_items(row))
+                if wanted(item["object_type"], item["object"])]
+
+    results, next_cursor, previous = expanded_page(reg, query, SyncRun.id, cursor, page_size,
+                                                   expand, descending=True)
+    return shapes.flat_page(results, next_cursor, previous)

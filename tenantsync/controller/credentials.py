@@ -12,16 +12,19 @@ from collections.abc import Mapping
 from typing import Any
 
 from singer_sdk.exceptions import ConfigValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import object_session
 
 from tenantsync import providers
 from tenantsync.controller import crypto, db
-from tenantsync.controller.models import Connection, utcnow
+from tenantsync.controller.models import Connection, Sync, utcnow
 from tenantsync.controller.registry import (
     OBJECT_KINDS,
     Registry,
     RegistryError,
     chosen_objects,
     narrow,
+    paused_objects,
 )
 from tenantsync.tapkit.errors import TokenSinkError
 from tenantsync.tapkit.tokens import TokenUpdate
@@ -45,22 +48,25 @@ def tap_settings(conn: Connection) -> dict[str, Any]:
 
 
 def chosen_settings(config: Mapping[str, Any], conn: Connection) -> dict[str, Any]:
-    """This extractor's object lists narrowed to what the connection sync config chose.
-    Narrowed to nothing, a tap would read everything (empty lists mean all): render leaves
-    such an extractor out of the tenant's job, and a stale job is refused here."""
+    """This extractor's object lists narrowed to what the connection sync config chose, less
+    the objects paused on this connection. Narrowed to nothing, a tap would read everything
+    (empty lists mean all): render leaves such an extractor out of the tenant's job, and a
+    stale job is refused here."""
     chosen = chosen_objects(conn.sync_config)
-    if chosen is None:
+    sync = object_session(conn).scalar(select(Sync).where(Sync.connection_id == conn.id))
+    paused = paused_objects(sync) if sync is not None else {}
+    if chosen is None and not paused:
         return {}
     lists = {kind: [o if isinstance(o, str) else o["object"]
                     for o in config.get(f"{kind}_objects") or ()] for kind in OBJECT_KINDS}
-    narrowed = narrow(lists, chosen)
+    narrowed = narrow(lists, chosen, paused)
     if not any(narrowed.values()):
         raise ConfigValidationError(
-            f"the connection sync config of {conn.customer.customer_id!r} x "
-            f"{conn.provider.name!r} chooses none of this extractor's objects: render again "
-            "(`tenantsync render`) so that its job leaves this extractor out")
+            f"the connection {conn.customer.customer_id!r} x {conn.provider.name!r} reads "
+            "none of this extractor's objects (connection sync config or paused objects): "
+            "render again (`tenantsync render`) so that its job leaves this extractor out")
     return {f"{kind}_objects": names for kind, names in narrowed.items()
-            if kind in chosen and lists[kind]}
+            if (kind in (chosen or {}) or kind in paused) and lists[kind]}
 
 
 def _connection_key(config: Mapping[str, Any]) -> tuple[str, str, str]:

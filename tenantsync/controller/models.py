@@ -46,6 +46,9 @@ class Provider(Base):
     scopes: Mapped[list[Any]] = mapped_column(default=list)
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)  # non-secret tap settings
     sealed_credentials: Mapped[str | None] = mapped_column(Text)  # OAuth app client id/secret
+    app_id: Mapped[str] = mapped_column(String(256), default="")  # Supaglue's provider_app_id
+    # Supaglue's provider `objects` ({common: [{name, schema_id?}], standard: [...]}), as given
+    objects: Mapped[dict[str, Any] | None] = mapped_column()
 
 
 class Destination(Base):
@@ -58,6 +61,7 @@ class Destination(Base):
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)  # host, port, schema, ...
     secret_keys: Mapped[list[Any]] = mapped_column(default=list)  # names of the sealed ones
     sealed_credentials: Mapped[str | None] = mapped_column(Text)  # password
+    version: Mapped[int] = mapped_column(default=1)  # +1 on each update (Supaglue's PUT checks it)
 
 
 class SyncConfig(Base):
@@ -90,6 +94,8 @@ class Connection(Base):
     sealed_credentials: Mapped[str] = mapped_column(Text)  # tokens or API key
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     credentials_updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # what the taps saw of the provider on the last run: {provider_user_id, rate_limit: {...}}
+    observed: Mapped[dict[str, Any] | None] = mapped_column()
     customer: Mapped[Customer] = relationship(back_populates="connections")
     provider: Mapped[Provider] = relationship()
 
@@ -102,6 +108,9 @@ class Sync(Base):
     sync_config_id: Mapped[int] = mapped_column(ForeignKey("sync_configs.id"))
     paused: Mapped[bool] = mapped_column(default=False)
     args_for_next_run: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # {kind: [object, ...]}: objects left out of this connection's runs (Supaglue's per-object
+    # pause); None or {}: none
+    paused_objects: Mapped[dict[str, Any] | None] = mapped_column()
     connection: Mapped[Connection] = relationship()
     sync_config: Mapped[SyncConfig] = relationship()
 
@@ -117,4 +126,6 @@ class SyncRun(Base):
     records: Mapped[dict[str, Any]] = mapped_column(default=dict)  # stream -> records written
     num_records: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(Text)
+    # [{object_type, object, strategy}]: what the run read (its objects less the paused ones)
+    objects: Mapped[list[Any] | None] = mapped_column()
     sync: Mapped[Sync] = relationship()

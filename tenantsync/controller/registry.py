@@ -39,7 +39,7 @@ OBJECT_KINDS = ("common", "standard", "custom")
 CHOOSABLE = ("standard", "custom")  # the kinds a connection sync config may narrow
 CONNECTION_SYNC_KEYS = ("destination_config", *(f"{k}_objects" for k in CHOOSABLE))
 MAX_IDENTIFIER_BYTES = 63  # PostgreSQL's
-CATEGORIES = ("crm", "engagement")
+CATEGORIES = ("crm", "engagement", "no_category")
 AUTH_TYPES = ("oauth2", "api_key", "access_key_secret")
 # target-postgres settings a destination may carry; the secret ones are sealed.
 DESTINATION_SETTINGS = ("host", "port", "database", "schema", "user", "ssl_mode",
@@ -76,6 +76,7 @@ class SyncView:
     own_schema: str | None = None  # the customer's own (a connection sync config's)
     # the standard/custom objects the customer chose (per kind), None: the sync config's
     objects: Mapping[str, tuple[str, ...]] | None = None
+    paused_objects: Mapping[str, tuple[str, ...]] | None = None  # left out of its runs
 
     @property
     def schema(self) -> str:
@@ -135,13 +136,32 @@ def chosen_objects(sync_config: Mapping[str, Any] | None
     return chosen or None
 
 
-def narrow(objects: Mapping[str, Iterable[str]], chosen: Mapping[str, Iterable[str]] | None
-           ) -> dict[str, list[str]]:
+def narrow(objects: Mapping[str, Iterable[str]], chosen: Mapping[str, Iterable[str]] | None,
+           paused: Mapping[str, Iterable[str]] | None = None) -> dict[str, list[str]]:
     """An extractor's objects per kind, less those a connection sync config did not choose
-    (kinds it chose nothing of stay whole). Render and the tap's credential source both use
-    it: they must agree on which extractors of a job have anything to read."""
-    return {kind: [o for o in names if chosen is None or kind not in chosen
-                   or o in chosen[kind]] for kind, names in objects.items()}
+    (kinds it chose nothing of stay whole) and those paused on this connection. Render, the
+    runner and the tap's credential source all use it: they must agree on which objects a
+    run reads."""
+    paused = paused or {}
+    return {kind: [o for o in names if (chosen is None or kind not in chosen
+                                        or o in chosen[kind]) and o not in paused.get(kind, ())]
+            for kind, names in objects.items()}
+
+
+def config_objects(config: Any) -> dict[str, list[str]]:
+    """A sync config's object names per kind."""
+    return {kind: [o["object"] for o in getattr(config, f"{kind}_objects") or ()]
+            for kind in OBJECT_KINDS}
+
+
+def sync_objects(sync: Any) -> dict[str, list[str]]:
+    """The objects a sync covers, paused or not: its sync config's, narrowed by the
+    connection sync config (Supaglue's syncs, one per object)."""
+    return narrow(config_objects(sync.sync_config), chosen_objects(sync.connection.sync_config))
+
+
+def paused_objects(sync: Any) -> dict[str, tuple[str, ...]]:
+    return {kind: tuple(names) for kind, names in (sync.paused_objects or {}).items()}
 
 
 def normalize_objects(items: Any, kind: str) -> list[dict[str, Any]]:
@@ -248,6 +268,9 @@ class Registry:
         # Non-secret tap settings for every connection of this provider (login_url, api_type).
         row.settings = dict(config.get("settings") or {})
         row.sealed_credentials = crypto.seal(client) if client["client_id"] else None
+        row.app_id = str(config.get("provider_app_id") or row.app_id or "")
+        if "objects" in doc:  # Supaglue's provider objects, kept as given
+            row.objects = doc["objects"]
         self.s.flush()
         return row
 
@@ -488,7 +511,7 @@ class Registry:
         query = (
             select(Sync.id, Customer.application_id, Customer.customer_id, Provider.name,
                    Connection.id, Destination.name, SyncConfig.default_config, Sync.paused,
-                   Destination.settings, Connection.sync_config)
+                   Destination.settings, Connection.sync_config, Sync.paused_objects)
             .join(Connection, Sync.connection_id == Connection.id)
             .join(Customer, Connection.customer_pk == Customer.id)
             .join(Provider, Connection.provider_id == Provider.id)
@@ -500,8 +523,10 @@ class Registry:
         return [SyncView(sid, app, cust, prov, conn, dest,
                          cfg.get("period_ms", DEFAULT_PERIOD_MS), paused,
                          dest_settings.get("schema") or DEFAULT_SCHEMA, own_schema(own),
-                         chosen_objects(own))
-                for sid, app, cust, prov, conn, dest, cfg, paused, dest_settings, own in rows]
+                         chosen_objects(own),
+                         {k: tuple(v) for k, v in (paused_objs or {}).items()} or None)
+                for sid, app, cust, prov, conn, dest, cfg, paused, dest_settings, own,
+                paused_objs in rows]
 
     def of_tenants(self, query, customer_id: str | None = None, provider: str | None = None):
         """`query` (over Sync) narrowed to this application, and optionally to one customer

@@ -178,7 +178,7 @@ def job_tasks(view: SyncView, groups: Iterable[Group]) -> list[str]:
     config may choose none of an extractor's objects)."""
     loader = loader_name(view.application_id, view.destination)
     return [f"{extractor_name(view.application_id, view.provider, g)} {loader}" for g in groups
-            if any(narrow(g.objects, view.objects).values())]
+            if any(narrow(g.objects, view.objects, view.paused_objects).values())]
 
 
 def document(session: Session) -> dict[str, Any]:
@@ -191,11 +191,12 @@ def document(session: Session) -> dict[str, Any]:
     jobs, schedules = [], []
     for view in sorted(Registry(session).sync_views(), key=sync_name):
         name = sync_name(view)
-        jobs.append({"name": name,
-                     "tasks": job_tasks(view, groups[(view.application_id, view.provider)])})
+        tasks = job_tasks(view, groups[(view.application_id, view.provider)])
+        jobs.append({"name": name, "tasks": tasks})
         spread = f"{view.application_id}/{view.customer_id}/{view.provider}"
         schedules.append({"name": name, "job": name,
-                          "interval": "@manual" if view.paused
+                          # nothing to read (every object paused): never scheduled
+                          "interval": "@manual" if view.paused or not tasks
                           else cron_interval(view.period_ms, spread),
                           "env": tenant_env(view)})
     return {"plugins": {"extractors": [extractors[k] for k in sorted(extractors)],

@@ -23,9 +23,18 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tenantsync import contract
+from tenantsync.common_schema import COMMON_OBJECTS
 from tenantsync.controller import crypto, db, render, run_lock
 from tenantsync.controller.models import Destination, Sync, SyncRun, utcnow
-from tenantsync.controller.registry import Registry, RegistryError, SyncView
+from tenantsync.controller.registry import (
+    Registry,
+    RegistryError,
+    SyncView,
+    narrow,
+    paused_objects,
+    sync_objects,
+)
 
 # Meltano prefixes each plugin log line with the plugin's name.
 _METRIC = re.compile(r"\]\s+(\S+)\s+METRIC: (\{.*\})\s*$")
@@ -211,6 +220,9 @@ def run_sync(registry: Registry, customer_id: str, provider: str, project: Path,
     if sync.paused and not force:
         raise RegistryError(f"sync {customer_id} x {provider} is paused: `tenantsync syncs "
                             "resume` it first (or run with --force)")
+    if not run_objects(sync):
+        raise RegistryError(f"every object of sync {customer_id} x {provider} is paused: "
+                            "resume one first")
     render.render(s, project)
     (view,) = registry.sync_views(sync.id)
     full = full_refresh or bool(sync.args_for_next_run.get("perform_full_refresh"))
@@ -236,7 +248,7 @@ def _run(registry: Registry, sync: Sync, name: str, label: str, env: dict[str, s
                                                 SyncRun.status == "IN_PROGRESS")):
         dead.ended_at, dead.status, dead.error = utcnow(), "FAILURE", INTERRUPTED
     run = SyncRun(sync_id=sync.id, status="IN_PROGRESS", strategy="full" if full else "auto",
-                  records={}, num_records=0)
+                  records={}, num_records=0, objects=run_objects(sync))
     s.add(run)
     s.commit()
     cmd = [meltano_executable(), "run", name, "--force"]
@@ -270,6 +282,8 @@ def _run(registry: Registry, sync: Sync, name: str, label: str, env: dict[str, s
     run.num_records = sum(progress.records.values())
     if not full:
         run.strategy = progress.strategy
+    run.objects = object_results(run.objects or [], progress, sync.connection.provider.name,
+                                 run.strategy)
     if code == 0:
         run.status = "SUCCESS"
         sync.args_for_next_run = {}
@@ -282,6 +296,38 @@ def _run(registry: Registry, sync: Sync, name: str, label: str, env: dict[str, s
     for hook in ON_FINISH:  # e.g. the API's webhooks and auto-pause (tenantsync.api.runs)
         hook(registry, run, project)
     return run
+
+
+def run_objects(sync: Sync) -> list[dict[str, str]]:
+    """The objects a run of `sync` reads: its objects less the paused ones (one Meltano run
+    per connection reads them all; a paused object is narrowed out of the taps' lists)."""
+    return [{"object_type": kind, "object": name}
+            for kind, names in narrow(sync_objects(sync), None, paused_objects(sync)).items()
+            for name in names]
+
+
+def _object_of(stream: str, provider: str) -> tuple[str, str] | None:
+    """(object type, object name) of a stream of the log, as the sync config names it."""
+    try:
+        dest = contract.resolve(stream, provider)
+    except contract.ContractError:
+        return None
+    return dest.kind, COMMON_OBJECTS[dest.object].name if dest.kind == "common" else dest.object
+
+
+def object_results(objects: list[dict], progress: Progress, provider: str,
+                   strategy: str) -> list[dict]:
+    """The run's objects with what the log says of each: records written and the strategy
+    the tap chose (the run's when the log names none)."""
+    streams = {_object_of(stream, provider): stream
+               for stream in {*progress.records, *progress.strategies}}
+    out = []
+    for item in objects:
+        stream = streams.get((item["object_type"], item["object"]))
+        out.append({**item, "num_records": progress.records.get(stream, 0) if stream else 0,
+                    "strategy": progress.strategies.get(stream, strategy) if stream
+                    else strategy})
+    return out
 
 
 def _raised(lines: list[str]) -> list[str]:

@@ -33,7 +33,7 @@ def live(api_env, tmp_path_factory):
 
 def wait_for_run(a, cid: str, count: int) -> dict:
     for _ in range(1200):
-        runs = a.get("/mgmt/v2/sync-runs", params={"customer_id": cid}).json()["records"]
+        runs = a.get("/mgmt/v2/sync-runs", params={"customer_id": cid}).json()["results"]
         if len(runs) >= count and runs[0]["status"] != "IN_PROGRESS":
             return runs[0]
         time.sleep(0.25)
@@ -72,7 +72,7 @@ def test_connect_trigger_list_then_revoke_pauses(live):
         run = wait_for_run(a, "acme", 1)
         assert run["status"] == "SUCCESS", run["error_message"]
         (complete,) = receiver.events("sync.complete", polls=1200)
-        assert complete["result"] == "SUCCESS" and complete["run_id"] == run["id"]
+        assert complete["result"] == "SUCCESS" and complete["run_id"] == run["run_id"]
 
         listed, cursor = [], None
         while True:
@@ -92,8 +92,8 @@ def test_connect_trigger_list_then_revoke_pauses(live):
         failed = wait_for_run(a, "acme", 2)
         assert failed["status"] == "FAILURE" and "invalid_grant" in failed["error_message"]
         (paused,) = receiver.events("sync.paused", polls=1200)
-        assert paused["customer_id"] == "acme" and paused["run_id"] == failed["id"]
-        (sync,) = a.get("/mgmt/v2/syncs", params={"customer_id": "acme"}).json()["records"]
+        assert paused["customer_id"] == "acme" and paused["run_id"] == failed["run_id"]
+        (sync,) = a.get("/mgmt/v2/syncs", params={"customer_id": "acme"}).json()["results"]
         assert sync["paused"] is True
         r = a.post("/mgmt/v2/syncs/_trigger", headers=headers)
         assert r.status_code == 409  # paused until the customer reconnects and it is resumed

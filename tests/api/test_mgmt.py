@@ -6,8 +6,9 @@ import uuid
 
 import pytest
 import yaml
+from sqlalchemy import select
 
-from tenantsync.controller.models import SyncRun
+from tenantsync.controller.models import Sync, SyncRun
 
 SECRETS = ("sf-client-secret-77", "refresh-token-secret-99", "pg-password-secret-55",
            "hubspot-api-key-secret-11")
@@ -36,7 +37,7 @@ def app_a(a):
     conn = a.post(f"/mgmt/v2/customers/{cid}/connections", json={
         "provider_name": name, "type": "oauth2", "refresh_token": SECRETS[1],
         "instance_url": "https://acme.my.salesforce.com"})
-    assert conn.status_code == 201, conn.text
+    assert conn.status_code == 200, conn.text
     return {"customer": cid, "destination": dest.json(), "connection": conn.json()}
 
 
@@ -124,7 +125,7 @@ def test_api_key_provider_connection(a):
     a.put("/mgmt/v2/customers", json={"customer_id": cid})
     r = a.post(f"/mgmt/v2/customers/{cid}/connections",
                json={"provider_name": "apollo", "type": "api_key", "api_key": SECRETS[3]})
-    assert r.status_code == 201 and SECRETS[3] not in r.text
+    assert r.status_code == 200 and SECRETS[3] not in r.text
     assert a.delete(f"/mgmt/v2/customers/{cid}").status_code == 409  # has a connection
     assert a.delete(f"/mgmt/v2/customers/{cid}/connections/apollo").status_code == 204
     assert a.get(f"/mgmt/v2/customers/{cid}/connections/apollo").status_code == 404
@@ -154,7 +155,7 @@ def test_hosted_destination_has_no_config(a, b):
     r = a.post("/mgmt/v2/destinations", json={"name": name, "type": "supaglue"})
     assert r.status_code == 201, r.text
     assert r.json() == {"id": r.json()["id"], "application_id": "app-a", "name": name,
-                        "type": "supaglue"}
+                        "type": "supaglue", "version": 1}
     assert b.get(f"/mgmt/v2/destinations/{r.json()['id']}").status_code == 404
     r = a.post("/mgmt/v2/destinations", json={"name": "x", "type": "supaglue",
                                               "config": {"host": "h"}})
@@ -166,21 +167,37 @@ def test_sync_config_and_syncs(a, app_a, service):
     assert config["config"]["standard_objects"] == [{"object": "Account"}]
     assert config["config"]["default_config"]["period_ms"] == 3_600_000
     syncs = a.get("/mgmt/v2/syncs", params={"customer_id": app_a["customer"]}).json()
-    (sync,) = syncs["records"]
+    assert {(s["object_type"], s["object"]) for s in syncs["results"]} == {
+        ("standard", "Account"), ("common", "contact")}  # one sync per object
+    (sync,) = a.get("/mgmt/v2/syncs", params={"customer_id": app_a["customer"],
+                                               "object_type": "standard"}).json()["results"]
     assert sync["paused"] is False and sync["provider_name"] == "salesforce"
-    assert sync["objects"]["standard"] == ["Account"]
+    assert (sync["type"], sync["object_type"], sync["object"]) == ("object", "standard",
+                                                                   "Account")
     headers = {"x-customer-id": app_a["customer"], "x-provider-name": "salesforce"}
-    assert a.post("/mgmt/v2/syncs/_pause", headers=headers).json()["paused"] is True
+    account = {"object_type": "standard", "object": "Account"}
+    assert a.post("/mgmt/v2/syncs/_pause", headers=headers, json=account
+                  ).json()["paused"] is True
+    r = a.post("/mgmt/v2/syncs/_trigger", headers=headers, json={**account,
+                                                                  "perform_full_refresh": True})
+    assert r.status_code == 409 and "'Account'" in r.json()["errors"][0]["detail"]
+    by_object = {s["object"]: s["paused"] for s in a.get(
+        "/mgmt/v2/syncs", params={"customer_id": app_a["customer"]}).json()["results"]}
+    assert by_object == {"Account": True, "contact": False}  # the other object still runs
+    everything = a.post("/mgmt/v2/syncs/_pause", headers=headers).json()["results"]
+    assert all(s["paused"] for s in everything)  # no object named: the whole connection
     include = yaml.safe_load((service.cfg.project / "tenantsync.meltano.yml").read_text())
     schedule = next(s for s in include["schedules"]
                     if s["env"]["TENANTSYNC_CUSTOMER_ID"] == app_a["customer"])
     assert schedule["interval"] == "@manual"  # re-rendered: a paused sync is not scheduled
-    r = a.post("/mgmt/v2/syncs/_trigger", headers=headers, json={"perform_full_refresh": True})
-    assert r.status_code == 409
-    assert a.post("/mgmt/v2/syncs/_resume", headers=headers).json()["paused"] is False
-    r = a.post("/mgmt/v2/syncs/_trigger", headers=headers, json={"perform_full_refresh": True})
-    assert r.status_code == 200
-    assert r.json()["args_for_next_run"] == {"perform_full_refresh": True}
+    assert a.post("/mgmt/v2/syncs/_resume", headers=headers, json=account
+                  ).json()["paused"] is False
+    r = a.post("/mgmt/v2/syncs/_trigger", headers=headers,
+               json={**account, "perform_full_refresh": True})
+    assert r.status_code == 200 and r.json()["object"] == "Account"
+    with service.session() as s:
+        (row,) = s.scalars(select(Sync).where(Sync.id == int(sync["id"].split(":")[0])))
+        assert row.args_for_next_run == {"perform_full_refresh": True}
     r = a.post("/mgmt/v2/syncs/_pause", headers={**headers, "x-customer-id": "nobody"})
     assert r.status_code == 404
     r = a.post("/mgmt/v2/syncs/_pause")
@@ -220,9 +237,9 @@ def test_sync_config_delete_needs_force(a, app_a):
     r = a.delete(f"/mgmt/v2/sync_configs/{config['id']}")
     assert r.status_code == 400 and "force_delete_syncs" in r.json()["errors"][0]["detail"]
     r = a.delete(f"/mgmt/v2/sync_configs/{config['id']}", params={"force_delete_syncs": True})
-    assert r.status_code == 204
+    assert r.status_code == 200 and r.json()["id"] == config["id"]
     assert a.get("/mgmt/v2/syncs", params={"customer_id": app_a["customer"]}).json()[
-        "records"] == []
+        "results"] == []
     r = a.post("/mgmt/v2/sync_configs", json={
         "provider_name": "salesforce", "destination_name": "nope",
         "config": {"default_config": {}}})
@@ -236,40 +253,46 @@ def test_sync_config_delete_needs_force(a, app_a):
 
 def test_sync_runs_pagination_and_filters(a, app_a, service):
     _sync_config(a, app_a["destination"]["name"])
-    (sync,) = a.get("/mgmt/v2/syncs", params={"customer_id": app_a["customer"]}).json()[
-        "records"]
+    (sync,) = a.get("/mgmt/v2/syncs", params={"customer_id": app_a["customer"],
+                                               "object": "Account"}).json()["results"]
     with service.session() as s:
         for i in range(5):
-            s.add(SyncRun(sync_id=int(sync["id"]), status="SUCCESS" if i % 2 else "FAILURE",
+            s.add(SyncRun(sync_id=int(sync["id"].split(":")[0]),
+                          status="SUCCESS" if i % 2 else "FAILURE",
                           strategy="incremental", records={}, num_records=i,
+                          objects=[{"object_type": "standard", "object": "Account",
+                                    "num_records": i, "strategy": "incremental"},
+                                   {"object_type": "common", "object": "contact",
+                                    "num_records": 0, "strategy": "incremental"}],
                           error=None if i % 2 else "boom"))
         s.commit()
-    params = {"customer_id": app_a["customer"], "page_size": 2}
+    params = {"customer_id": app_a["customer"], "page_size": 2, "object": "Account"}
     seen, cursor = [], None
     while True:
         page = a.get("/mgmt/v2/sync-runs", params={**params, **({"cursor": cursor}
                                                                if cursor else {})}).json()
-        seen += [r["num_records_synced"] for r in page["records"]]
-        cursor = page["pagination"]["next"]
+        seen += [r["num_records_synced"] for r in page["results"]]
+        cursor = page["next"]
         if cursor is None:
             break
     assert seen == [4, 3, 2, 1, 0]  # newest first, each once
-    back, cursor = [], page["pagination"]["previous"]  # from the last page, walk back
+    back, cursor = [], page["previous"]  # from the last page, walk back
     while cursor:
         page = a.get("/mgmt/v2/sync-runs", params={**params, "cursor": cursor}).json()
-        back = [r["num_records_synced"] for r in page["records"]] + back
-        cursor = page["pagination"]["previous"]
+        back = [r["num_records_synced"] for r in page["results"]] + back
+        cursor = page["previous"]
     assert back == [4, 3, 2, 1]  # every page before the last one, in order
     failed = a.get("/mgmt/v2/sync-runs", params={"customer_id": app_a["customer"],
-                                                  "status": "FAILURE"}).json()["records"]
+                                                  "object_type": "standard",
+                                                  "status": "FAILURE"}).json()["results"]
     assert [r["num_records_synced"] for r in failed] == [4, 2, 0]
     assert failed[0]["error_message"] == "boom"
     assert a.get("/mgmt/v2/sync-runs", params={"customer_id": app_a["customer"],
                                                 "start_timestamp": "2999-01-01T00:00:00Z"}
-                 ).json()["records"] == []
+                 ).json()["results"] == []
     assert a.get("/mgmt/v2/sync-runs", params={"provider_name": "hubspot",
                                                 "customer_id": app_a["customer"]}
-                 ).json()["records"] == []
+                 ).json()["results"] == []
     r = a.get("/mgmt/v2/sync-runs", params={"cursor": "not-a-cursor"})
     assert r.status_code == 400 and "cursor" in r.json()["errors"][0]["detail"]
     r = a.get("/mgmt/v2/sync-runs", params={"page_size": 1001})
@@ -299,7 +322,8 @@ def test_list_pages_take_a_bounded_number_of_queries(tmp_path, api_env):
         c.post("/mgmt/v2/destinations", json={"name": "d", "type": "supaglue"})
         c.post("/mgmt/v2/sync_configs", json={"provider_name": "salesforce",
                                                "destination_name": "d",
-                                               "config": {"default_config": {}}})
+                                               "config": {"default_config": {},
+                                                          "standard_objects": [{"object": "Account"}]}})
         for i in range(8):
             c.put("/mgmt/v2/customers", json={"customer_id": f"c{i}"})
             c.post(f"/mgmt/v2/customers/c{i}/connections", json={
@@ -314,8 +338,8 @@ def test_list_pages_take_a_bounded_number_of_queries(tmp_path, api_env):
         listener = lambda *args: queries.append(args[2])  # noqa: E731
         event.listen(engine, "before_cursor_execute", listener)
         try:
-            runs = c.get("/mgmt/v2/sync-runs", params={"page_size": 80}).json()["records"]
-            syncs = c.get("/mgmt/v2/syncs").json()["records"]
+            runs = c.get("/mgmt/v2/sync-runs", params={"page_size": 80}).json()["results"]
+            syncs = c.get("/mgmt/v2/syncs").json()["results"]
         finally:
             event.remove(engine, "before_cursor_execute", listener)
     assert len(runs) == 80 and len(syncs) == 8

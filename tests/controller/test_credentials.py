@@ -91,6 +91,6 @@ def test_the_tap_reads_only_the_objects_the_customer_chose(registry_env):
                            setup_mapper=False)
     assert globex.config["standard_objects"] == ["Opportunity", "Lead"]
     # an extractor left with nothing would read everything (empty lists mean all): refused
-    with pytest.raises(ConfigValidationError, match="chooses none of this extractor's objects"):
+    with pytest.raises(ConfigValidationError, match="reads none of this extractor's objects"):
         TapSalesforce(config={"credential_source": SOURCE, "connection_id": key("acme"),
                               "custom_objects": ["X__c"]}, setup_mapper=False)
