@@ -322,8 +322,9 @@ def test_list_pages_take_a_bounded_number_of_queries(tmp_path, api_env):
         c.post("/mgmt/v2/destinations", json={"name": "d", "type": "supaglue"})
         c.post("/mgmt/v2/sync_configs", json={"provider_name": "salesforce",
                                                "destination_name": "d",
-                                               "config": {"default_config": {},
-                                                          "standard_objects": [{"object": "Account"}]}})
+                                               "config": {
+                                                   "default_config": {},
+                                                   "standard_objects": [{"object": "Account"}]}})
         for i in range(8):
             c.put("/mgmt/v2/customers", json={"customer_id": f"c{i}"})
             c.post(f"/mgmt/v2/customers/c{i}/connections", json={

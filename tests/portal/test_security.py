@@ -124,7 +124,7 @@ def test_another_applications_objects_are_404(service, world, browser_a):
         assert api.get("/mgmt/v2/customers/cust-b/connections/salesforce").status_code == 200
         assert api.get(f"/mgmt/v2/sync_configs/{b['sync_config']}").status_code == 200
         assert len(api.get("/mgmt/v2/webhooks").json()) == 1
-        assert not any(s["paused"] for s in api.get("/mgmt/v2/syncs").json()["records"])
+        assert not any(s["paused"] for s in api.get("/mgmt/v2/syncs").json()["results"])
     # and lists never show them
     assert "cust-b" not in browser_a.get("/portal/customers").text
     assert "cust-b" not in browser_a.get("/portal/syncs").text
