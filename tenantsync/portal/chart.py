@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+import time
+from collections.abc import Callable, Hashable, Iterable
 from datetime import date, timedelta
 from typing import Any
 
@@ -25,3 +27,21 @@ def records_per_day(rows: Iterable[tuple[Any, Any]], first: date, days: int) -> 
                      "label": day[5:] if i % 2 == 0 else ""})
     return {"width": WIDTH, "height": HEIGHT, "pad": PAD, "bars": bars, "peak": peak,
             "total": sum(n for _, n in series)}
+
+
+class TtlCache:
+    """Values kept `seconds` after they were computed (a small dict: one per key asked)."""
+
+    def __init__(self, seconds: float):
+        self.seconds, self._values, self._lock = seconds, {}, threading.Lock()
+
+    def get(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        now = time.monotonic()
+        with self._lock:
+            self._values = {k: v for k, v in self._values.items() if v[0] > now}
+            if key in self._values:
+                return self._values[key][1]
+        value = compute()
+        with self._lock:
+            self._values[key] = (now + self.seconds, value)
+        return value

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from tenantsync.controller.models import SyncRun, utcnow
-from tenantsync.portal.chart import records_per_day
+from tenantsync.portal.chart import TtlCache, records_per_day
 
 
 def beside(page: str, name: str) -> str:
@@ -149,3 +149,11 @@ def test_chart_spreads_days_and_scales_to_the_peak():
     assert heights[0] == heights[2] == heights[4] == 0
     assert heights[3] == 4 * heights[1] > 0
     assert chart["total"] == 50 and chart["peak"] == 40
+
+
+def test_the_chart_cache_keeps_a_value_for_its_lifetime_only():
+    calls = []
+    kept, expired = TtlCache(seconds=60), TtlCache(seconds=0)
+    for cache in (kept, kept, expired, expired):
+        cache.get("k", lambda: calls.append(1) or len(calls))
+    assert len(calls) == 3  # once for the kept one, every time for the expired one
