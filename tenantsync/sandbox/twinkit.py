@@ -39,6 +39,9 @@ from tenantsync.sandbox.server import Request, Response, Route, Sandbox
 Doc = dict[str, Any]
 
 
+_PAGE = "__twinkit_page__"  # where an envelope puts the page (spliced after encoding)
+
+
 class ApiError(Exception):
     """A provider error raised inside a handler: the twin answers with its envelope."""
 
@@ -78,7 +81,9 @@ class Resource:
     name: str  # the accounting's endpoint name
     path: str  # route regex
     table: str
-    envelope: Callable[[list[Doc], Mapping[str, Any]], Any]  # (page, paging info) -> body
+    # (page, paging info) -> body. The page is opaque: put it where the records go (it is
+    # falsy when empty); the stored records are spliced in there as they were stored.
+    envelope: Callable[[Any, Mapping[str, Any]], Any]
     paging: str = "offset"  # offset | cursor | page | all
     size_param: str = "limit"
     default_size: int = 100
@@ -274,12 +279,19 @@ class RestTwin(Sandbox):
                 docs, info = self.list_page(resource, request)
             except ApiError as exc:
                 return self.error(exc.status, exc.message)
-            return Response.json(resource.envelope(docs, info), records=len(docs))
+            if not docs:
+                return Response.json(resource.envelope([], info))
+            body = json.dumps(resource.envelope(_PAGE, info), separators=(",", ":"))
+            head, found, tail = body.partition(f'"{_PAGE}"')
+            if not found:
+                raise ValueError(f"resource {resource.name}: the envelope dropped the page")
+            return Response(body=[head.encode(), b"[", ",".join(docs).encode(), b"]",
+                                 tail.encode()], records=len(docs))
         return handle
 
-    def list_page(self, resource: Resource, request: Request) -> tuple[list[Doc], dict]:
-        """One page of a listing: the stored docs and the paging info for the envelope
-        (`start`, `limit`, `next_start` | `next_cursor` | `next_page`, `more`)."""
+    def list_page(self, resource: Resource, request: Request) -> tuple[list[str], dict]:
+        """One page of a listing: the stored records (JSON text) and the paging info for the
+        envelope (`start`, `limit`, `next_start` | `next_cursor` | `next_page`, `more`)."""
         size = self._size(resource, request)
         where, params = resource.visible(request)
         clauses, args = [f"({where})"], list(params)
@@ -331,7 +343,7 @@ class RestTwin(Sandbox):
         rowids = rowids[:size] if size is not None else rowids
         rows = self.store.fetch_docs(resource.table, rowids,
                                      extra=("rid",) + ((column,) if column != "rid" else ()))
-        docs = [json.loads(row[0]) for row in rows]
+        docs = [row[0] for row in rows]
         info["more"] = more
         if more:
             if resource.paging == "cursor":
