@@ -17,10 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tap_hubspot.sandbox import HubSpotSandbox
-from tap_hubspot.sandbox.ratelimit import RateLimits
-from tap_salesforce.sandbox import SalesforceSandbox
-from tenantsync import embedded_pg
+from tenantsync import embedded_pg, providers
 from tests.proof.harness import Deployment, Tenant
 from tests.proof.scenarios import crash_resume
 
@@ -30,17 +27,15 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=300_000,
                         help="world size (the synced objects hold about 64%% of it)")
     parser.add_argument("--kills", type=int, default=10)
-    parser.add_argument("--providers", default="salesforce,hubspot")
+    parser.add_argument("--providers", default=",".join(s.name for s in providers.with_twins()),
+                        help="registered providers with a twin (default: all)")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     with embedded_pg.scratch("crash-resume-") as (tmp, uri):
         for provider in args.providers.split(","):
-            sandbox = (SalesforceSandbox(records=args.records, seed=args.seed)
-                       if provider == "salesforce" else
-                       HubSpotSandbox(records=args.records, seed=args.seed,
-                                      rate_limits=RateLimits(burst=1_000_000)))
             began = time.monotonic()
-            with sandbox:
+            with providers.get(provider).twin.start("crash", records=args.records,
+                                                    seed=args.seed) as sandbox:
                 print(f"{provider}: world built in {time.monotonic() - began:.1f} s", flush=True)
                 tenant = Tenant("acme", provider, sandbox)
                 d = Deployment(tmp / provider, uri, f"crash_{uuid.uuid4().hex[:8]}", [tenant])

@@ -81,7 +81,7 @@ def change(d: Deployment, tenant: Tenant, share: float, rng: random.Random) -> i
     sb = tenant.sandbox
     sb.advance_clock(60)
     changed = 0
-    for obj in d.sf_objects:
+    for obj in d.objects["salesforce"]:
         ids = [r[0] for r in d.query(
             f'SELECT _supaglue_id FROM {{schema}}."salesforce_{slug(obj)}" '
             "WHERE NOT _supaglue_is_deleted")]
@@ -117,7 +117,7 @@ def main() -> None:
                   flush=True)
             tenant = Tenant("acme", "salesforce", sb)
             d = Deployment(tmp / "project", uri, f"e2e_{uuid.uuid4().hex[:8]}", [tenant],
-                           sf_objects=OBJECTS)
+                           objects={"salesforce": OBJECTS})
             spies: list = []
             lock = threading.Lock()
 

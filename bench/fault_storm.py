@@ -18,9 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tap_hubspot.sandbox import HubSpotSandbox
-from tap_salesforce.sandbox import SalesforceSandbox
-from tenantsync import embedded_pg
+from tenantsync import embedded_pg, providers
 from tests.proof.harness import Deployment, Tenant
 from tests.proof.scenarios import fault_storm
 
@@ -28,17 +26,15 @@ from tests.proof.scenarios import fault_storm
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=100_000, help="world size")
-    parser.add_argument("--providers", default="salesforce,hubspot")
+    parser.add_argument("--providers", default=",".join(s.name for s in providers.with_twins()),
+                        help="registered providers with a twin (default: all)")
     parser.add_argument("--seed", type=int, default=3)
     args = parser.parse_args()
     with embedded_pg.scratch("fault-storm-") as (tmp, uri):
         for provider in args.providers.split(","):
             began = time.monotonic()
-            sandbox = (SalesforceSandbox(records=args.records, seed=args.seed)
-                       if provider == "salesforce" else
-                       HubSpotSandbox(records=args.records, seed=args.seed,
-                                      enforce_rate_limit=True))
-            with sandbox:
+            with providers.get(provider).twin.start("storm", records=args.records,
+                                                    seed=args.seed) as sandbox:
                 print(f"{provider}: world built in {time.monotonic() - began:.1f} s", flush=True)
                 tenant = Tenant("acme", provider, sandbox)
                 d = Deployment(tmp / provider, uri, f"storm_{uuid.uuid4().hex[:8]}", [tenant])

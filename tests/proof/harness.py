@@ -3,14 +3,14 @@ a registry, a rendered Meltano project, `tenantsync run` as a process (which run
 run`, the tap and target-postgres), one PostgreSQL; and the checks that the destination
 equals the sandbox exactly.
 
-The reference is read from each sandbox's own wire API (Salesforce REST `queryAll` with every
-described field, HubSpot's stored records), never from anything the tap or target produced.
+Every provider comes from the registry (tenantsync.providers): its twin's `records` hook is the
+reference, read from the twin itself (wire API or store), never from anything the tap or target
+produced; its `objects` are what a deployment syncs unless told otherwise.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import signal
@@ -19,32 +19,33 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
 import psycopg2
-import requests
 import yaml
 
+from tenantsync import providers
 from tenantsync.contract import slug
 from tenantsync.controller import crypto, db, render
 from tenantsync.controller.registry import Registry
 
 APP = "proof-app"
 SECRET_KEY = "proof-secret-key-0123456789abcdef"
-SF_OBJECTS = ("Account", "Contact", "Lead", "Opportunity")
-HS_OBJECTS = ("company", "contact", "deal")
-HS_TYPES = {"company": "companies", "contact": "contacts", "deal": "deals"}
 ROLES = ("meltano", "tap", "target")
 
 
 @dataclass
 class Tenant:
     customer: str
-    provider: str  # "salesforce" | "hubspot"
+    provider: str  # a registered provider with a twin
     sandbox: object
+
+    @property
+    def spec(self) -> providers.ProviderSpec:
+        return providers.get(self.provider)
 
 
 @dataclass
@@ -59,14 +60,16 @@ class RunOutcome:
 
 
 class Deployment:
-    """A registry + Meltano project under `root` with one sync per tenant, into `schema`."""
+    """A registry + Meltano project under `root` with one sync per tenant, into `schema`.
+    `objects[provider]`: the standard objects synced (default: its twin's `objects`)."""
 
     def __init__(self, root: Path, pg_uri: str, schema: str, tenants: Iterable[Tenant], *,
-                 sf_objects: Iterable[str] = SF_OBJECTS, hs_objects: Iterable[str] = HS_OBJECTS,
+                 objects: Mapping[str, Iterable[str]] | None = None,
                  strategy: str = "full then incremental", tap_config: dict | None = None):
         self.root, self.pg_uri, self.schema = root, pg_uri, schema
         self.tenants = list(tenants)
-        self.sf_objects, self.hs_objects = tuple(sf_objects), tuple(hs_objects)
+        self.objects = {t.provider: tuple((objects or {}).get(t.provider)
+                                          or t.spec.twin.objects) for t in self.tenants}
         root.mkdir(parents=True, exist_ok=True)
         self.env = {**os.environ, crypto.KEY_ENV: SECRET_KEY,
                     db.URL_ENV: f"sqlite:///{root}/registry.db", db.PROJECT_ENV: str(root),
@@ -104,33 +107,25 @@ class Deployment:
                     os.environ[key] = value
 
     def _apply_registry(self, strategy: str) -> None:
-        providers, connections = [], []
+        docs, connections = [], []
         for provider in sorted({t.provider for t in self.tenants}):
+            spec = providers.get(provider)
             first = next(t.sandbox for t in self.tenants if t.provider == provider)
             cid, secret = first.client_id, first.client_secret
-            providers.append({"provider_name": provider, "auth_type": "oauth2",
-                              "category": "crm",
-                              "config": {"oauth": {"oauth_scopes": ["api"],
-                                                   "credentials": {"client_id": cid,
-                                                                   "client_secret": secret}}}})
+            docs.append(providers.registry_provider(spec, cid, secret))
             for t in self.tenants:
                 if t.provider != provider:
                     continue
                 if t.sandbox is not first:
                     t.sandbox.oauth.register_client(cid, secret)
-                token = t.sandbox.oauth.mint_refresh_token(cid)
-                where = ({"login_url": t.sandbox.base_url} if provider == "salesforce"
-                         else {"base_url": t.sandbox.base_url})
                 connections.append({"customer_id": t.customer, "provider_name": provider,
-                                    "type": "oauth2", "refresh_token": token, **where})
-        objects = {"salesforce": self.sf_objects, "hubspot": self.hs_objects}
+                                    **providers.twin_connection(spec, t.sandbox, cid)})
         with self.registry() as reg:
-            reg.apply(self._bundle(providers, connections, objects, strategy))
+            reg.apply(self._bundle(docs, connections, self.objects, strategy))
 
-    def _bundle(self, providers: list, connections: list, objects: dict,
-                strategy: str) -> dict:
+    def _bundle(self, docs: list, connections: list, objects: dict, strategy: str) -> dict:
         return {
-            "providers": providers,
+            "providers": docs,
             "destinations": [{"name": "warehouse", "type": "postgres",
                               "credentials": {"sqlalchemy_url": self.pg_uri,
                                               "schema": self.schema}}],
@@ -139,7 +134,7 @@ class Deployment:
                               "default_config": {"period_ms": 3_600_000, "strategy": strategy},
                               "standard_objects": [{"object": o}
                                                    for o in objects[p["provider_name"]]]}
-                             for p in providers],
+                             for p in docs],
             "customers": [{"customer_id": c, "name": c}
                           for c in sorted({t.customer for t in self.tenants})],
             "connections": connections}
@@ -181,9 +176,8 @@ class Deployment:
 
     def row_count(self, tenant: Tenant) -> int:
         """Rows the destination holds for the tenant, over its synced objects."""
-        objects = self.sf_objects if tenant.provider == "salesforce" else self.hs_objects
         total = 0
-        for obj in objects:
+        for obj in self.objects[tenant.provider]:
             with contextlib.suppress(psycopg2.errors.UndefinedTable):  # before the first batch
                 total += self.query(
                     f'SELECT count(*) FROM {{schema}}."{tenant.provider}_{slug(obj)}" '
@@ -214,16 +208,14 @@ class Deployment:
                     ) -> list[str]:
         """Every difference between the tenant's tables and its sandbox (empty: exact).
         `stored_as` maps each expected text value to its documented stored form."""
-        objects = self.sf_objects if tenant.provider == "salesforce" else self.hs_objects
         problems: list[str] = []
-        for obj in objects:
+        for obj in self.objects[tenant.provider]:
             problems += compare(obj, self.rows(tenant, obj), reference(tenant, obj),
-                                tenant.provider, stored_as=stored_as)
+                                stored_as=stored_as)
         return problems
 
     def total_records(self, tenant: Tenant) -> int:
-        objects = self.sf_objects if tenant.provider == "salesforce" else self.hs_objects
-        return sum(len(reference(tenant, obj)) for obj in objects)
+        return sum(len(reference(tenant, obj)) for obj in self.objects[tenant.provider])
 
 
 _WRITTEN = re.compile(r"^  (\S+): (\d+) records written$", re.M)
@@ -239,7 +231,7 @@ def role_of(proc: psutil.Process) -> str | None:
         cmd = " ".join(proc.cmdline())
     except psutil.Error:
         return None
-    if "tap-salesforce" in cmd or "tap-hubspot" in cmd:
+    if any(spec.executable in cmd for spec in providers.all_specs()):
         return "tap"
     if "target-postgres" in cmd:
         return "target"
@@ -354,46 +346,13 @@ def quiet(sb) -> Iterator[None]:
         sb.oauth.expire_access_tokens_after(calls)
 
 
-def reference(tenant: Tenant, obj: str) -> dict[str, dict]:
+def reference(tenant: Tenant, obj: str) -> dict[str, tuple[dict, bool]]:
+    """The twin's own truth for `obj`: {id: (fields the raw record must hold, deleted)}."""
     with quiet(tenant.sandbox):
-        if tenant.provider == "salesforce":
-            return salesforce_records(tenant.sandbox, obj)
-        return hubspot_records(tenant.sandbox, HS_TYPES.get(obj, obj))
+        return tenant.spec.twin.records(tenant.sandbox, obj)
 
 
-def salesforce_records(sb, sobject: str) -> dict[str, dict]:
-    """Every row of `sobject`, deleted ones included, with every described field, from the
-    org's REST API."""
-    session = requests.Session()
-    session.trust_env = False
-    session.headers["Authorization"] = f"Bearer {sb.mint_access_token()}"
-    base = f"{sb.base_url}/services/data/v61.0"
-    fields = [f["name"] for f in session.get(f"{base}/sobjects/{sobject}/describe").json()
-              ["fields"] if f["type"] not in ("address", "location")]
-    body = session.get(f"{base}/queryAll",
-                       params={"q": f"SELECT {', '.join(fields)} FROM {sobject}"}).json()
-    rows = list(body["records"])
-    while not body["done"]:
-        body = session.get(sb.base_url + body["nextRecordsUrl"]).json()
-        rows += body["records"]
-    for row in rows:
-        row.pop("attributes", None)
-    return {row["Id"]: row for row in rows}
-
-
-def hubspot_records(hs, type_name: str) -> dict[str, dict]:
-    """Every stored record of a HubSpot type, live and archived, as the portal holds it."""
-    t = hs.portal.resolve(type_name)
-    out: dict[str, dict] = {}
-    for archived in (False, True):
-        docs, _ = hs.portal.page(t, 0, 10**9, archived)
-        for d in docs:
-            d = json.loads(d) if isinstance(d, (str, bytes)) else d
-            out[d["id"]] = d
-    return out
-
-
-def compare(obj: str, rows: list[tuple], ref: dict[str, dict], provider: str,
+def compare(obj: str, rows: list[tuple], ref: dict[str, tuple[dict, bool]],
             limit: int = 20, stored_as: Callable[[str], str] | None = None) -> list[str]:
     """Differences between destination rows (id, raw, deleted) and the reference."""
     problems: list[str] = []
@@ -408,7 +367,7 @@ def compare(obj: str, rows: list[tuple], ref: dict[str, dict], provider: str,
         problems.append(f"{obj}: {len(extra)} ids not in the sandbox, e.g. {sorted(extra)[:3]}")
     for rid in sorted(set(ref) & set(table)):
         _id, raw, deleted = table[rid]
-        want, want_deleted = expected(ref[rid], provider)
+        want, want_deleted = ref[rid]
         if stored_as is not None:
             want = {k: stored_as(v) if isinstance(v, str) else v for k, v in want.items()}
         wrong = sorted(k for k, v in want.items() if raw.get(k) != v)
@@ -420,11 +379,3 @@ def compare(obj: str, rows: list[tuple], ref: dict[str, dict], provider: str,
         if len(problems) >= limit:
             break
     return problems
-
-
-def expected(doc: dict, provider: str) -> tuple[dict, bool]:
-    """The raw-data fields a sandbox record must have in the destination, and its deleted
-    flag. HubSpot records are flattened by the tap: properties next to the envelope."""
-    if provider == "salesforce":
-        return doc, doc["IsDeleted"]
-    return {**doc["properties"], "id": doc["id"], "archived": doc["archived"]}, doc["archived"]

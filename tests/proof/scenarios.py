@@ -29,21 +29,11 @@ class CrashReport:
     seconds: float = 0.0
 
 
-def mutate(tenant: Tenant, step: int) -> None:
-    """A few changes between crashes, so resumed runs also carry updates, deletes and new
-    records: one update, one delete, one create."""
-    sb = tenant.sandbox
-    sb.advance_clock(5)
-    if tenant.provider == "salesforce":
-        created = sb.create("Account", {"Name": f"Crash Co {step}"})
-        sb.update("Account", created["Id"], {"Name": f"Crash Co {step} (renamed)"})
-        if step % 2:
-            sb.delete("Account", created["Id"])
-    else:
-        created = sb.create("companies", {"name": f"Crash Co {step}"})
-        sb.update("companies", created["id"], {"name": f"Crash Co {step} (renamed)"})
-        if step % 2:
-            sb.delete("companies", created["id"])
+def mutate(tenant: Tenant, step: int) -> str:
+    """A few changes between runs, so later runs also carry updates, deletes and new
+    records: the provider's own `mutate` (a create, an update, on odd steps a delete)."""
+    tenant.sandbox.advance_clock(5)
+    return tenant.spec.twin.mutate(tenant.sandbox, step)
 
 
 def crash_resume(d: Deployment, tenant: Tenant, *, kills: int, seed: int = 1) -> CrashReport:
@@ -82,11 +72,6 @@ def crash_resume(d: Deployment, tenant: Tenant, *, kills: int, seed: int = 1) ->
     return report
 
 
-# Where each twin's provider API lives (faults are injected there, not on the control API).
-API_PATHS = {"salesforce": r"/services/(data|async)/.*", "hubspot": r"/(crm|oauth)/.*"}
-TOKEN_PATHS = {"salesforce": r"/services/oauth2/token", "hubspot": r"/oauth/v1/token"}
-
-
 @dataclass
 class StormReport:
     runs: int = 0
@@ -103,11 +88,12 @@ def storm(tenant: Tenant, *, rate_limited: float = 0.10, server_errors: float = 
     """Inject the storm into the tenant's sandbox: 429s with Retry-After, 5xx (also on the
     token endpoint), connection resets, truncated bodies, and access tokens that die after
     `token_calls` calls."""
-    sb, api = tenant.sandbox, API_PATHS[tenant.provider]
+    # faults go to the provider API the twin declares, not to its control API
+    sb, api = tenant.sandbox, tenant.spec.twin.api_paths
     sb.faults.add("status", path=api, status=429, retry_after=1, probability=rate_limited)
     sb.faults.add("status", path=api, status=503, probability=server_errors / 2)
     sb.faults.add("status", path=api, status=500, probability=server_errors / 2)
-    sb.faults.add("status", path=TOKEN_PATHS[tenant.provider], status=503, probability=0.05)
+    sb.faults.add("status", path=tenant.spec.twin.token_path, status=503, probability=0.05)
     sb.faults.add("reset", path=api, probability=resets)
     sb.faults.add("truncate", path=api, probability=truncated)
     sb.oauth.expire_access_tokens_after(token_calls)

@@ -91,7 +91,7 @@ def test_hubspot_bad_records_stored_exactly(deploy):
             reply = control(hs, "POST", "objects/contacts", props)
             assert reply.status_code < 300, reply.text
         tenant = Tenant(CUSTOMER, "hubspot", hs)
-        d = deploy([tenant], hs_objects=("contact",))
+        d = deploy([tenant], objects={"hubspot": ("contact",)})
         run = d.run(tenant)
         assert run.code == 0, run.output[-2000:]
         assert d.check_exact(tenant, stored_as=without_nul) == []
