@@ -250,14 +250,16 @@ class RestTwin(Sandbox):
         return None
 
     def after(self, request: Request, response: Response) -> None:
-        remaining, reset = request.state.get("ratelimit", (self.limits.burst, 0.0))
+        # a 429 that `before` did not decide (an injected fault) is the burst window's
+        remaining, reset = request.state.get(
+            "ratelimit", (0 if response.status == 429 else self.limits.burst, 0.0))
         lim = self.limits
         for name, value in ((lim.limit_header, lim.burst), (lim.remaining_header, remaining),
                             (lim.reset_header, max(1, round(reset)) if remaining < 1 else
                              round(lim.window))):
             if name:
                 response.headers[name] = str(value)
-        if response.status == 429:
+        if response.status == 429 and "Retry-After" not in response.headers:
             response.headers["Retry-After"] = str(max(1, round(reset)))
 
     def error_response(self, status: int, *, retry_after: float | None = None) -> Response:

@@ -208,7 +208,7 @@ class CommonMapping:
 
     def to_common(self, record: Mapping[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "id": record[self.id],
+            "id": str(record[self.id]),  # the common schema's ids are strings
             "created_at": iso_timestamp(record.get(self.created_at)) if self.created_at
             else None,
             "updated_at": iso_timestamp(record.get(self.updated_at)) if self.updated_at
