@@ -273,6 +273,7 @@ class Sandbox:
     rate_window: RateWindow | None = None  # the provider's burst limit, for accounting
     quota_limit: int | None = None  # the provider's daily request quota
     access_lifetime = None  # timedelta of an access token (None: until the session expires)
+    max_uri_bytes: int | None = None  # longer request URIs get error_response(414)
 
     def __init__(self, *, records: int = 1000, seed: int = 0, host: str = "127.0.0.1",
                  port: int = 0, clock_start: str | datetime | None = None,
@@ -323,6 +324,10 @@ class Sandbox:
     def not_found(self, request: Request) -> Response:
         return Response.json({"error": f"no such endpoint: {request.method} {request.path}"},
                              404)
+
+    def malformed(self, request: Request, exc: BadRequest) -> Response:
+        """A request body that does not parse (twins answer in the provider's envelope)."""
+        return Response.json({"error": str(exc)}, 400)
 
     def new_token(self, kind: str) -> str:
         """A fresh token in the provider's format; kind: access, refresh, code, client_*."""
@@ -453,6 +458,8 @@ class Sandbox:
         fault = self.faults.pick(request.method, request.path)
         if fault is not None and fault.kind == "status":
             response = self.error_response(fault.status, retry_after=fault.retry_after)
+        elif self.max_uri_bytes and len(request.raw_path.encode()) > self.max_uri_bytes:
+            response = self.error_response(414)
         elif route is None:
             response = (self.error_response(405) if other_method else self.not_found(request))
         else:
@@ -474,6 +481,8 @@ class Sandbox:
             return route.handler(request)
         except Abort as abort:
             return abort.response
+        except BadRequest as exc:  # a body that does not parse: the client's fault, a 400
+            return self.malformed(request, exc)
         except Exception:
             log.exception("sandbox %s: handler %s failed", self.provider, route.name)
             return self.error_response(500)

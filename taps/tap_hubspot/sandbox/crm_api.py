@@ -96,12 +96,12 @@ class CrmApi:
         t, rid, to = r"(?P<type>[^/]+)", r"(?P<id>[^/]+)", r"(?P<to>[^/]+)"
         schemas = r"(?:/crm/v3/schemas|/crm-object-schemas/v3/schemas)"
         return [
-            Route("GET", rf"/crm/v3/objects/{t}", self.list_objects, "crm.objects.list"),
+            Route("GET", rf"/crm/v[34]/objects/{t}", self.list_objects, "crm.objects.list"),
             Route("POST", rf"/crm/v3/objects/{t}/search", self.search, "crm.objects.search"),
             Route("POST", rf"/crm/objects/2026-03/{t}/search", self.search, "crm.objects.search"),
             Route("POST", rf"/crm/v3/objects/{t}/batch/read", self.batch_read,
                   "crm.objects.batch_read"),
-            Route("GET", rf"/crm/v3/objects/{t}/{rid}", self.get_object, "crm.objects.get"),
+            Route("GET", rf"/crm/v[34]/objects/{t}/{rid}", self.get_object, "crm.objects.get"),
             Route("GET", rf"/crm/v3/properties/{t}", self.properties, "crm.properties.list"),
             Route("GET", rf"/crm/v3/properties/{t}/(?P<name>[^/]+)", self.property,
                   "crm.properties.get"),
@@ -124,6 +124,19 @@ class CrmApi:
         if t is None:
             raise validation(f"Unable to infer object type from: {spelling}")
         return t
+
+    def _targets(self, request: Request) -> list[ObjectType]:
+        """The `associations` parameter's types; HubSpot accepts types a portal has no records
+        or association definitions for (e.g. `conversations`): they add nothing."""
+        found = (self.portal.types.resolve(a) for a in _multi(request, "associations"))
+        return [t for t in found if t is not None]
+
+    def _start(self, t: ObjectType, token: str | None) -> int:
+        """The rowid a list page starts after: from our opaque cursor, or from a numeric
+        `after` (a record id: the page starts at the first record whose id is at least it)."""
+        if token and token.isdigit():
+            return self.portal.rowid_before(t, int(token))
+        return _uncursor(token)
 
     def _names(self, t: ObjectType, requested: list[str] | tuple[str, ...] | None
                ) -> tuple[str, ...]:
@@ -160,10 +173,10 @@ class CrmApi:
     def list_objects(self, request: Request) -> Response:
         t = self._type(request.params["type"])
         limit = _int_arg(request, "limit", 10, LIST_MAX)
-        after = _uncursor(request.arg("after"))
+        after = self._start(t, request.arg("after"))
         archived = _flag(request, "archived")
         names = self._names(t, _multi(request, "properties"))
-        targets = [self._type(a) for a in _multi(request, "associations")]
+        targets = self._targets(request)
         docs, next_rid = self.portal.page(t, after, limit, archived)
         records = projection(names).records(docs)
         self._attach(t, records, targets)
@@ -185,7 +198,7 @@ class CrmApi:
         records = projection(names).records(list(found.values()))
         if not records or records[0].archived != archived:
             raise _not_found(record_id)
-        self._attach(t, records, [self._type(a) for a in _multi(request, "associations")])
+        self._attach(t, records, self._targets(request))
         return _json(records[0], records=1)
 
     def batch_read(self, request: Request) -> Response:
@@ -198,8 +211,8 @@ class CrmApi:
         if len(inputs) > BATCH_MAX:
             raise validation(f"inputs: at most {BATCH_MAX} ids per batch, got {len(inputs)}")
         if body.get("idProperty") not in (None, "", "hs_object_id"):
-            raise validation("idProperty other than hs_object_id is not supported by the "
-                             "sandbox")
+            raise validation(f"idProperty {body.get('idProperty')!r} is not a unique "
+                             "identifier property")
         archived = _flag(request, "archived")
         started = _now()
         ids = [str(i["id"]) for i in inputs]
@@ -324,8 +337,14 @@ class CrmApi:
             return None
         return {"category": kind.category, "typeId": kind.type_id, "label": None}
 
+    def _to_type(self, request: Request) -> ObjectType:
+        """The target type of an association route: one the twin does not model (HubSpot has
+        many, e.g. `conversations`) is a type without associations, not an error."""
+        to = self.portal.types.resolve(request.params["to"])
+        return to or ObjectType(request.params["to"], "", request.params["to"], "", (), (), 0)
+
     def associations(self, request: Request) -> Response:
-        t, to = self._type(request.params["type"]), self._type(request.params["to"])
+        t, to = self._type(request.params["type"]), self._to_type(request)
         record_id = request.params["id"]
         limit = _int_arg(request, "limit", ASSOC_MAX, ASSOC_MAX)
         after = _uncursor(request.arg("after"))
@@ -351,7 +370,7 @@ class CrmApi:
         return list(dict.fromkeys(str(i["id"]) for i in inputs))
 
     def associations_v4(self, request: Request) -> Response:
-        t, to = self._type(request.params["type"]), self._type(request.params["to"])
+        t, to = self._type(request.params["type"]), self._to_type(request)
         ids = self._batch_ids(request)
         started = _now()
         spec = self._spec(t, to)
@@ -377,7 +396,7 @@ class CrmApi:
         return _json(out, 207 if missing else 200, records=len(results))
 
     def associations_v3(self, request: Request) -> Response:
-        t, to = self._type(request.params["type"]), self._type(request.params["to"])
+        t, to = self._type(request.params["type"]), self._to_type(request)
         ids = self._batch_ids(request)
         started = _now()
         kind = self.portal.assoc_types.get(t.name, to.name)

@@ -74,6 +74,19 @@ STANDARD_TYPES: tuple[ObjectType, ...] = (
        "hs_note_body", 23_000_000_001),
     _t("tasks", "0-27", "task", "task", "hs_createdate hs_lastmodifieddate hs_object_id",
        "hs_task_subject hs_task_body", 24_000_000_001),
+    _t("communications", "0-18", "communication", "communication",
+       "hs_createdate hs_lastmodifieddate hs_object_id", "hs_communication_body",
+       25_000_000_001),
+    _t("postal_mail", "0-116", "postal_mail", "postal_mail",
+       "hs_createdate hs_lastmodifieddate hs_object_id", "hs_postal_mail_body", 26_000_000_001),
+    _t("leads", "0-136", "lead", "lead_information",
+       "hs_createdate hs_lastmodifieddate hs_object_id hs_lead_name", "hs_lead_name",
+       27_000_000_001),
+    _t("goal_targets", "0-74", "goal_target", "goal_target_information",
+       "hs_createdate hs_lastmodifieddate hs_object_id hs_goal_name", "hs_goal_name",
+       28_000_000_001),
+    _t("feedback_submissions", "0-19", "feedback_submission", "feedback_submission_information",
+       "hs_createdate hs_lastmodifieddate hs_object_id", "hs_survey_name", 29_000_000_001),
 )
 
 

@@ -193,6 +193,16 @@ class Portal:
         page = rowids[:limit]
         return self._docs(t.name, page), (page[-1] if more else None)
 
+    def rowid_before(self, t: ObjectType, record_id: int) -> int:
+        """The rowid after which the records with ids >= `record_id` start (ids grow with
+        rowids: records are stored in creation order)."""
+        row = self.conn().execute(f'SELECT min(rid) FROM "{t.name}" WHERE CAST(id AS INTEGER)'
+                                  " >= ?", [record_id]).fetchone()
+        if row[0] is not None:
+            return row[0] - 1
+        row = self.conn().execute(f'SELECT max(rid) FROM "{t.name}"').fetchone()
+        return row[0] or 0
+
     def get(self, t: ObjectType, record_id: str) -> dict | None:
         stored = self.store.get(t.name, record_id)
         return decode(stored.doc) if stored is not None else None

@@ -256,6 +256,30 @@ STANDARD_PROPERTIES: dict[str, tuple[Prop, ...]] = {
             "CALL=Call", "EMAIL=Email", "TODO=To-do")),
         _OWNER,
     ),
+    # Types HubSpot has that the twin's world leaves empty (no records are generated), so
+    # clients that list their properties or records find them as on HubSpot.
+    "communications": (
+        *_record_meta("hs_createdate", "hs_lastmodifieddate"), _TIMESTAMP,
+        Prop("hs_communication_channel_type", "Channel type", "enumeration", "select", _opts(
+            "WHATS_APP=WhatsApp", "LINKEDIN_MESSAGE=LinkedIn", "SMS=SMS")),
+        Prop("hs_communication_body", "Communication body", field_type="html"), _OWNER,
+    ),
+    "postal_mail": (
+        *_record_meta("hs_createdate", "hs_lastmodifieddate"), _TIMESTAMP,
+        Prop("hs_postal_mail_body", "Postal mail body", field_type="html"), _OWNER,
+    ),
+    "leads": (
+        *_record_meta("hs_createdate", "hs_lastmodifieddate"),
+        Prop("hs_lead_name", "Lead name"), _OWNER,
+    ),
+    "goal_targets": (
+        *_record_meta("hs_createdate", "hs_lastmodifieddate"),
+        Prop("hs_goal_name", "Goal name"), Prop("hs_target_amount", "Target", "number"),
+    ),
+    "feedback_submissions": (
+        *_record_meta("hs_createdate", "hs_lastmodifieddate"),
+        Prop("hs_survey_name", "Survey name"), Prop("hs_content", "Response"),
+    ),
 }
 
 

@@ -22,10 +22,12 @@ from datetime import timedelta
 
 from tap_hubspot.sandbox.crm_api import CrmApi
 from tap_hubspot.sandbox.errors import error, rate_limited
+from tap_hubspot.sandbox.legacy_api import LegacyApi
 from tap_hubspot.sandbox.oauth_api import ACCESS_TOKEN_SECONDS, OAuthApi
 from tap_hubspot.sandbox.portal import Portal
 from tap_hubspot.sandbox.ratelimit import MESSAGES, RateLimiter, RateLimits
-from tenantsync.sandbox.server import Request, Response, Route, Sandbox
+from tap_hubspot.sandbox.write_api import WriteApi
+from tenantsync.sandbox.server import BadRequest, Request, Response, Route, Sandbox
 
 DEFAULT_PORTAL_ID = 24_681_357
 SEARCH_ROUTES = frozenset({"crm.objects.search"})
@@ -58,11 +60,13 @@ class HubSpotSandbox(Sandbox):
                              created_at=self.world.start, search_lag=search_lag)
         self.private_app_tokens: set[str] = set()
         self._crm, self._oauth_api = CrmApi(self.portal), OAuthApi(self)
+        self._more = (WriteApi(self._crm), LegacyApi(self._crm))
 
     # -- framework hooks -----------------------------------------------------------------------
 
     def routes(self) -> list[Route]:
-        return [*self._oauth_api.routes(), *self._crm.routes()]
+        return [*self._oauth_api.routes(), *self._crm.routes(),
+                *(route for api in self._more for route in api.routes())]
 
     def populate(self) -> None:
         self.portal.load(self.world, self.seed)
@@ -133,6 +137,9 @@ class HubSpotSandbox(Sandbox):
         headers = {"Retry-After": f"{retry_after:g}"} if retry_after is not None else {}
         return error(status, "internal error" if status == 500 else f"HTTP {status}",
                      _FAULT_CATEGORIES.get(status, "INTERNAL_ERROR"), headers=headers)
+
+    def malformed(self, request: Request, exc: BadRequest) -> Response:
+        return error(400, f"Invalid input JSON on line 1: {exc}", "VALIDATION_ERROR")
 
     def not_found(self, request: Request) -> Response:
         return error(404, f"Unable to route {request.method} {request.path}", "OBJECT_NOT_FOUND")

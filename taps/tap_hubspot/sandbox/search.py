@@ -30,6 +30,7 @@ MAX_LIMIT = 200
 DEFAULT_LIMIT = 10
 RESULT_WINDOW = 10_000  # paging at or past this offset is refused with 400
 MAX_QUERY_CHARS = 3000
+MAX_SORTS = 1  # "You can use one sorting rule per search request" (search guide)
 
 OPERATORS = frozenset({
     "EQ", "NEQ", "LT", "LTE", "GT", "GTE", "BETWEEN", "IN", "NOT_IN", "HAS_PROPERTY",
@@ -193,6 +194,10 @@ def _filter_sql(filt: dict, table: PropertyTable, columns: dict[str, str]) -> tu
 
 def _sort_sql(sorts, table: PropertyTable, columns: dict[str, str]) -> str:
     terms = []
+    if sorts is not None and not isinstance(sorts, list):
+        raise SearchError("sorts must be a list")
+    if sorts and len(sorts) > MAX_SORTS:
+        raise SearchError(f"too many sorts: {len(sorts)} (at most {MAX_SORTS} per search)")
     for sort in sorts or ():
         if isinstance(sort, str):  # the client library types sorts as strings: "prop" / "-prop"
             name, desc = sort.lstrip("-"), sort.startswith("-")

@@ -160,10 +160,19 @@ class BulkV1Api:
 
     def _b1_reply(self, request: Request, job: Job, root: str, data: dict,
                   order: tuple[str, ...]) -> Response:
-        if job.content_type == "JSON" or self._b1_json_request(request):
+        """A job's info in the format of the request (JSON or XML); batch info and result
+        lists come in the job's own format (`_b1_batch_reply`), whatever the request's
+        Content-Type says (Bulk API 1.0: a CSV or XML job answers XML)."""
+        if self._b1_json_request(request):
             return Response.json(data)
         return Response(200, _xml(root, _elements(data, order)),
                         content_type="application/xml")
+
+    @staticmethod
+    def _b1_batch_reply(job: Job, root: str, data, xml_inner: str) -> Response:
+        if job.content_type == "JSON":
+            return Response.json(data)
+        return Response(200, _xml(root, xml_inner), content_type="application/xml")
 
     def _b1_job(self, request: Request) -> Job | Response:
         if request.params["ver"] not in self.api_versions:
@@ -193,13 +202,13 @@ class BulkV1Api:
             body = _decode.decode(request.body or b"null")
         except msgspec.DecodeError:
             return self.b1_error(request, "ClientInputError",
-                                 "the sandbox accepts job requests in JSON only")
+                                 "Unable to parse the job: send it as JSON")
         if not isinstance(body, dict):
             return self.b1_error(request, "ClientInputError", "a job must be a JSON object")
         operation, obj = body.get("operation"), body.get("object")
         if operation not in ("query", "queryAll"):
-            return self.b1_error(request, "InvalidJob", f"the sandbox supports query and "
-                                                        f"queryAll jobs, not {operation}")
+            return self.b1_error(request, "InvalidJob", f"Operation not supported by this "
+                                                        f"endpoint: {operation}")
         if obj not in self.objects:
             return self.b1_error(request, "InvalidJob", f"Unable to find object: {obj}")
         content_type = body.get("contentType", "CSV")
@@ -259,12 +268,16 @@ class BulkV1Api:
         except SoqlError as exc:
             batch.state = "Failed"
             batch.message = f"InvalidBatch : Failed to process query: {exc.code}: {exc.message}"
-            return self._b1_reply(request, job, "batchInfo", batch_info(batch), _BATCH_ORDER)
+            return self._b1_batch_info(job, batch)
         batch.compiled = compiled
         batch.rowids = self.snapshot(compiled, job.operation == "queryAll")
         if job.chunk_size:
             self._b1_chunk(job, batch)
-        return self._b1_reply(request, job, "batchInfo", batch_info(batch), _BATCH_ORDER)
+        return self._b1_batch_info(job, batch)
+
+    def _b1_batch_info(self, job: Job, batch: Batch) -> Response:
+        info = batch_info(batch)
+        return self._b1_batch_reply(job, "batchInfo", info, _elements(info, _BATCH_ORDER))
 
     def _b1_chunk(self, job: Job, original: Batch) -> None:
         """PK chunking: one batch per `chunk_size` Ids (in Id order); the original is not run."""
@@ -283,18 +296,15 @@ class BulkV1Api:
         if isinstance(job, Response):
             return job
         infos = [batch_info(self._b1_advance(b)) for b in job.batches.values()]
-        if job.content_type == "JSON" or self._b1_json_request(request):
-            return Response.json({"batchInfo": infos})
         inner = "".join(f"<batchInfo>{_elements(i, _BATCH_ORDER)}</batchInfo>" for i in infos)
-        return Response(200, _xml("batchInfoList", inner), content_type="application/xml")
+        return self._b1_batch_reply(job, "batchInfoList", {"batchInfo": infos}, inner)
 
     def b1_get_batch(self, request: Request) -> Response:
         found = self._b1_batch(request)
         if isinstance(found, Response):
             return found
         job, batch = found
-        return self._b1_reply(request, job, "batchInfo", batch_info(self._b1_advance(batch)),
-                              _BATCH_ORDER)
+        return self._b1_batch_info(job, self._b1_advance(batch))
 
     def _b1_advance(self, batch: Batch) -> Batch:
         if batch.state not in DONE:
@@ -316,10 +326,8 @@ class BulkV1Api:
         if batch.state != "Completed":
             return self.b1_error(request, "InvalidBatch", f"Batch {batch.id} is {batch.state}: "
                                                           "results are not available")
-        if job.content_type == "JSON" or self._b1_json_request(request):
-            return Response.json(batch.results)
         inner = "".join(f"<result>{r}</result>" for r in batch.results)
-        return Response(200, _xml("result-list", inner), content_type="application/xml")
+        return self._b1_batch_reply(job, "result-list", batch.results, inner)
 
     def b1_result(self, request: Request) -> Response:
         found = self._b1_batch(request)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
 
 import msgspec
 
@@ -101,8 +102,21 @@ class RestApi:
         names = ("sobjects", "query", "queryAll", "limits", "composite", "jobs")
         return Response.json({name: f"{base}/{name}" for name in names})
 
+    def _unchanged_since(self, request: Request) -> bool:
+        """Describe calls honour If-Modified-Since: 304 when no metadata changed since (an
+        unparsable date is ignored, as HTTP says)."""
+        header = request.headers.get("If-Modified-Since")
+        try:
+            since = parsedate_to_datetime(header) if header else None
+        except (TypeError, ValueError):
+            return False
+        return since is not None and since.tzinfo is not None and \
+            self.metadata_changed.replace(microsecond=0) <= since
+
     def global_describe(self, request: Request) -> Response:
         ver = self._version(request)
+        if self._unchanged_since(request):
+            return Response(304, content_type=None)
         return Response.json({"encoding": "UTF-8", "maxBatchSize": 200, "sobjects": [
             sobject_summary(o, ver) for o in self.objects.values()]})
 
@@ -113,6 +127,8 @@ class RestApi:
 
     def describe(self, request: Request) -> Response:
         obj = self._sobject(request)
+        if self._unchanged_since(request):
+            return Response(304, content_type=None)
         return Response.json(describe(obj, request.params["ver"], self.objects))
 
     def limits(self, request: Request) -> Response:

@@ -28,14 +28,13 @@ from tap_salesforce.sandbox.records import (
 )
 from tap_salesforce.sandbox.schema import (
     NUMERIC,
-    TEXTUAL,
     Field,
     SObject,
     default_objects,
     describe_field,
 )
 from tap_salesforce.sandbox.soql import Compiled
-from tenantsync.sandbox.server import Request, Response, Route, Sandbox
+from tenantsync.sandbox.server import BadRequest, Request, Response, Route, Sandbox
 
 # store columns: the fields queries filter and order on, plus when a record went to the bin
 COLUMNS = {"modstamp": "TEXT", "lastmod": "TEXT", "created": "TEXT", "deleted_at": "TEXT"}
@@ -65,6 +64,7 @@ class SalesforceSandbox(auth.OAuthEndpoints, rest.RestApi, bulk2.BulkApi, bulk1.
 
     provider = "salesforce"
     api_versions = tuple(f"{v}.0" for v in range(31, 63))
+    max_uri_bytes = 16_384  # a longer URI (a long SOQL query in a GET) answers 414
 
     def __init__(self, *, api_quota: int = 100_000,
                  session_timeout: timedelta | None = timedelta(hours=2),
@@ -78,6 +78,7 @@ class SalesforceSandbox(auth.OAuthEndpoints, rest.RestApi, bulk2.BulkApi, bulk1.
         self.bulk_polls = bulk_polls
         self._next_number: dict[str, int] = {}
         super().__init__(**kwargs)
+        self.metadata_changed = self.clock.start  # when describe results last changed
         self.oauth.rotate_refresh_tokens = rotate_refresh_tokens
         self.oauth.default_user = wid("user", 0)
         self._init_rest()
@@ -155,12 +156,21 @@ class SalesforceSandbox(auth.OAuthEndpoints, rest.RestApi, bulk2.BulkApi, bulk1.
             500: ("UNKNOWN_EXCEPTION", "An unexpected error occurred. Please include this "
                                        "ErrorId if you contact support: 1234567-89 (-1)"),
             405: ("METHOD_NOT_ALLOWED", "HTTP Method not allowed for this resource"),
+            414: ("URI_TOO_LONG", f"The length of the URI exceeds the "
+                                  f"{self.max_uri_bytes:,} byte limit"),
         }.get(status, ("SERVER_UNAVAILABLE", "Service temporarily unavailable"))
         headers = {"Retry-After": f"{retry_after:g}"} if retry_after is not None else {}
         return sf_error(status, code, message, headers=headers)
 
     def not_found(self, request: Request) -> Response:
         return sf_error(404, "NOT_FOUND", "The requested resource does not exist")
+
+    def malformed(self, request: Request, exc: BadRequest) -> Response:
+        if request.path.startswith("/services/async/"):
+            return self.b1_error(request, "ClientInputError", f"Failed to parse the request: "
+                                                              f"{exc}")
+        return sf_error(400, "JSON_PARSER_ERROR", f"Unexpected character in the request body: "
+                                                  f"{exc}")
 
     def info(self) -> dict:
         counts = {name: {"live": self.count(name),
@@ -281,13 +291,15 @@ class SalesforceSandbox(auth.OAuthEndpoints, rest.RestApi, bulk2.BulkApi, bulk1.
         if type not in CUSTOM_FIELD_TYPES:
             raise ValueError(f"custom field type must be one of {sorted(CUSTOM_FIELD_TYPES)}, "
                              f"got {type!r}")
-        allowed = {"label", "length", "precision", "scale", "picklist", "reference_to",
-                   "relationship"}
+        allowed = {"label", "length", "precision", "scale", "picklist", "restricted",
+                   "reference_to", "relationship"}
         unknown = set(options) - allowed
         if unknown:
             raise ValueError(f"unknown custom field option(s): {sorted(unknown)}")
         if "picklist" in options:
             options["picklist"] = tuple(options["picklist"])
+        # Setup's "Restrict picklist to the values defined in the value set" is on by default
+        options["restricted"] = bool(options.get("restricted", type == "picklist"))
         if type == "reference":
             targets = options.get("reference_to")
             if not targets or any(t not in self.objects for t in targets):
@@ -300,6 +312,7 @@ class SalesforceSandbox(auth.OAuthEndpoints, rest.RestApi, bulk2.BulkApi, bulk1.
             self.store.conn().execute(
                 f'UPDATE "{sobj.name}" SET doc = json_set(doc, ?, NULL)', [f'$."{name}"'])
             sobj.fields.append(fl)
+            self.metadata_changed = self.clock.stamp()
         return describe_field(fl)
 
     def _save(self, sobj: SObject, record: dict, *, deleted_at: str | None = None) -> dict:
@@ -377,7 +390,7 @@ def _coerce(fl: Field, value):
                                   f"{fl.label}: id value of incorrect type: {value}",
                                   fields=[fl.name])
         return normalized
-    if t in TEXTUAL and fl.picklist and t == "picklist" and value not in fl.picklist:
+    if t == "picklist" and fl.restricted and value not in fl.picklist:
         raise SalesforceError(400, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
                               f"{fl.label}: bad value for restricted picklist field: {value}",
                               fields=[fl.name])

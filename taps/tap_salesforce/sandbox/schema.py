@@ -48,6 +48,9 @@ class Field:
     reference_to: tuple[str, ...] = ()
     relationship: str | None = None
     picklist: tuple[str, ...] = ()
+    # a picklist that refuses values outside its list (standard picklists such as Industry
+    # are unrestricted: any value is stored; restricted ones are custom fields made so)
+    restricted: bool = False
     compound: str | None = None  # the compound field this one is a component of
     name_field: bool = False
     external_id: bool = False
@@ -452,7 +455,7 @@ def describe_field(fl: Field) -> dict:
         "relationshipName": fl.relationship,
         "relationshipOrder": None,
         "restrictedDelete": False,
-        "restrictedPicklist": fl.type == "picklist",
+        "restrictedPicklist": fl.restricted,
         "scale": fl.scale if numeric else 0,
         "searchPrefilterable": fl.type == "reference",
         "soapType": SOAP_TYPES.get(fl.type, "xsd:string"),

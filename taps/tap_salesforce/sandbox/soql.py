@@ -92,6 +92,9 @@ class Query:
     offset: int = 0
 
 
+MAX_OFFSET = 2000  # SOQL's OFFSET ceiling (larger ones: 400 NUMBER_OUTSIDE_VALID_RANGE)
+
+
 def _error(code: str, query: str, pos: int, detail: str) -> SoqlError:
     """A Salesforce-style message: the query line, a caret, the row/column, then the detail."""
     row = query.count("\n", 0, pos) + 1
@@ -186,7 +189,11 @@ class _Parser:
         if self.keyword("LIMIT"):
             q.limit = self._int()
         if self.keyword("OFFSET"):
+            at = self.peek().pos
             q.offset = self._int()
+            if q.offset > MAX_OFFSET:
+                raise _error("NUMBER_OUTSIDE_VALID_RANGE", q.text, at,
+                             f"Maximum SOQL offset allowed is {MAX_OFFSET}")
         tok = self.peek()
         if tok.kind != "eof":
             raise self.fail(tok)
@@ -358,8 +365,8 @@ class _Compiler:
             rel = tok.text.split(".")[0]
             known = any((x.relationship or "").lower() == rel.lower()
                         for x in self.obj.fields)
-            detail = (f"Relationship fields such as '{tok.text}' are not supported by the "
-                      "tenantsync sandbox" if known else
+            detail = (f"Relationship fields such as '{tok.text}' are not supported in this "
+                      "query" if known else
                       f"Didn't understand relationship '{rel}' in field path. If you are "
                       "attempting to use a custom relationship, be sure to append the '__r' "
                       "after the custom relationship name. Please reference your WSDL or the "
