@@ -274,6 +274,9 @@ class Sandbox:
     quota_limit: int | None = None  # the provider's daily request quota
     access_lifetime = None  # timedelta of an access token (None: until the session expires)
     max_uri_bytes: int | None = None  # longer request URIs get error_response(414)
+    # the provider's own API hosts: the certificate covers them too, so that a client which
+    # hard-codes them reaches the twin through tenantsync.sandbox.proxy (HTTPS_PROXY)
+    public_hosts: tuple[str, ...] = ()
 
     def __init__(self, *, records: int = 1000, seed: int = 0, host: str = "127.0.0.1",
                  port: int = 0, clock_start: str | datetime | None = None,
@@ -373,7 +376,7 @@ class Sandbox:
         if self.tls:
             from tenantsync.sandbox.tls import server_context
 
-            tls_context = server_context()
+            tls_context = server_context(self.public_hosts)
         self._server = _Server((self.host, self.port), self, tls_context)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={
@@ -413,7 +416,7 @@ class Sandbox:
         """The certificate an https client must trust (e.g. `requests_session.verify`)."""
         from tenantsync.sandbox.tls import cert_files
 
-        return cert_files()[0]
+        return cert_files(self.public_hosts)[0]
 
     def https_session(self):
         """A `requests.Session` that trusts this sandbox's certificate (for https clients).

@@ -14,26 +14,27 @@ import tempfile
 import threading
 
 _lock = threading.Lock()
-_files: tuple[str, str] | None = None
+_files: dict[tuple[str, ...], tuple[str, str]] = {}
 
 
-def cert_files() -> tuple[str, str]:
-    """(certificate path, private key path), created on first use."""
-    global _files
+def cert_files(hosts: tuple[str, ...] = ()) -> tuple[str, str]:
+    """(certificate path, private key path), created on first use. `hosts`: DNS names the
+    certificate also covers (a twin's provider hosts, reached through `tenantsync.sandbox.
+    proxy` by clients that hard-code them)."""
     with _lock:
-        if _files is None:
-            _files = _make()
-        return _files
+        if hosts not in _files:
+            _files[hosts] = _make(hosts)
+        return _files[hosts]
 
 
-def server_context() -> ssl.SSLContext:
-    cert, key = cert_files()
+def server_context(hosts: tuple[str, ...] = ()) -> ssl.SSLContext:
+    cert, key = cert_files(hosts)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
     return ctx
 
 
-def _make() -> tuple[str, str]:
+def _make(hosts: tuple[str, ...]) -> tuple[str, str]:
     try:
         from cryptography import x509
         from cryptography.hazmat.primitives import hashes, serialization
@@ -53,7 +54,8 @@ def _make() -> tuple[str, str]:
         .not_valid_before(now - datetime.timedelta(days=1))
         .not_valid_after(now + datetime.timedelta(days=365))
         .add_extension(x509.SubjectAlternativeName([
-            x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            x509.DNSName("localhost"), *map(x509.DNSName, hosts),
+            x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
             critical=False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,

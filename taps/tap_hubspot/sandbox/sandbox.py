@@ -44,6 +44,7 @@ class HubSpotSandbox(Sandbox):
     provider = "hubspot"
     rate_window = None  # HubSpot's windows are per token: judged by RateLimiter, not accounting
     access_lifetime = timedelta(seconds=ACCESS_TOKEN_SECONDS)
+    public_hosts = ("api.hubapi.com",)
 
     def __init__(self, *, portal_id: int = DEFAULT_PORTAL_ID,
                  rate_limits: RateLimits | None = None, search_lag: float = 0.0, **kwargs):

@@ -65,6 +65,7 @@ class SalesforceSandbox(auth.OAuthEndpoints, rest.RestApi, bulk2.BulkApi, bulk1.
     provider = "salesforce"
     api_versions = tuple(f"{v}.0" for v in range(31, 63))
     max_uri_bytes = 16_384  # a longer URI (a long SOQL query in a GET) answers 414
+    public_hosts = ("login.salesforce.com", "test.salesforce.com")
 
     def __init__(self, *, api_quota: int = 100_000,
                  session_timeout: timedelta | None = timedelta(hours=2),
