@@ -19,11 +19,18 @@ unlike custom schema keywords, so the contract lives in the name. The grammar:
 The provider comes from the optional `provider-` prefix, or else the target's `provider_name`
 setting; if both are given they must agree (a tenant guard). A stream from any Singer tap that
 declares nothing is therefore a standard object of the configured provider.
+
+Peer taps (other Singer taps of the same provider, e.g. singer-io's) follow their own
+conventions, which the provider's spec declares (`ProviderSpec.peer_stream_aliases`,
+`peer_delete_flags`, read through the provider registry): a standard object named by an alias
+(`contacts`) lands in the table of the object it stands for (`hubspot_contact`), and a record
+whose delete flag is true (`IsDeleted`, `archived`) is stored as deleted.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from tenantsync.common_schema import COMMON_OBJECTS
@@ -45,6 +52,20 @@ class Destination:
     object: str  # provider object name (standard/custom) or common table name
     table: str  # physical table
     object_name: str | None = None  # custom objects: `_supaglue_object_name`, also the view name
+    delete_flags: tuple[str, ...] = ()  # record fields whose `true` marks a deleted record
+
+    def is_deleted(self, record: dict) -> bool:
+        """Whether a record without explicit deletion metadata is deleted by its own flags."""
+        return any(record.get(flag) is True for flag in self.delete_flags)
+
+
+def peer_conventions(provider: str) -> tuple[tuple[str, ...], Mapping[str, str]]:
+    """(delete flags, stream aliases) the provider's spec declares for its peer taps; none for
+    a provider the registry does not know (any Singer tap)."""
+    from tenantsync import providers  # the registry loads specs lazily; keep imports light
+
+    spec = providers.find(provider)
+    return (spec.peer_delete_flags, spec.peer_stream_aliases) if spec else ((), {})
 
 
 def slug(name: str) -> str:
@@ -85,15 +106,18 @@ def resolve(stream: str, configured_provider: str | None) -> Destination:
 
     if ref in COMMON_OBJECTS:
         return Destination("common", provider, ref, ref)
+    flags, aliases = peer_conventions(provider)
     if ref.startswith(CUSTOM_PREFIX):
         obj = ref[len(CUSTOM_PREFIX):]
         if not slug(obj):
             raise ContractError(f"stream {stream!r}: custom object name is empty")
-        return Destination("custom", provider, obj, CUSTOM_TABLE, f"{provider}_{slug(obj)}")
+        return Destination("custom", provider, obj, CUSTOM_TABLE, f"{provider}_{slug(obj)}",
+                           flags)
     if not slug(ref):
         raise ContractError(f"stream {stream!r}: object name has no letters or digits")
     if ref.startswith(("crm_", "engagement_")):
         # The common-table namespace is reserved: a near miss is a typo, not a standard object.
         known = ", ".join(sorted(COMMON_OBJECTS))
         raise ContractError(f"stream {stream!r} is not a common object table; known: {known}")
-    return Destination("standard", provider, ref, f"{provider}_{slug(ref)}")
+    ref = aliases.get(ref, ref)
+    return Destination("standard", provider, ref, f"{provider}_{slug(ref)}", None, flags)

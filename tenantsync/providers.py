@@ -176,6 +176,12 @@ class ProviderSpec:
     # a stored raw record -> the provider's fields at the top level of a Data Listing record
     projection: Callable[[Record], Record] = dict
     twin: Twin | None = None
+    # Peer taps (other Singer taps of this provider, e.g. singer-io's), so that their output
+    # lands as the provider's own tap's does (tenantsync.contract): record fields whose `true`
+    # marks a deleted record, e.g. ("IsDeleted",); their stream names -> the standard object
+    # whose table they land in, e.g. {"contacts": "contact"}
+    peer_delete_flags: tuple[str, ...] = ()
+    peer_stream_aliases: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.category not in CATEGORIES:

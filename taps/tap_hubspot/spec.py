@@ -106,4 +106,10 @@ SPEC = ProviderSpec(
     connection_settings=("base_url", "instance_url"),
     projection=_projection,
     twin=TWIN,
+    # singer-io's and Meltano Hub's tap-hubspot: streams by HubSpot's plural API names,
+    # archived records flagged `archived`
+    peer_delete_flags=("archived",),
+    peer_stream_aliases={"companies": "company", **{f"{name}s": name for name in (
+        "contact", "deal", "line_item", "product", "ticket", "quote", "call", "communication",
+        "email", "meeting", "note", "task", "owner")}},
 )

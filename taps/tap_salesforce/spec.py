@@ -94,4 +94,5 @@ SPEC = ProviderSpec(
     connection_settings=("instance_url", "login_url"),
     projection=_projection,
     twin=TWIN,
+    peer_delete_flags=("IsDeleted",),  # singer-io tap-salesforce: queryAll rows, flagged
 )

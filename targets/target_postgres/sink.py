@@ -79,8 +79,14 @@ class SupaglueSink(Sink):
         }
         bookmarks = target.bookmark_properties.get(stream_name) or []
         self._last_modified_field = bookmarks[0] if bookmarks else None
+        declared = (schema.get("properties") or {}).get(self._last_modified_field) or {}
+        if "object" in (declared.get("type") or ()):
+            # a bookmark that is no timestamp (e.g. HubSpot's legacy property value objects, in
+            # singer-io tap-hubspot's streams): the time of the write stands in for it
+            self._last_modified_field = None
         self._keys = tuple(key_properties or ())
         self._is_common = self.destination.kind == "common"
+        self._flags_deletes = bool(self.destination.delete_flags)  # a peer tap's delete flags
         self._max_rows = int(target.config.get("batch_size_rows") or 10_000)
         self._max_bytes = int(target.config.get("batch_size_bytes") or 16 * 1024 * 1024)
         self._lines: list[str] = []
@@ -130,10 +136,10 @@ class SupaglueSink(Sink):
             rid = rows.record_id(record, self._keys)
             lm_field = self._last_modified_field
             last_modified = record.get(lm_field) if lm_field else None
-            deleted = False
+            deleted = self._flags_deletes and self.destination.is_deleted(record)
             if not META_KEYS.isdisjoint(record):  # Singer or _supaglue_ metadata (rare)
                 record = dict(record)
-                deleted = record.get("_sdc_deleted_at") is not None
+                deleted = deleted or record.get("_sdc_deleted_at") is not None
                 for key in META_KEYS.intersection(record):
                     value = record.pop(key)
                     if key == "_supaglue_is_deleted":

@@ -2,14 +2,18 @@
 
 singer-io tap-salesforce (REST and BULK: Bulk API 1.0), singer-io tap-hubspot and Meltano
 Hub's tap-hubspot (MeltanoLabs, `meltano-tap-hubspot`), each in its own virtual environment
-(scripts/interop). The twin's truth comes from the provider spec's `twin.records`.
+(scripts/interop). The twin's truth comes from the provider spec's `twin.records`. The taps'
+output then goes through target-postgres: it lands in Supaglue's tables (peer taps' stream
+names aliased by the provider's spec) with deletes right (their delete flags).
 """
 
 from __future__ import annotations
 
+import psycopg2
 import pytest
 
 from tenantsync import providers
+from tests.target.helpers import config, run_target
 from tests.interop.independent import TapRun, record_counts, record_ids, tap_venv
 
 pytestmark = pytest.mark.slow
@@ -20,12 +24,25 @@ def _twin(name: str, records: int = 60):
     return spec, spec.twin.start("sync", records=records, seed=13)
 
 
+def _landed(uri: str, schema: str, provider: str, messages: list[dict]) -> dict:
+    """Run target-postgres on a tap's output: {table: {id: deleted}}."""
+    run_target(config(uri, schema, provider_name=provider), messages)
+    with psycopg2.connect(uri) as conn, conn.cursor() as cur:
+        cur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+                    [schema])
+        out = {}
+        for (table,) in cur.fetchall():
+            cur.execute(f'SELECT _supaglue_id, _supaglue_is_deleted FROM "{schema}"."{table}"')
+            out[table] = dict(cur.fetchall())
+    return out
+
+
 def _live(spec, sb, obj: str) -> set[str]:
     return {i for i, (_, deleted) in spec.twin.records(sb, obj).items() if not deleted}
 
 
 @pytest.mark.parametrize("api_type", ["REST", "BULK"])
-def test_singer_io_tap_salesforce(api_type, tmp_path):
+def test_singer_io_tap_salesforce(api_type, tmp_path, pg_server_uri, pg_schema):
     venv = tap_venv("tap-salesforce")
     spec, sb = _twin("salesforce")
     objects = ["Account", "Contact", "Opportunity", "Lead"]
@@ -49,11 +66,15 @@ def test_singer_io_tap_salesforce(api_type, tmp_path):
                    and m["record"].get("IsDeleted")}
         assert deleted == {i for o in objects for i, (_, d) in truth[o].items() if d}
         assert deleted  # the deleted Account came through queryAll
+        landed = _landed(pg_server_uri, pg_schema, "salesforce", messages)
+        for obj in objects:  # IsDeleted: true rows are stored as deleted
+            assert landed[f"salesforce_{obj.lower()}"] == {i: d for i, (_, d) in
+                                                          truth[obj].items()}
     finally:
         sb.stop()
 
 
-def test_singer_io_tap_hubspot(tmp_path):
+def test_singer_io_tap_hubspot(tmp_path, pg_server_uri, pg_schema):
     venv = tap_venv("tap-hubspot")
     spec, sb = _twin("hubspot")
     streams = {"contacts": "contacts", "companies": "companies", "deals": "deals",
@@ -71,6 +92,10 @@ def test_singer_io_tap_hubspot(tmp_path):
         keys = {"contacts": "id", "companies": "companyId", "deals": "dealId", "tickets": "id"}
         for stream, obj in streams.items():
             assert record_ids(messages, stream, keys[stream]) == _live(spec, sb, obj), stream
+        landed = _landed(pg_server_uri, pg_schema, "hubspot", messages)
+        for stream, obj in streams.items():  # plural stream names land in Supaglue's tables
+            table = f"hubspot_{spec.peer_stream_aliases[stream]}"
+            assert landed[table] == dict.fromkeys(_live(spec, sb, obj), False), stream
     finally:
         sb.stop()
 

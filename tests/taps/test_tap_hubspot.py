@@ -42,8 +42,8 @@ def _stream_names(config: dict) -> list[str]:
 def test_discovery_offers_what_the_portal_has(hs):
     names = _stream_names(oauth_config(hs))
     assert names == sorted([
-        "call", "company", "contact", "deal", "email", "line_item", "meeting", "note", "owner",
-        "product", "quote", "task", "ticket", "custom__pets",
+        "call", "communication", "company", "contact", "deal", "email", "line_item", "meeting",
+        "note", "owner", "postal_mail", "product", "quote", "task", "ticket", "custom__pets",
         "crm_accounts", "crm_contacts", "crm_opportunities", "crm_users"])
     # Every property of the properties API is in the schema.
     catalog = TapHubSpot(config=oauth_config(hs)).catalog_dict
