@@ -13,8 +13,8 @@ import psycopg2
 import pytest
 
 from tenantsync import providers
-from tests.target.helpers import config, run_target
 from tests.interop.independent import TapRun, record_counts, record_ids, tap_venv
+from tests.target.helpers import config, run_target
 
 pytestmark = pytest.mark.slow
 
