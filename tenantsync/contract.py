@@ -23,8 +23,8 @@ declares nothing is therefore a standard object of the configured provider.
 Peer taps (other Singer taps of the same provider, e.g. singer-io's) follow their own
 conventions, which the provider's spec declares (`ProviderSpec.peer_stream_aliases`,
 `peer_delete_flags`, read through the provider registry): a standard object named by an alias
-(`contacts`) lands in the table of the object it stands for (`hubspot_contact`), and a record
-whose delete flag is true (`IsDeleted`, `archived`) is stored as deleted.
+(`contacts`) lands in the table of the object it stands for (`<provider>_contact`), and a
+record whose delete flag is true (e.g. `IsDeleted`) is stored as deleted.
 """
 
 from __future__ import annotations

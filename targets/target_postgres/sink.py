@@ -81,8 +81,8 @@ class SupaglueSink(Sink):
         self._last_modified_field = bookmarks[0] if bookmarks else None
         declared = (schema.get("properties") or {}).get(self._last_modified_field) or {}
         if "object" in (declared.get("type") or ()):
-            # a bookmark that is no timestamp (e.g. HubSpot's legacy property value objects, in
-            # singer-io tap-hubspot's streams): the time of the write stands in for it
+            # a bookmark that is no timestamp (e.g. a legacy API's property value objects, as
+            # some peer taps emit them): the time of the write stands in for it
             self._last_modified_field = None
         self._keys = tuple(key_properties or ())
         self._is_common = self.destination.kind == "common"

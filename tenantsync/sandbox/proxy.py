@@ -1,12 +1,12 @@
 """An HTTPS forward proxy that sends a provider's own hosts to its twin.
 
-Some independent clients hard-code the provider's host (`https://api.hubapi.com`,
-`https://login.salesforce.com`) and take no base URL setting. Run them with
+Some independent clients hard-code the provider's host (`https://api.provider.example`)
+and take no base URL setting. Run them with
 `HTTPS_PROXY=<proxy.url>` and `REQUESTS_CA_BUNDLE=<twin.ca_file>`: each `CONNECT host:443`
 for a host of the map is tunnelled to the twin (whose certificate names the twin's
 `public_hosts`), byte for byte; the client's code and TLS checks stay as they are. Any other
 host is refused (403): nothing leaves the machine. Put `127.0.0.1` in `NO_PROXY` so that
-URLs the twin hands out (e.g. Salesforce's `instance_url`) are reached directly.
+URLs the twin hands out (e.g. an instance URL in a token response) are reached directly.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ class _Server(ThreadingTCPServer):
 
 
 class Proxy:
-    """`Proxy({"api.hubapi.com:443": ("127.0.0.1", twin.port)})`; a context manager."""
+    """`Proxy({"api.provider.example:443": ("127.0.0.1", twin.port)})`; a context manager."""
 
     def __init__(self, routes: dict[str, tuple[str, int]]):
         self._server = _Server({k.lower(): v for k, v in routes.items()})
