@@ -9,6 +9,7 @@ from __future__ import annotations
 from email.utils import format_datetime
 
 import pytest
+import requests
 from hubspot import HubSpot
 from hubspot.crm.objects import PublicObjectSearchRequest, SimplePublicObjectInput
 from hubspot.crm.objects import SimplePublicObjectInputForCreate as ForCreate
@@ -191,3 +192,34 @@ def test_hubspot_legacy_and_v4_routes(hs):
     bad = s.post(f"{hs.base_url}/crm/v3/objects/contacts/search", data="{nope",
                  headers={"Content-Type": "application/json"})
     assert bad.status_code == 400 and bad.json()["category"] == "VALIDATION_ERROR"
+
+
+def test_sandbox_serve_prints_what_a_client_needs():
+    """A newcomer's path: `tenantsync sandbox serve`, then a client configured only from what
+    it printed (client id and secret, refresh token, CA file) refreshes a token and queries."""
+    import signal
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", "from tenantsync.cli import main; main()",
+                             "sandbox", "serve", "salesforce", "--records", "50"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        printed = {}
+        for line in iter(proc.stdout.readline, ""):
+            key, sep, value = line.strip().partition(": ")
+            printed[key if sep else "base URL"] = value or key
+            if key == "provider hosts":
+                break
+        session = requests.Session()
+        session.verify, session.trust_env = printed["CA file"], False
+        token = session.post(printed["https base URL"] + "/services/oauth2/token", data={
+            "grant_type": "refresh_token", "client_id": printed["client id"],
+            "client_secret": printed["client secret"],
+            "refresh_token": printed["refresh token"]}, timeout=10).json()
+        sf = Salesforce(instance_url=token["instance_url"], session_id=token["access_token"],
+                        session=session)
+        assert sf.query("SELECT COUNT() FROM Account")["totalSize"] > 0
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
