@@ -70,6 +70,8 @@ def test_discovery_sees_a_new_property(hs):
     ({"custom_objects": ["cars"]}, "custom object(s) 'cars' not found"),
 ])
 def test_discovery_refuses_what_it_cannot_sync(hs, setting, message):
+    # a portal without postal mail (HubSpot answers its properties with 404 there)
+    hs.faults.add("status", status=404, path="/crm/v3/properties/postal_mail")
     with pytest.raises(ConfigValidationError, match=re.escape(message)):
         TapHubSpot(config=oauth_config(hs, **setting)).discover_streams()
 
