@@ -8,13 +8,25 @@ from datetime import date, timedelta
 
 from fastapi import APIRouter
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from tenantsync.api import shapes, sync_routes
 from tenantsync.api.errors import ApiError
 from tenantsync.controller import render, runner
 from tenantsync.controller.models import Customer, Provider, Sync, SyncRun, utcnow
+from tenantsync.controller.registry import paused_objects, sync_objects
 from tenantsync.portal import chart
-from tenantsync.portal.web import PAGE_SIZE, Action, Failed, Missing, Page, field, redirect
+from tenantsync.portal.web import (
+    PAGE_SIZE,
+    Action,
+    Failed,
+    Missing,
+    Page,
+    body,
+    field,
+    optional,
+    redirect,
+)
 
 router = APIRouter()
 STATES = ("healthy", "failing", "running", "paused", "never run")
@@ -76,6 +88,7 @@ def _sync_rows(ctx, customer: str, provider: str, page: int):
     latest = _latest_runs()
     query = ctx.reg.of_tenants(
         select(Sync, Customer.customer_id, Provider.name, SyncRun)
+        .options(joinedload(Sync.sync_config), joinedload(Sync.connection))
         .outerjoin(latest, latest.c.sync_id == Sync.id)
         .outerjoin(SyncRun, SyncRun.id == latest.c.run_id), customer or None, provider or None)
     total = ctx.s.scalar(select(func.count()).select_from(
@@ -85,8 +98,16 @@ def _sync_rows(ctx, customer: str, provider: str, page: int):
     return [{"id": sync.id, "customer_id": cid, "provider_name": prov, "run": run,
              "state": _state(sync.paused, run.status if run else None),
              "full_refresh_next": bool((sync.args_for_next_run or {})
-                                       .get("perform_full_refresh"))}
+                                       .get("perform_full_refresh")),
+             "objects": _objects(sync)}
             for sync, cid, prov, run in rows], total
+
+
+def _objects(sync: Sync) -> list[dict]:
+    """Supaglue's per-object syncs of a connection's sync, each paused or not."""
+    held = paused_objects(sync)
+    return [{"type": kind, "object": name, "paused": sync.paused or name in held.get(kind, ())}
+            for kind, names in sync_objects(sync).items() for name in names]
 
 
 @router.get("/syncs")
@@ -109,13 +130,16 @@ def sync_action(ctx: Action, action: str):
     if route is None:
         raise Missing(f"no sync action {action!r}")
     customer_id, provider = field(ctx, "customer_id"), field(ctx, "provider_name")
-    action_body = sync_routes.SyncActionIn(perform_full_refresh=action == "full-refresh")
+    one = {k: v for k in ("object_type", "object") if (v := optional(ctx, k))}
     back = {"customer": field(ctx, "back_customer"), "provider": field(ctx, "back_provider")}
-    try:
+    try:  # without an object the action is the whole connection's
+        action_body = body(sync_routes.SyncActionIn,
+                           {**one, "perform_full_refresh": action == "full-refresh"})
         ctx.call(route, body=action_body, customer_id=customer_id, provider_name=provider)
     except Failed as exc:
         return redirect("/portal/syncs", exc.message, **back)
-    return redirect("/portal/syncs", f"{customer_id} x {provider}: {action} done", **back)
+    what = f"{one['object']} of " if "object" in one else ""
+    return redirect("/portal/syncs", f"{what}{customer_id} x {provider}: {action} done", **back)
 
 
 def _runs(ctx, filters: dict[str, str], page: int, size: int = PAGE_SIZE, *,
@@ -146,7 +170,7 @@ def _run(row: SyncRun, customer_id: str, provider: str) -> dict:
     return {"id": row.id, "customer_id": customer_id, "provider_name": provider,
             "status": row.status, "strategy": row.strategy, "started_at": row.started_at,
             "ended_at": row.ended_at, "num_records": row.num_records, "error": row.error,
-            "records": row.records or {}}
+            "records": row.records or {}, "objects": row.objects or []}
 
 
 @router.get("/runs")

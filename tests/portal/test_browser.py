@@ -110,7 +110,7 @@ def test_whole_story_in_a_browser(live, driver, tmp_path):
 
     # trigger; the syncs page refreshes itself until the run is over
     driver.get(svc.url + "/portal/syncs")
-    css("tr.sync[data-customer=acme] button[data-action=trigger]").click()
+    css("tr.sync[data-customer=acme] .actions button[data-action=trigger]").click()
     assert "trigger done" in flash()
     WebDriverWait(driver, RUN_TIMEOUT, poll_frequency=1).until(
         lambda d: d.find_element(By.CSS_SELECTOR, "tr.sync[data-customer=acme] .badge")
@@ -138,7 +138,7 @@ def test_whole_story_in_a_browser(live, driver, tmp_path):
 
     # pause
     driver.get(svc.url + "/portal/syncs")
-    css("tr.sync[data-customer=acme] button[data-action=pause]").click()
+    css("tr.sync[data-customer=acme] .actions button[data-action=pause]").click()
     assert "pause done" in flash()
     assert css("tr.sync[data-customer=acme] .badge").text == "paused"
     assert svc.registry().sync("acme", "salesforce").paused
