@@ -4,10 +4,11 @@ plugin definition, and how many of the Python lines are tables.
     .venv/bin/python bench/provider_lines.py [--before 8854d72] [--after HEAD]
 
 How it counts: physical lines of the .py files (blank lines and comments included) in
-- tap: `taps/tap_<p>/` except its `sandbox/`;
+- tap: `taps/tap_<p>/` except its `sandbox/` and `tests/` (its spec.py included);
 - twin: `taps/tap_<p>/sandbox/`, or `tenantsync/sandbox/<p>/` where twins lived before;
-- tests: files under `tests/` whose name contains the provider's name (the shared conformance
-  suite, which every provider gets by registering, is counted once, apart);
+- tests: `taps/tap_<p>/tests/`, and files under `tests/` whose name contains the provider's
+  name (the shared conformance suite, which every provider gets by registering, is counted
+  once, apart);
 - plugin: `plugins/extractors/tap-<p>--tenantsync.yml` (hand-written before, generated after).
 "Tables" are the lines of module-level assignments whose value is a literal or comprehension
 (dict, list, tuple, set) or a call (dataclass rows such as `RestObject(...)`, `Twin(...)`).
@@ -42,6 +43,8 @@ def _providers(files: list[str]) -> list[str]:
 def _group(path: str, p: str) -> str | None:
     if path.startswith((f"taps/tap_{p}/sandbox/", f"tenantsync/sandbox/{p}/")):
         return "twin"
+    if path.startswith(f"taps/tap_{p}/tests/"):
+        return "tests"
     if path.startswith(f"taps/tap_{p}/"):
         return "tap"
     if path.startswith("tests/") and p in Path(path).name:
