@@ -16,16 +16,14 @@ Rate-limit violations are the sandbox's own count (requests beyond a window).
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import sys
-import tempfile
 import time
-from contextlib import redirect_stdout
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
+from bench.tap_to_file import run_to_file
 from tap_hubspot.sandbox import HubSpotSandbox
 from tap_hubspot.sandbox.ratelimit import RateLimits
 from tap_hubspot.tap import TapHubSpot
@@ -34,24 +32,11 @@ from tap_hubspot.tap import TapHubSpot
 def sync(config: dict, catalog: dict, state: dict | None) -> dict:
     """One in-process tap run writing to a file; its figures and last state."""
     tap = TapHubSpot(config=config, catalog=catalog, state=state)
-    with tempfile.NamedTemporaryFile(suffix=".singer") as out, \
-            open(out.name, "wb") as raw, io.TextIOWrapper(raw, encoding="utf-8") as stream:
-        started = time.perf_counter()
-        with redirect_stdout(stream):
-            tap.sync_all()
-        stream.flush()
-        seconds = time.perf_counter() - started
-        records, last_state = 0, {}
-        with open(out.name, "rb") as fh:
-            for line in fh:
-                if line.startswith(b'{"type":"RECORD"'):
-                    records += 1
-                elif line.startswith(b'{"type":"STATE"'):
-                    last_state = json.loads(line)["value"]
+    run = run_to_file(tap)
     calls = tap.client.requests_made
-    return {"seconds": seconds, "records": records, "calls": calls,
-            "records_per_s": records / seconds, "calls_per_10k": calls * 10_000 / max(records, 1),
-            "paced_s": tap.client.pacer.waited, "state": last_state}
+    return {**run, "calls": calls, "records_per_s": run["records"] / run["seconds"],
+            "calls_per_10k": calls * 10_000 / max(run["records"], 1),
+            "paced_s": tap.client.pacer.waited}
 
 
 def main() -> None:
