@@ -89,6 +89,7 @@ class PipedriveSandbox(RestTwin):
     provider = "pipedrive"
     api_key_header = "x-api-token"
     api_key_param = "api_token"
+    public_hosts = ("api.pipedrive.com",)  # clients that hard-code it: tenantsync.sandbox.proxy
     access_lifetime = timedelta(seconds=3599)
     # Professional plan, OAuth: 320 requests per 2 s; budget 30,000 x plan multiplier x seats
     limits = Limits(burst=320, window=2.0, daily_budget=30_000 * 4 * 10)
