@@ -175,6 +175,18 @@ class ProviderSpec:
     connection_settings: tuple[str, ...] = ()
     # a stored raw record -> the provider's fields at the top level of a Data Listing record
     projection: Callable[[Record], Record] = dict
+    # Data Listing: per object (as sync configs name it), the fields Supaglue documents for its
+    # records, each "date-time" or "value"; the platform lists absent ones as null and
+    # normalizes date-times to UTC ISO-8601
+    listed_fields: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # Data Listing: the field that carries the record's deleted flag when the provider's own
+    # record has none (tenantsync's view of the row is written there)
+    deleted_field: str | None = None
+    # what the taps saw in the provider's response headers on the last run -> Supaglue's
+    # rate limit info ({daily?, hourly?, other?: {name: {limit, remaining, reset_time?}}})
+    rate_limits: Callable[[Mapping[str, str]], dict[str, Any]] = lambda headers: {}
+    # a token response (the OAuth callback's, a rotation's) -> the provider's user id, if any
+    user_id: Callable[[Mapping[str, Any]], str | None] = lambda tokens: None
     twin: Twin | None = None
     # Peer taps (other Singer taps of this provider, e.g. singer-io's), so that their output
     # lands as the provider's own tap's does (tenantsync.contract): record fields whose `true`

@@ -4,6 +4,7 @@ registered in pyproject.toml under `tenantsync.providers`)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from tenantsync.providers import ApiKey, OAuth2, Objects, ProviderSpec, Twin
@@ -23,6 +24,49 @@ def _projection(raw: dict[str, Any]) -> dict[str, Any]:
     # stays only in raw_data, under `properties`.
     fields.update((k, v) for k, v in properties.items() if k not in ENVELOPE)
     return fields
+
+
+def _values(names: str) -> dict[str, str]:
+    return dict.fromkeys(names.split(), "value")
+
+
+# The properties Supaglue's Data Listing API documents for these objects (its v2 data API):
+# present on every record, null when empty; `is_deleted` is the platform's deleted flag.
+LISTED_FIELDS = {
+    "contact": {**_values("id email associatedcompanyid firstname phone lastname city country "
+                          "zip state address mobilephone hubspot_owner_id fax jobtitle"),
+                "createdate": "date-time", "notes_last_updated": "date-time"},
+    "company": {**_values("id description city country zip state address phone industry name "
+                          "numberofemployees hubspot_owner_id domain website"),
+                "createdate": "date-time", "notes_last_updated": "date-time"},
+}
+
+
+def _limit(headers: Mapping[str, str], limit: str, remaining: str) -> dict[str, int] | None:
+    try:
+        return {"limit": int(headers[limit]), "remaining": int(headers[remaining])}
+    except (KeyError, ValueError):
+        return None
+
+
+def _rate_limits(headers: Mapping[str, str]) -> dict[str, Any]:
+    """HubSpot's `X-HubSpot-RateLimit-*` headers: the daily allowance (private apps) and the
+    burst window (`-Max` calls per `-Interval-Milliseconds`).
+    https://developers.hubspot.com/docs/api/usage-details#rate-limits"""
+    out: dict[str, Any] = {}
+    daily = _limit(headers, "X-HubSpot-RateLimit-Daily", "X-HubSpot-RateLimit-Daily-Remaining")
+    if daily:
+        out["daily"] = daily
+    burst = _limit(headers, "X-HubSpot-RateLimit-Max", "X-HubSpot-RateLimit-Remaining")
+    if burst:
+        window = headers.get("X-HubSpot-RateLimit-Interval-Milliseconds", "")
+        out["other"] = {f"per_{window}_ms" if window.isdigit() else "burst": burst}
+    return out
+
+
+def _user_id(tokens: Mapping[str, Any]) -> str | None:
+    """HubSpot's token responses name the installing user (`user_id`)."""
+    return str(tokens["user_id"]) if tokens.get("user_id") is not None else None
 
 
 def _token_settings(tokens: dict[str, Any]) -> dict[str, str]:
@@ -105,6 +149,10 @@ SPEC = ProviderSpec(
                             "opportunity": "deal", "user": "owner"}),
     connection_settings=("base_url", "instance_url"),
     projection=_projection,
+    listed_fields=LISTED_FIELDS,
+    deleted_field="is_deleted",
+    rate_limits=_rate_limits,
+    user_id=_user_id,
     twin=TWIN,
     # singer-io's and Meltano Hub's tap-hubspot: streams by HubSpot's plural API names,
     # archived records flagged `archived`

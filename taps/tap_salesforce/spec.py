@@ -3,6 +3,8 @@ registered in pyproject.toml under `tenantsync.providers`)."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 
 import requests
@@ -18,6 +20,45 @@ API_VERSION = "v61.0"
 def _projection(raw: dict[str, Any]) -> dict[str, Any]:
     # `attributes` (type, url) is the REST API's envelope, not a field of the object
     return {k: v for k, v in raw.items() if k != "attributes"}
+
+
+def _values(names: str) -> dict[str, str]:
+    return dict.fromkeys(names.split(), "value")
+
+
+# The fields Supaglue's Data Listing API documents for these objects (its v2 data API):
+# present on every record, null when empty; date-times normalized (LastActivityDate is a
+# date in Salesforce, a date-time there).
+LISTED_FIELDS = {
+    "Contact": {**_values("Id Description Email AccountId FirstName HomePhone IsDeleted "
+                          "LastName LeadSource MailingCity MailingCountry MailingPostalCode "
+                          "MailingState MailingStreet MobilePhone OwnerId Phone Fax Title"),
+                **dict.fromkeys(("LastActivityDate", "CreatedDate", "SystemModstamp"),
+                                "date-time")},
+    "Account": {**_values("Id Description BillingCity BillingCountry BillingPostalCode "
+                          "BillingState BillingStreet ShippingCity ShippingCountry "
+                          "ShippingPostalCode ShippingState ShippingStreet Phone Fax Industry "
+                          "Name NumberOfEmployees OwnerId Website IsDeleted"),
+                **dict.fromkeys(("LastActivityDate", "CreatedDate", "SystemModstamp"),
+                                "date-time")},
+}
+# https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/headers_api_usage.htm
+_USAGE = re.compile(r"api-usage=(\d+)/(\d+)")
+
+
+def _rate_limits(headers: Mapping[str, str]) -> dict[str, Any]:
+    """`Sforce-Limit-Info: api-usage=25/15000`: the org's rolling 24-hour API allocation."""
+    found = _USAGE.search(headers.get("Sforce-Limit-Info", ""))
+    if not found:
+        return {}
+    used, limit = map(int, found.groups())
+    return {"daily": {"limit": limit, "remaining": max(limit - used, 0)}}
+
+
+def _user_id(tokens: Mapping[str, Any]) -> str | None:
+    """The token response's `id` is the identity URL `.../id/<org id>/<user id>`."""
+    identity = str(tokens.get("id") or "")
+    return identity.rstrip("/").rsplit("/", 1)[-1] if "/id/" in identity else None
 
 
 # --- the twin: what tests, benchmarks and the demo need of it ---------------------------------
@@ -93,6 +134,9 @@ SPEC = ProviderSpec(
                             "opportunity": "Opportunity", "user": "User"}),
     connection_settings=("instance_url", "login_url"),
     projection=_projection,
+    listed_fields=LISTED_FIELDS,
+    rate_limits=_rate_limits,
+    user_id=_user_id,
     twin=TWIN,
     peer_delete_flags=("IsDeleted",),  # singer-io tap-salesforce: queryAll rows, flagged
 )

@@ -17,7 +17,7 @@ import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Any
 
 import psycopg2
@@ -29,7 +29,7 @@ from sqlalchemy import select
 
 from tenantsync import contract
 from tenantsync.api import hosted, projection, shapes
-from tenantsync.api.errors import bad_request, not_found
+from tenantsync.api.errors import ApiError, bad_request, not_found
 from tenantsync.api.service import AppRegistry, CustomerHeader, ProviderHeader
 from tenantsync.common_schema import BASE_FIELDS, COMMON_OBJECTS
 from tenantsync.controller.models import SyncConfig
@@ -133,10 +133,7 @@ def ensure_keyset_index(dsn: str, schema: str, table: str, equal: list[str],
 
 def _jsonable(value: Any) -> Any:
     if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc).isoformat(timespec="milliseconds") \
-            .replace("+00:00", "Z")
+        return projection.iso_utc(value)
     if isinstance(value, date):
         return value.isoformat()
     return value
@@ -166,9 +163,11 @@ def _listed(config: SyncConfig, kind: str) -> dict[str, str]:
     return {contract.slug(o["object"]): o["object"] for o in getattr(config, f"{kind}_objects")}
 
 
-def _object_target(config: SyncConfig, provider: str, name: str) -> tuple[str, str | None]:
-    """(table, custom object name or None) of a data-listing path's object; plural names
-    (`accounts`, `companies`) find their singular object, as Supaglue's paths read."""
+def _object_target(config: SyncConfig, provider: str, name: str
+                   ) -> tuple[str, str | None, str]:
+    """(table, custom object name or None, the object as the sync config names it) of a
+    data-listing path's object; plural names (`accounts`, `companies`) find their singular
+    object, as Supaglue's paths read."""
     wanted = contract.slug(name)
     candidates = [wanted]
     if wanted.endswith("ies"):
@@ -180,7 +179,7 @@ def _object_target(config: SyncConfig, provider: str, name: str) -> tuple[str, s
         for candidate in candidates:
             if candidate in listed:
                 dest = contract.resolve(contract.stream_name(kind, listed[candidate]), provider)
-                return dest.table, dest.object_name
+                return dest.table, dest.object_name, listed[candidate]
     raise bad_request(f"object {name!r} is not synced by provider {provider!r}'s sync config")
 
 
@@ -228,8 +227,9 @@ def _page(schema: str, table: str, columns: list[str], id_col: str, modified_col
 PageSize = Query(DEFAULT_PAGE_SIZE, ge=1, le=1000)
 
 
-RawDataFlag = Query(False, description="Also return each record's stored provider record as "
-                    "`raw_data` (the top-level fields are a projection of it).")
+RawDataFlag = Query(True, description="Return each record's stored provider record as "
+                    "`raw_data` (the top-level fields are a projection of it), as Supaglue "
+                    "always did; false leaves it out.")
 
 
 @router.get("/data/v2/{provider_name}/{object_name}")
@@ -244,7 +244,7 @@ def list_object_records(*, provider_name: str, object_name: str,
     deleted whatever its raw record says)."""
     _customer(reg, customer_id)
     config = _hosted_config(reg, provider_name)
-    table, custom_name = _object_target(config, provider_name, object_name)
+    table, custom_name, listed_as = _object_target(config, provider_name, object_name)
     tenant = {"_supaglue_application_id": reg.app_id, "_supaglue_provider_name": provider_name,
               "_supaglue_customer_id": customer_id}
     if custom_name:
@@ -254,7 +254,7 @@ def list_object_records(*, provider_name: str, object_name: str,
         ["_supaglue_id", "_supaglue_last_modified_at", "_supaglue_is_deleted",
          "_supaglue_raw_data"], "_supaglue_id", "_supaglue_last_modified_at", tenant, cursor,
         page_size, shapes.parse_timestamp(modified_after, "modified_after"))
-    records = [projection.record(provider_name, r["_supaglue_raw_data"],
+    records = [projection.record(provider_name, listed_as, r["_supaglue_raw_data"],
                                  is_deleted=r["_supaglue_is_deleted"],
                                  last_modified_at=_jsonable(r["_supaglue_last_modified_at"]),
                                  include_raw_data=include_raw_data) for r in rows]
@@ -289,6 +289,14 @@ def _unified(category: str, object_name: str, customer_id: str, provider_name: s
 
 
 
+def cached_only(read_from_cache: bool) -> None:
+    if not read_from_cache:
+        raise ApiError(501, "Live reads are not served",
+                       "read_from_cache=false: tenantsync serves unified records from what its "
+                       "syncs wrote to the hosted destination, never from the provider live; "
+                       "leave read_from_cache out or pass true")
+
+
 @router.get("/crm/v2/{object_name}")
 def list_crm(*, object_name: str, customer_id: str = CustomerHeader,
              provider_name: str = ProviderHeader, cursor: str | None = None,
@@ -296,7 +304,8 @@ def list_crm(*, object_name: str, customer_id: str = CustomerHeader,
              include_raw_data: bool = False, read_from_cache: bool = True,
              reg: AppRegistry) -> dict:
     """Unified CRM records (accounts, contacts, leads, opportunities, users), from the hosted
-    destination (tenantsync never calls the provider live: `read_from_cache` is implied)."""
+    destination (what syncs wrote: `read_from_cache=false` is refused with 501)."""
+    cached_only(read_from_cache)
     return _unified("crm", object_name, customer_id, provider_name, cursor, page_size,
                     modified_after, include_raw_data, reg)
 
@@ -308,5 +317,6 @@ def list_engagement(*, object_name: str, customer_id: str = CustomerHeader,
                     include_raw_data: bool = False, read_from_cache: bool = True,
                     reg: AppRegistry) -> dict:
     """Unified engagement records, from the hosted destination."""
+    cached_only(read_from_cache)
     return _unified("engagement", object_name, customer_id, provider_name, cursor, page_size,
                     modified_after, include_raw_data, reg)

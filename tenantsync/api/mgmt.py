@@ -134,6 +134,27 @@ def create_connection(*, customer_id: str, body: ConnectionIn, reg: AppRegistry,
     return shapes.connection(conn)
 
 
+@router.get("/customers/{customer_id}/connections/_provider_user_id")
+def provider_user_id(*, customer_id: str, provider_name: str, reg: AppRegistry) -> dict:
+    """The provider's id of the user who connected: what the OAuth callback or the taps'
+    token refreshes saw (the provider spec's `user_id` hook)."""
+    conn = missing(reg.connection, customer_id, provider_name)
+    user = (conn.observed or {}).get("provider_user_id")
+    if user is None:
+        raise not_found(f"the {provider_name} user of {customer_id!r} is not known yet: it is "
+                        "learned when the customer connects through the OAuth flow or when a "
+                        "sync refreshes the connection's token")
+    return {"user_id": user}
+
+
+@router.get("/customers/{customer_id}/connections/{provider_name}/_rate_limit_info")
+def rate_limit_info(*, customer_id: str, provider_name: str, reg: AppRegistry) -> dict:
+    """The provider's rate limits as the connection's last run saw them in the provider's
+    response headers ({} before any run)."""
+    conn = missing(reg.connection, customer_id, provider_name)
+    return dict((conn.observed or {}).get("rate_limits") or {})
+
+
 @router.get("/customers/{customer_id}/connections/{provider_name}")
 def get_connection(*, customer_id: str, provider_name: str,
                    reg: AppRegistry) -> dict:
@@ -282,7 +303,8 @@ INLINE_TLS = ("server_ca_cert", "client_cert", "client_key", "server_name")
 
 
 class DestinationIn(Strict):
-    name: str | None = Name  # Supaglue's hosted destination ({"type": "supaglue"}) has none
+    # Supaglue's hosted destination ({"type": "supaglue"}) needs none
+    name: str | None = Field(default=None, min_length=1, max_length=256, pattern=r"^[^\x00]+$")
     type: Literal["postgres", "supaglue"]
     config: PostgresConfig | None = None
     version: int | None = Field(default=None, ge=1)  # Supaglue's update flow carries it

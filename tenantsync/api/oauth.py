@@ -25,6 +25,7 @@ from tenantsync.api.mgmt import connection_created
 from tenantsync.api.models import MagicLink
 from tenantsync.api.service import Config, DbSession, ServiceConfig, rerender
 from tenantsync.controller import crypto
+from tenantsync.controller.credentials import keep_observed
 from tenantsync.controller.models import Provider, utcnow
 from tenantsync.controller.registry import Registry, RegistryError
 
@@ -176,6 +177,7 @@ def callback(*, state: str = Query(..., min_length=1, max_length=8192), code: st
         if spec.login_urls:  # where its tokens refresh
             doc[spec.base_setting] = payload["token_base"]
         conn = reg.upsert_connection(doc)
+        keep_observed(conn, tokens=tokens)
         connection_created(reg, conn)
         _finish_link(s, link_id, "consumed")
         s.commit()

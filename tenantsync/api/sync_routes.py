@@ -75,8 +75,8 @@ class SyncConfigIn(Strict):
 class SyncConfigUpdate(SyncConfigIn):
     """Supaglue's update carries only `config`: the provider and destination stay."""
 
-    provider_name: str | None = Name
-    destination_name: str | None = Name
+    provider_name: str | None = Field(default=None, min_length=1, max_length=256)
+    destination_name: str | None = Field(default=None, min_length=1, max_length=256)
 
 
 def _sync_config_row(reg: Registry, sync_config_id: str) -> SyncConfig:
@@ -316,6 +316,7 @@ def trigger_sync(*, body: SyncActionIn | None = None, customer_id: str = Custome
 
 class ChosenObjectIn(Strict):
     object: str = Name
+    table: str | None = Text  # Supaglue's per-object table: refused below (422)
 
 
 class PostgresSchemaIn(Strict):
@@ -348,6 +349,10 @@ def put_connection_sync_config(*, body: ConnectionSyncConfigIn,
     """Replace the connection's sync config: its own destination schema, and which of the
     sync config's standard and custom objects it syncs."""
     missing(reg.connection, customer_id, provider_name)
+    if any(o.table for o in (body.standard_objects or []) + (body.custom_objects or [])):
+        raise ApiError(422, "Table overrides are not supported", "standard_objects/"
+                       "custom_objects[].table: an object's table is named by tenantsync's "
+                       "stream contract ({provider}_{object})")
     try:
         conn = reg.set_connection_sync_config(
             customer_id, provider_name, body.model_dump(by_alias=True, exclude_none=True))

@@ -7,7 +7,9 @@ to the tap's configuration file, Meltano's files or its logs.
 
 from __future__ import annotations
 
+import atexit
 import json
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,11 +28,13 @@ from tenantsync.controller.registry import (
     narrow,
     paused_objects,
 )
+from tenantsync.tapkit import observed
 from tenantsync.tapkit.errors import TokenSinkError
 from tenantsync.tapkit.tokens import TokenUpdate
 
 SINK = "tenantsync.controller.credentials:store_rotated"
 _current: dict[str, int] = {}  # the connection this tap process runs for (set by `load`)
+log = logging.getLogger(__name__)
 
 
 def tap_settings(conn: Connection) -> dict[str, Any]:
@@ -94,8 +98,43 @@ def load(config: Mapping[str, Any]) -> dict[str, Any]:
     except (crypto.CryptoError, RegistryError) as exc:
         raise ConfigValidationError(f"{exc} ({db.URL_ENV} may point elsewhere)"
                                     if isinstance(exc, RegistryError) else str(exc)) from None
+    if "connection_id" not in _current:
+        atexit.register(store_observed)
     _current["connection_id"] = conn_id
     return settings
+
+
+def keep_observed(conn: Connection, headers: Mapping[str, str] | None = None,
+                  tokens: Mapping[str, Any] | None = None) -> None:
+    """Keep on the connection what was seen of its provider, read by the provider spec's
+    hooks: rate limits from response headers, the provider's user id from a token response
+    (`connection.observed`, served as Supaglue's `_rate_limit_info` / `_provider_user_id`)."""
+    spec = providers.find(conn.provider.name)
+    if spec is None:
+        return
+    kept = dict(conn.observed or {})
+    if headers and (limits := spec.rate_limits(headers)):
+        kept["rate_limits"] = limits
+    if tokens and (user := spec.user_id(tokens)):
+        kept["provider_user_id"] = user
+    if kept != (conn.observed or {}):
+        conn.observed = {**kept, "observed_at": utcnow().isoformat(timespec="seconds") + "Z"}
+
+
+def store_observed() -> None:
+    """At the tap's exit: what it saw of the provider this run (tapkit.observed) kept on its
+    connection. A failure here is logged, never the tap's."""
+    conn_id = _current.get("connection_id")
+    if conn_id is None or not (observed.headers or observed.token):
+        return
+    try:
+        with db.session(upgrade=False) as s:
+            conn = s.get(Connection, conn_id)
+            if conn is not None:
+                keep_observed(conn, observed.headers, observed.token)
+                s.commit()
+    except Exception as exc:
+        log.warning("could not keep what the tap saw of the provider: %s", exc)
 
 
 def store_rotated(update: TokenUpdate) -> None:

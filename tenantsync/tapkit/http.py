@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 import msgspec
 import requests
 
+from tenantsync.tapkit import observed
 from tenantsync.tapkit.errors import (
     AuthError,
     FatalHttpError,
@@ -198,6 +199,7 @@ class HttpClient:
             except TRANSPORT_ERRORS as exc:
                 attempt = self._wait_or_fail(method, url, attempt, type(exc).__name__, None)
                 continue
+            observed.saw_response(response.headers)
             for pacer in self.pacers:
                 pacer.after_response(response)
 

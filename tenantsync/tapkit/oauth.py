@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from tenantsync.tapkit import observed
 from tenantsync.tapkit.errors import AuthError, FatalHttpError, TokenSinkError
 from tenantsync.tapkit.http import HttpClient
 from tenantsync.tapkit.tokens import TokenSink, TokenUpdate, fingerprint
@@ -95,6 +96,7 @@ class RefreshTokenAuth:
                             else None)
         self.token_response = {k: v for k, v in body.items()
                                if k not in ("access_token", "refresh_token", "id_token")}
+        observed.saw_token(self.token_response)
         rotated = body.get("refresh_token")
         if isinstance(rotated, str) and rotated and rotated != self._refresh_token:
             self._rotate(rotated)

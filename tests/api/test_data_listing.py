@@ -17,6 +17,8 @@ import psycopg2
 import pytest
 import yaml
 
+from tap_hubspot.spec import LISTED_FIELDS as HS_LISTED
+from tap_salesforce.spec import LISTED_FIELDS as SF_LISTED
 from tenantsync import contract
 from tenantsync.api import hosted
 from tenantsync.controller import crypto, render
@@ -216,24 +218,25 @@ def test_listing_filters_and_objects(hosted_app, loaded, a):
 
 def test_salesforce_records_are_the_objects_fields(hosted_app, loaded, a):
     h = {"x-customer-id": "acme"}
-    first = a.get("/data/v2/salesforce/accounts", headers=h, params={"page_size": 2}
-                  ).json()["records"]
-    # the REST envelope `attributes` is no field; values as stored (a number stays a number)
-    assert first[1] == {"Id": "001A00002", "IsDeleted": False, "Name": "Acme account 2",
-                        "AnnualRevenue": 2001.0, "SystemModstamp": "2024-01-01T00:02:00.000Z",
+    first = a.get("/data/v2/salesforce/accounts", headers=h,
+                  params={"page_size": 2, "include_raw_data": "false"}).json()["records"]
+    # the REST envelope `attributes` is no field; values as stored (a number stays a number);
+    # the fields Supaglue documents for Account are there, null when the record lacks them
+    documented = dict.fromkeys(SF_LISTED["Account"])
+    assert first[1] == {**documented, "Id": "001A00002", "IsDeleted": False,
+                        "Name": "Acme account 2", "AnnualRevenue": 2001.0,
+                        "SystemModstamp": "2024-01-01T00:02:00.000Z",
                         "_supaglue_is_deleted": False,
                         "_supaglue_last_modified_at": "2024-01-01T00:02:00.000Z"}
     with_raw = a.get("/data/v2/salesforce/accounts", headers=h,
-                     params={"page_size": 2, "include_raw_data": "true"}).json()["records"]
+                     params={"page_size": 2}).json()["records"]  # raw_data by default
     assert [{k: v for k, v in r.items() if k != "raw_data"} for r in with_raw] == first
     assert with_raw[1]["raw_data"] == {
         "attributes": {"type": "Account",
                        "url": "/services/data/v61.0/sobjects/Account/001A00002"},
         "Id": "001A00002", "IsDeleted": False, "Name": "Acme account 2",
         "AnnualRevenue": 2001.0, "SystemModstamp": "2024-01-01T00:02:00.000Z"}
-    explicit_off = a.get("/data/v2/salesforce/accounts", headers=h,
-                         params={"page_size": 2, "include_raw_data": "false"}).json()
-    assert explicit_off["records"] == first
+
 
 
 def test_hubspot_records_hoist_the_properties(hosted_app, loaded, a, tmp_path):
@@ -257,20 +260,24 @@ def test_hubspot_records_hoist_the_properties(hosted_app, loaded, a, tmp_path):
             api_shaped, flat, {**archived, "_sdc_deleted_at": archived["archivedAt"]}))],
                provider="hubspot")
     h = {"x-customer-id": "acme"}
-    records = a.get("/data/v2/hubspot/contacts", headers=h).json()["records"]
-    assert records == [
+    records = a.get("/data/v2/hubspot/contacts", headers=h,
+                    params={"include_raw_data": False}).json()["records"]
+    documented = dict.fromkeys(HS_LISTED["contact"])
+    assert [{k: v for k, v in r.items() if k not in documented or v is not None
+             or k in ("email", "id")} for r in records] == [
         {"id": "101", "createdAt": "2024-03-01T00:00:00.000Z",
          "updatedAt": "2024-03-02T00:00:00.000Z", "archived": False,
          "email": "ada@example.com", "firstname": "Ada", "num_employees": "12",
-         "hs_object_id": "101", "_supaglue_is_deleted": False,
+         "hs_object_id": "101", "is_deleted": False, "_supaglue_is_deleted": False,
          "_supaglue_last_modified_at": "2024-03-02T00:00:00.000Z"},
-        {**flat, "_supaglue_is_deleted": False,
+        {**flat, "is_deleted": False, "_supaglue_is_deleted": False,
          "_supaglue_last_modified_at": "2024-03-05T00:00:00.000Z"},
         {"id": "103", "createdAt": "2024-03-01T00:00:00.000Z",
          "updatedAt": "2024-03-03T00:00:00.000Z", "archived": True,
          "archivedAt": "2024-03-04T00:00:00.000Z", "email": None,
-         "_supaglue_is_deleted": True,
+         "is_deleted": True, "_supaglue_is_deleted": True,
          "_supaglue_last_modified_at": "2024-03-03T00:00:00.000Z"}]
+    assert all(set(documented) <= set(r) for r in records)  # null when absent
     with_raw = a.get("/data/v2/hubspot/contacts", headers=h,
                      params={"include_raw_data": True}).json()["records"]
     assert [r["raw_data"] for r in with_raw] == [api_shaped, flat, archived]
@@ -299,7 +306,7 @@ def test_openapi_describes_include_raw_data(hosted_app, a):
     params = spec["paths"]["/data/v2/{provider_name}/{object_name}"]["get"]["parameters"]
     flag = next(p for p in params if p["name"] == "include_raw_data")
     assert flag["in"] == "query" and not flag.get("required")
-    assert flag["schema"]["type"] == "boolean" and flag["schema"]["default"] is False
+    assert flag["schema"]["type"] == "boolean" and flag["schema"]["default"] is True
     assert "raw_data" in flag["description"]
 
 
@@ -419,11 +426,31 @@ def test_other_providers_and_records_that_are_not_objects():
     from tenantsync.api.projection import record
 
     raw = {"id": 7, "name": "Ada", "attributes": {"kept": True}, "properties": {"x": 1}}
-    assert record("pipedrive", raw, is_deleted=False, last_modified_at="2024-01-01T00:00:00Z",
-                  include_raw_data=False) == {
+    assert record("nobody", "persons", raw, is_deleted=False,
+                  last_modified_at="2024-01-01T00:00:00Z", include_raw_data=False) == {
         **raw, "_supaglue_is_deleted": False,
         "_supaglue_last_modified_at": "2024-01-01T00:00:00Z"}
     for odd in (["a", 1], "text", 3, None):
-        assert record("salesforce", odd, is_deleted=True, last_modified_at=None,
+        assert record("salesforce", "Account", odd, is_deleted=True, last_modified_at=None,
                       include_raw_data=False) == {
             "_supaglue_is_deleted": True, "_supaglue_last_modified_at": None, "raw_data": odd}
+
+
+def test_documented_fields_and_timestamps_are_normalized():
+    """Supaglue's documented fields are present (null when absent); date-times are UTC
+    ISO-8601 whatever offset notation the provider used, a date for a documented date-time
+    becomes midnight UTC; other values are left alone."""
+    from tenantsync.api.projection import normalize_timestamp, record
+
+    raw = {"attributes": {"type": "Contact"}, "Id": "003A", "CreatedDate":
+           "2024-05-01T12:30:00.000+0200", "SystemModstamp": "2024-05-01T10:00:00.000+0000",
+           "LastActivityDate": "2024-04-30", "Birthdate": "1990-01-02", "Title": "2024-01-01"}
+    out = record("salesforce", "Contact", raw, is_deleted=False, last_modified_at=None)
+    assert out["CreatedDate"] == "2024-05-01T10:30:00.000Z"
+    assert out["SystemModstamp"] == "2024-05-01T10:00:00.000Z"
+    assert out["LastActivityDate"] == "2024-04-30T00:00:00.000Z"  # documented as a date-time
+    assert out["Birthdate"] == "1990-01-02" and out["Title"] == "2024-01-01"  # not date-times
+    assert out["Email"] is None and set(SF_LISTED["Contact"]) <= set(out)
+    assert out["raw_data"] == raw  # always, unless asked not to
+    assert normalize_timestamp("2024-05-01T10:00:00Z") == "2024-05-01T10:00:00.000Z"
+    assert normalize_timestamp("soon") == "soon" and normalize_timestamp(3) == 3
