@@ -128,39 +128,8 @@ def nullable_strings(names: str) -> dict[str, Any]:
     return {n: NSTR for n in names.split()}
 
 
-# The objects Supaglue's data bundle documents: their fields are required (null when the
-# provider record lacks them), timestamps are date-times, raw_data is always there.
-DATA_RECORDS: dict[tuple[str, str], dict[str, Any]] = {
-    ("salesforce", "contacts"): obj({
-        "Id": STR, **nullable_strings(
-            "Description Email AccountId FirstName HomePhone LastName LeadSource MailingCity "
-            "MailingCountry MailingPostalCode MailingState MailingStreet MobilePhone OwnerId "
-            "Phone Fax Title"),
-        "IsDeleted": BOOL, "LastActivityDate": NTIME, "CreatedDate": TIME,
-        "SystemModstamp": TIME, "raw_data": {"type": "object"}}),
-    ("salesforce", "accounts"): obj({
-        "Id": STR, **nullable_strings(
-            "Description BillingCity BillingCountry BillingPostalCode BillingState "
-            "BillingStreet ShippingCity ShippingCountry ShippingPostalCode ShippingState "
-            "ShippingStreet Phone Fax Industry Name OwnerId Website"),
-        "NumberOfEmployees": {"type": ["integer", "null"]}, "LastActivityDate": NTIME,
-        "IsDeleted": BOOL, "CreatedDate": TIME, "SystemModstamp": TIME,
-        "raw_data": {"type": "object"}}),
-    ("hubspot", "contacts"): obj({
-        "id": STR, **nullable_strings(
-            "email associatedcompanyid firstname phone lastname city country zip state "
-            "address mobilephone hubspot_owner_id fax jobtitle"),
-        "is_deleted": BOOL, "createdate": TIME, "notes_last_updated": NTIME,
-        "raw_data": {"type": "object"}}),
-    ("hubspot", "companies"): obj({
-        "id": STR, **nullable_strings(
-            "description city country zip state address phone industry name "
-            "numberofemployees hubspot_owner_id domain website"),
-        "is_deleted": BOOL, "createdate": TIME, "notes_last_updated": NTIME,
-        "raw_data": {"type": "object"}}),
-}
-# Any other object: the provider's fields, raw_data always.
-DATA_RECORD = obj({"raw_data": {"type": "object"}})
+# The records of the objects Supaglue's data bundle documents per provider are written down
+# with the contract tests (tests/api/test_contract.py): the platform names no provider.
 
 
 # --- unified records (`/crm/v2/{object}`, `/engagement/v2/{object}`) ---------------------------

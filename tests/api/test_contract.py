@@ -6,6 +6,7 @@ status code and validated against Supaglue's shape (`tenantsync.api.wire`)."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 
@@ -267,17 +268,46 @@ def test_syncs_per_object_and_their_runs(a, synced):
                     json={"object_type": "standard", "object": "Nope"}), 404, wire.ERRORS)
 
 
-DATA = {("salesforce", "accounts"): "Id", ("salesforce", "contacts"): "Id",
-        ("hubspot", "companies"): "id", ("hubspot", "contacts"): "id"}
+# The objects Supaglue's data bundle documents: their fields are required (null when the
+# provider record lacks them), timestamps are date-times, raw_data is always there.
+DATA_RECORDS: dict[tuple[str, str], dict[str, Any]] = {
+    ("salesforce", "contacts"): wire.obj({
+        "Id": wire.STR, **wire.nullable_strings(
+            "Description Email AccountId FirstName HomePhone LastName LeadSource MailingCity "
+            "MailingCountry MailingPostalCode MailingState MailingStreet MobilePhone OwnerId "
+            "Phone Fax Title"),
+        "IsDeleted": wire.BOOL, "LastActivityDate": wire.NTIME, "CreatedDate": wire.TIME,
+        "SystemModstamp": wire.TIME, "raw_data": {"type": "object"}}),
+    ("salesforce", "accounts"): wire.obj({
+        "Id": wire.STR, **wire.nullable_strings(
+            "Description BillingCity BillingCountry BillingPostalCode BillingState "
+            "BillingStreet ShippingCity ShippingCountry ShippingPostalCode ShippingState "
+            "ShippingStreet Phone Fax Industry Name OwnerId Website"),
+        "NumberOfEmployees": {"type": ["integer", "null"]}, "LastActivityDate": wire.NTIME,
+        "IsDeleted": wire.BOOL, "CreatedDate": wire.TIME, "SystemModstamp": wire.TIME,
+        "raw_data": {"type": "object"}}),
+    ("hubspot", "contacts"): wire.obj({
+        "id": wire.STR, **wire.nullable_strings(
+            "email associatedcompanyid firstname phone lastname city country zip state "
+            "address mobilephone hubspot_owner_id fax jobtitle"),
+        "is_deleted": wire.BOOL, "createdate": wire.TIME, "notes_last_updated": wire.NTIME,
+        "raw_data": {"type": "object"}}),
+    ("hubspot", "companies"): wire.obj({
+        "id": wire.STR, **wire.nullable_strings(
+            "description city country zip state address phone industry name "
+            "numberofemployees hubspot_owner_id domain website"),
+        "is_deleted": wire.BOOL, "createdate": wire.TIME, "notes_last_updated": wire.NTIME,
+        "raw_data": {"type": "object"}}),
+}
 
 
-@pytest.mark.parametrize(("provider", "path"), list(DATA))
+@pytest.mark.parametrize(("provider", "path"), list(DATA_RECORDS))
 def test_data_listing(a, provider, path):
     """Supaglue's documented objects: every documented field present (null when empty),
     date-times in UTC ISO-8601, raw_data always, the deleted flag."""
     page = conforms(a.get(f"/data/v2/{provider}/{path}", headers=ACME,
                           params={"page_size": 1000}),
-                    200, wire.records_page(wire.DATA_RECORDS[(provider, path)]))
+                    200, wire.records_page(DATA_RECORDS[(provider, path)]))
     assert page["records"] and page["pagination"]["total_count"] == len(page["records"])
 
 
