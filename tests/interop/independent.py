@@ -69,13 +69,19 @@ class TapRun:
     def discover(self) -> dict:
         return json.loads(self._run("--discover"))
 
-    def sync(self, catalog: dict, streams: list[str], state: dict | None = None) -> list[dict]:
-        """Select `streams` (every field by the tap's defaults) and sync: the Singer messages."""
+    def sync(self, catalog: dict, streams: list[str], state: dict | None = None, *,
+             replication_key: str | None = None) -> list[dict]:
+        """Select `streams` (every field by the tap's defaults; incremental on
+        `replication_key` when given, as a user sets it in the catalog) and sync: the Singer
+        messages."""
         selected = set(streams)
         for stream in catalog["streams"]:
             for entry in stream["metadata"]:
                 if entry["breadcrumb"] == []:
                     entry["metadata"]["selected"] = stream["tap_stream_id"] in selected
+                    if replication_key:
+                        entry["metadata"].update({"replication-method": "INCREMENTAL",
+                                                  "replication-key": replication_key})
         path = self.workdir / "catalog.json"
         path.write_text(json.dumps(catalog))
         args = [self.catalog_flag, str(path)]

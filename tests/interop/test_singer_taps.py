@@ -54,12 +54,17 @@ def test_singer_io_tap_salesforce(api_type, tmp_path, pg_server_uri, pg_schema):
             "client_id": sb.client_id, "client_secret": sb.client_secret,
             "refresh_token": sb.mint_refresh_token(), "start_date": "2000-01-01T00:00:00Z",
             "api_type": api_type, "select_fields_by_default": True, "is_sandbox": False,
-        }, tmp_path, catalog_flag="--properties")  # this tap reads its catalog so
+        }, tmp_path, catalog_flag="--properties")  # it reads its catalog from --properties
         try:
-            messages = run.sync(run.discover(), objects)
+            catalog = run.discover()
+            messages = run.sync(catalog, objects, replication_key="SystemModstamp")
+            truth = {o: spec.twin.records(sb, o) for o in objects}
+            sb.advance_clock(5)
+            spec.twin.mutate(sb, 3)  # another Account created, renamed and deleted
+            state = next(m["value"] for m in reversed(messages) if m["type"] == "STATE")
+            changes = run.sync(catalog, objects, state, replication_key="SystemModstamp")
         finally:
             run.close()
-        truth = {o: spec.twin.records(sb, o) for o in objects}
         assert record_counts(messages) == {o: len(truth[o]) for o in objects}
         for obj in objects:
             assert record_ids(messages, obj, "Id") == set(truth[obj])
@@ -71,6 +76,12 @@ def test_singer_io_tap_salesforce(api_type, tmp_path, pg_server_uri, pg_schema):
         for obj in objects:  # IsDeleted: true rows are stored as deleted
             assert landed[f"salesforce_{obj.lower()}"] == {i: d for i, (_, d) in
                                                           truth[obj].items()}
+        after = spec.twin.records(sb, "Account")
+        new = set(after) - set(truth["Account"])
+        assert len(new) == 1 and after[new.pop()][1]  # created and deleted since the full sync
+        assert record_counts(changes)["Account"] < len(after)  # only what changed (and the
+        landed = _landed(pg_server_uri, pg_schema, "salesforce", changes)  # bookmark's own)
+        assert landed["salesforce_account"] == {i: d for i, (_, d) in after.items()}
     finally:
         sb.stop()
 
@@ -101,7 +112,7 @@ def test_singer_io_tap_hubspot(tmp_path, pg_server_uri, pg_schema):
         sb.stop()
 
 
-def test_meltano_hub_tap_hubspot(tmp_path):
+def test_meltano_hub_tap_hubspot(tmp_path, pg_server_uri, pg_schema):
     venv = tap_venv("meltano-tap-hubspot")
     spec, sb = _twin("hubspot")
     streams = ["contacts", "companies", "deals", "tickets", "calls", "communications"]
@@ -116,6 +127,10 @@ def test_meltano_hub_tap_hubspot(tmp_path):
             run.close()
         for stream in streams:
             assert record_ids(messages, stream, "id") == _live(spec, sb, stream), stream
+        landed = _landed(pg_server_uri, pg_schema, "hubspot", messages)
+        for stream in streams:
+            table = f"hubspot_{spec.peer_stream_aliases[stream]}"
+            assert landed.get(table, {}) == dict.fromkeys(_live(spec, sb, stream), False), stream
     finally:
         sb.stop()
 

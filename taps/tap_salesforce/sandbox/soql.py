@@ -27,9 +27,10 @@ PROMOTED = {"Id": "id", "IsDeleted": "deleted", "SystemModstamp": "modstamp",
             "LastModifiedDate": "lastmod", "CreatedDate": "created"}
 FIELDS_LIMIT = 200
 
+# datetimes may carry up to six fractional digits (singer-io tap-salesforce bookmarks do)
 _TOKEN = re.compile(r"""
     (?P<ws>\s+)
-  | (?P<datetime>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?(?:Z|[+-]\d{2}:?\d{2}))
+  | (?P<datetime>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:?\d{2}))
   | (?P<date>\d{4}-\d{2}-\d{2}(?![\dT]))
   | (?P<number>[+-]?\d+(?:\.\d+)?(?![\w.]))
   | (?P<string>'(?:[^'\\]|\\.)*')
