@@ -130,7 +130,9 @@ def sync_action(ctx: Action, action: str):
     if route is None:
         raise Missing(f"no sync action {action!r}")
     customer_id, provider = field(ctx, "customer_id"), field(ctx, "provider_name")
-    one = {k: v for k in ("object_type", "object") if (v := optional(ctx, k))}
+    # an object's own button names it as "<object type>:<object>"
+    kind, _, name = (optional(ctx, "object_ref") or "").partition(":")
+    one = {"object_type": kind, "object": name} if name else {}
     back = {"customer": field(ctx, "back_customer"), "provider": field(ctx, "back_provider")}
     try:  # without an object the action is the whole connection's
         action_body = body(sync_routes.SyncActionIn,

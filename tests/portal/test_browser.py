@@ -36,6 +36,7 @@ def driver():
 
 
 def test_whole_story_in_a_browser(live, driver, tmp_path):
+    from selenium.common.exceptions import StaleElementReferenceException as STALE
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -56,6 +57,15 @@ def test_whole_story_in_a_browser(live, driver, tmp_path):
                 box.clear()
                 box.send_keys(value)
         css(f"{form} button[type=submit]").click()
+
+    def text(selector: str) -> str:
+        """An element's text; rows the page refreshes are replaced under us: read again."""
+        return WebDriverWait(driver, 10, ignored_exceptions=STALE).until(
+            lambda d: [d.find_element(By.CSS_SELECTOR, selector).text])[0]
+
+    def click(selector: str) -> None:
+        WebDriverWait(driver, 10, ignored_exceptions=STALE).until(
+            lambda d: d.find_element(By.CSS_SELECTOR, selector).click() or True)
 
     def flash() -> str:
         return wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".flash"))).text
@@ -110,14 +120,12 @@ def test_whole_story_in_a_browser(live, driver, tmp_path):
 
     # trigger; the syncs page refreshes itself until the run is over
     driver.get(svc.url + "/portal/syncs")
-    css("tr.sync[data-customer=acme] .actions button[data-action=trigger]").click()
+    click("tr.sync[data-customer=acme] .actions button[data-action=trigger]")
     assert "trigger done" in flash()
-    WebDriverWait(driver, RUN_TIMEOUT, poll_frequency=1).until(
-        lambda d: d.find_element(By.CSS_SELECTOR, "tr.sync[data-customer=acme] .badge")
-        .text in ("healthy", "failing"))
-    sync_row = css("tr.sync[data-customer=acme]")
-    assert "healthy" in sync_row.text, sync_row.text
-    records = int(css("tr.sync[data-customer=acme] .records").text)
+    WebDriverWait(driver, RUN_TIMEOUT, poll_frequency=1, ignored_exceptions=STALE).until(
+        lambda d: text("tr.sync[data-customer=acme] .badge") in ("healthy", "failing"))
+    assert "healthy" in text("tr.sync[data-customer=acme]")
+    records = int(text("tr.sync[data-customer=acme] .records"))
     assert records == len(rest_rows(sandbox, "Account", ["Id"])) > 0
     screenshot(driver, shots, "syncs")
 
@@ -138,7 +146,7 @@ def test_whole_story_in_a_browser(live, driver, tmp_path):
 
     # pause
     driver.get(svc.url + "/portal/syncs")
-    css("tr.sync[data-customer=acme] .actions button[data-action=pause]").click()
+    click("tr.sync[data-customer=acme] .actions button[data-action=pause]")
     assert "pause done" in flash()
-    assert css("tr.sync[data-customer=acme] .badge").text == "paused"
+    assert text("tr.sync[data-customer=acme] .badge") == "paused"
     assert svc.registry().sync("acme", "salesforce").paused

@@ -106,15 +106,15 @@ def test_sync_actions_and_runs(setup, browser_a):
     assert "state-paused" in browser_a.get("/portal/syncs?customer=c000").text
     assert browser_a.post("/portal/syncs/resume", form).status_code == 303
     # one object's sync pauses alone (Supaglue's syncs are per object)
-    one = {**form, "object_type": "standard", "object": "Contact"}
+    one = {**form, "object_ref": "standard:Contact"}
     assert browser_a.post("/portal/syncs/pause", one).status_code == 303
     with setup.client(setup.key_a) as api:
         paused = {s["object"]: s["paused"] for s in api.get(
             "/mgmt/v2/syncs", params={"customer_id": "c000"}).json()["results"]}
     assert paused == {"Contact": True}  # c000 chose Contact only (its connection sync config)
     rows = browser_a.get("/portal/syncs?customer=c000&fragment=1").text
-    assert 'data-object="Contact"\n            data-action="resume"' in rows
-    unknown = browser_a.post("/portal/syncs/pause", {**one, "object": "Nope"})
+    assert 'data-object="Contact" data-action="resume"' in rows
+    unknown = browser_a.post("/portal/syncs/pause", {**one, "object_ref": "standard:Nope"})
     assert unknown.status_code == 404
     assert browser_a.post("/portal/syncs/resume", one).status_code == 303
 

@@ -1,11 +1,19 @@
 // tenantsync portal: the only script. Lists marked data-poll re-fetch their rows while the
-// page is open (a run's progress shows without reloading); forms marked data-confirm ask first.
+// page is open: every 2 s while a run is in progress (a .live row) or just after the page
+// loaded (a run just triggered), every 16 s otherwise; forms marked data-confirm ask first.
 "use strict";
 
 const POLL_MS = 2000;
+const IDLE_EVERY = 8;  // ticks between refreshes when nothing runs
+const EAGER_MS = 30000;
 
 function poll(box) {
+  const loaded = Date.now();
+  let tick = 0;
   const refresh = async () => {
+    tick += 1;
+    const eager = box.querySelector(".live") || Date.now() - loaded < EAGER_MS;
+    if (!eager && tick % IDLE_EVERY) return;
     if (document.hidden || box.contains(document.activeElement)) return;
     try {
       const answer = await fetch(box.dataset.poll, {credentials: "same-origin"});
