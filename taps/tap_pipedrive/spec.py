@@ -3,6 +3,8 @@ in pyproject.toml under `tenantsync.providers`)."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Mapping
 from typing import Any
 
 from tenantsync.providers import ApiKey, OAuth2, Objects, ProviderSpec, Twin
@@ -16,6 +18,20 @@ COMMON = {"account": "organizations", "contact": "persons", "lead": "leads",
 def _token_settings(tokens: dict[str, Any]) -> dict[str, str]:
     # the company's API host: every API call of the connection goes there
     return {"api_domain": str(tokens["api_domain"])} if tokens.get("api_domain") else {}
+
+
+def _rate_limits(headers: Mapping[str, str]) -> dict[str, Any]:
+    """Pipedrive's burst window per token (`x-ratelimit-*`, a 2-second window) and, on
+    API-token writes, the day's requests left (`x-daily-requests-left`).
+    https://pipedrive.readme.io/docs/core-api-concepts-rate-limiting"""
+    out: dict[str, Any] = {}
+    with contextlib.suppress(KeyError, ValueError):
+        out["other"] = {"per_2_seconds": {"limit": int(headers["x-ratelimit-limit"]),
+                                          "remaining": int(headers["x-ratelimit-remaining"])}}
+    left = headers.get("x-daily-requests-left")
+    if left is not None and left.isdigit():
+        out["daily"] = {"remaining": int(left)}
+    return out
 
 
 # --- the twin: what tests, benchmarks and the demo need of it ---------------------------------
@@ -79,5 +95,6 @@ SPEC = ProviderSpec(
     executable="tap-pipedrive",
     objects=Objects(standard=STANDARD, custom=False, common=COMMON),
     connection_settings=("oauth_url", "api_domain"),
+    rate_limits=_rate_limits,
     twin=TWIN,
 )

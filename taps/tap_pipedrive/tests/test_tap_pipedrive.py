@@ -11,6 +11,7 @@ import pytest
 from tap_pipedrive.objects import OBJECTS
 from tap_pipedrive.sandbox import PipedriveSandbox
 from tap_pipedrive.sandbox.data import field_key
+from tap_pipedrive.spec import SPEC
 from tap_pipedrive.tests.helpers import live, oauth_config, raw, run_tap
 from tenantsync.sandbox.twinkit import Limits
 
@@ -99,6 +100,9 @@ def test_api_token_connection_and_the_twins_documented_refusals(pd):
     assert too_big.status_code == 400 and too_big.json()["success"] is False
     assert http.get(url, params={"api_token": token, "sort_by": "title"},
                     timeout=10).status_code == 400
+    served = http.get(url, params={"api_token": token}, timeout=10)
+    window = SPEC.rate_limits(dict(served.headers))["other"]["per_2_seconds"]
+    assert window["limit"] == pd.limits.burst and 0 <= window["remaining"] < pd.limits.burst
     refused = http.get(url, params={"api_token": "nope"}, timeout=10)
     assert refused.status_code == 401 and refused.json()["errorCode"] == 401
     pd.delete("deals", "1")
