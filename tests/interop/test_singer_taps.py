@@ -98,10 +98,13 @@ def test_singer_io_tap_hubspot(tmp_path, pg_server_uri, pg_schema):
             "start_date": "2000-01-01T00:00:00Z",
         }, tmp_path, catalog_flag="--properties")
         try:
-            messages = run.sync(run.discover(), list(streams))
+            messages = run.sync(run.discover(), [*streams, "owners", "deal_pipelines"])
         finally:
             run.close()
         keys = {"contacts": "id", "companies": "companyId", "deals": "dealId", "tickets": "id"}
+        assert record_ids(messages, "owners", "id") == {str(o["id"]) for o in sb.portal.owners
+                                                        if not o["archived"]}
+        assert record_ids(messages, "deal_pipelines", "pipelineId") == {"default"}
         for stream, obj in streams.items():
             assert record_ids(messages, stream, keys[stream]) == _live(spec, sb, obj), stream
         landed = _landed(pg_server_uri, pg_schema, "hubspot", messages)

@@ -10,7 +10,8 @@
   `{"value", "timestamp" (epoch ms of the record's last change), "source", "sourceId",
   "versions"}` object; a page lists only the requested `properties` (all with
   `includeAllProperties=true`), the detail route all of them;
-- `GET /crm/v3/pipelines/{type}` (deals and tickets) and `/crm/v3/pipelines/{type}/{id}`: the
+- `GET /deals/v1/pipelines` (the deal pipelines, legacy shape) and
+  `GET /crm/v3/pipelines/{type}` (deals and tickets) and `/crm/v3/pipelines/{type}/{id}`: the
   pipelines the twin's `pipeline` / `hs_pipeline` properties name, with their stages (the
   stage properties' options), `metadata` as HubSpot gives it (deals: `probability`,
   `isClosed`; tickets: `ticketState`).
@@ -78,6 +79,8 @@ class LegacyApi:
             Route("GET", r"/companies/v2/companies/(?P<id>\d+)/?", self.company,
                   "legacy.companies.get"),
             Route("GET", r"/deals/v1/deal/paged/?", self.deals, "legacy.deals.list"),
+            Route("GET", r"/deals/v1/pipelines/?", self.deal_pipelines_v1,
+                  "legacy.deals.pipelines"),
             Route("GET", rf"/crm/v3/pipelines/{t}/?", self.pipelines, "crm.pipelines.list"),
             Route("GET", rf"/crm/v3/pipelines/{t}/(?P<id>[^/]+)/?", self.pipeline,
                   "crm.pipelines.get"),
@@ -104,6 +107,20 @@ class LegacyApi:
                         "writePermissions": "CRM_PERMISSIONS_ENFORCEMENT"}
                        for i, (sid, slabel) in enumerate(stages)],
         } for order, (pid, label) in enumerate(pipelines)]
+
+    def deal_pipelines_v1(self, request: Request) -> Response:
+        """The deal pipelines in the v1 deals API's shape: a bare array, epoch-ms times."""
+        request.params["type"] = "deals"
+        found = [{
+            "pipelineId": p["id"], "label": p["label"], "displayOrder": p["displayOrder"],
+            "active": True, "default": p["displayOrder"] == 0,
+            "createdAt": _epoch_ms(p["createdAt"]), "updatedAt": _epoch_ms(p["updatedAt"]),
+            "stages": [{"stageId": st["id"], "label": st["label"],
+                        "displayOrder": st["displayOrder"], "active": True,
+                        "probability": float(st["metadata"]["probability"]),
+                        "closedWon": st["id"] == "closedwon"} for st in p["stages"]],
+        } for p in self._pipelines(request)]
+        return _json(found, records=len(found))
 
     def pipelines(self, request: Request) -> Response:
         found = self._pipelines(request)
