@@ -8,6 +8,8 @@
 - `strategy`: full / incremental decided from the stream's own Singer state;
 - `stream`: TapkitTap / TapkitStream (per-page STATE, ACTIVATE_VERSION, clean stop, fast
   record emission, optional one-page-ahead fetching via `prefetch`, `NEW_QUERY` markers);
+- `rest`: the declarative REST engine (objects as `RestObject` rows: paging styles,
+  incremental bounds, delete detection, rate-limit headers; read by `RestStream`);
 - `common`: mapping provider records to Supaglue's common objects;
 - `settings`: the settings all taps declare.
 """
