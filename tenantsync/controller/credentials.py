@@ -134,7 +134,8 @@ def store_observed() -> None:
                 keep_observed(conn, observed.headers, observed.token)
                 s.commit()
     except Exception as exc:
-        log.warning("could not keep what the tap saw of the provider: %s", exc)
+        log.warning("could not keep what the tap saw of the provider: %s",
+                    str(exc).splitlines()[0][:300])
 
 
 def store_rotated(update: TokenUpdate) -> None:

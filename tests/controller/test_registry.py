@@ -7,13 +7,14 @@ import copy
 import json
 import re
 import sqlite3
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from tenantsync.cli import main
 from tenantsync.controller import crypto
-from tenantsync.controller.registry import RegistryError
+from tenantsync.controller.registry import RegistryError, narrow, sync_objects
 
 from .conftest import DESTINATION, SALESFORCE, SYNC_CONFIG, seed
 
@@ -199,3 +200,31 @@ def test_a_hosted_destination_takes_no_per_connection_schema(registry):
     with pytest.raises(RegistryError, match="only a postgres destination"):
         registry.set_connection_sync_config("acme", "salesforce", {
             "destination_config": {"type": "postgres", "schema": "acme_data"}})
+
+
+def test_a_paused_object_is_left_out_of_the_connections_runs(registry):
+    """Supaglue's per-object pause: the object leaves the rendered job's object lists (here:
+    the only object of its extractor, so the extractor leaves the job) and the runner's list;
+    with every object paused the schedule is manual and a run is refused."""
+    from tenantsync.controller import render, runner
+
+    seed(registry)
+    sync = registry.sync("acme", "salesforce")
+    assert sync_objects(sync) == {"common": ["contact", "account"],
+                                  "standard": ["Opportunity"], "custom": ["MyCustomObject__c"]}
+    sync.paused_objects = {"common": ["account"], "standard": ["Opportunity"]}
+    registry.s.flush()
+    assert runner.run_objects(sync) == [{"object_type": "common", "object": "contact"},
+                                        {"object_type": "custom", "object": "MyCustomObject__c"}]
+    (view,) = [v for v in registry.sync_views() if v.customer_id == "acme"]
+    assert view.paused_objects == {"common": ("account",), "standard": ("Opportunity",)}
+    assert narrow({"common": ["contact", "account"]}, view.objects, view.paused_objects) == {
+        "common": ["contact"]}
+    sync.paused_objects = {kind: names for kind, names in sync_objects(sync).items()}
+    registry.s.flush()
+    assert runner.run_objects(sync) == []
+    schedules = {s["env"]["TENANTSYNC_CUSTOMER_ID"]: s["interval"]
+                 for s in render.document(registry.s)["schedules"]}
+    assert schedules["acme"] == "@manual" and schedules["globex"] != "@manual"
+    with pytest.raises(RegistryError, match="every object"):
+        runner.run_sync(registry, "acme", "salesforce", Path("never-rendered"))
