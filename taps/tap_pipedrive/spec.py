@@ -97,4 +97,5 @@ SPEC = ProviderSpec(
     connection_settings=("oauth_url", "api_domain"),
     rate_limits=_rate_limits,
     twin=TWIN,
+    peer_delete_flags=("is_deleted",),  # singer-io tap-pipedrive: v2 records, flagged
 )

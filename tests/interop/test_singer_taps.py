@@ -138,7 +138,7 @@ def test_meltano_hub_tap_hubspot(tmp_path, pg_server_uri, pg_schema):
         sb.stop()
 
 
-def test_singer_io_tap_pipedrive(tmp_path):
+def test_singer_io_tap_pipedrive(tmp_path, pg_server_uri, pg_schema):
     """singer-io tap-pipedrive hard-codes https://api.pipedrive.com (the proxy) and takes an
     API token. Its notes, pipelines and stages streams need what the twin lacks (README,
     "Independent clients"): they are not selected."""
@@ -146,6 +146,7 @@ def test_singer_io_tap_pipedrive(tmp_path):
     spec, sb = _twin("pipedrive")
     streams = ["deals", "persons", "organizations"]
     try:
+        spec.twin.mutate(sb, 1)  # a deal created, renamed and deleted
         run = TapRun(venv, "tap-pipedrive", sb, {
             "api_token": sb.mint_api_token(), "start_date": "2000-01-01T00:00:00Z",
             "user-agent": "tenantsync-interop"}, tmp_path)
@@ -153,8 +154,11 @@ def test_singer_io_tap_pipedrive(tmp_path):
             messages = run.sync(run.discover(), streams)
         finally:
             run.close()
+        landed = _landed(pg_server_uri, pg_schema, "pipedrive", messages)
         for stream in streams:
-            assert record_ids(messages, stream, "id") == set(spec.twin.records(sb, stream)), \
-                stream
+            truth = spec.twin.records(sb, stream)
+            assert record_ids(messages, stream, "id") == set(truth), stream
+            assert landed[f"pipedrive_{stream}"] == {i: d for i, (_, d) in truth.items()}
+        assert any(landed["pipedrive_deals"].values())  # the deleted deal, by `is_deleted`
     finally:
         sb.stop()
