@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tenantsync.api import webhooks
+from tenantsync.api import shapes, webhooks
 from tenantsync.controller import db, render, runner
 from tenantsync.controller.models import SyncRun
 from tenantsync.controller.registry import Registry
@@ -44,12 +44,16 @@ def after_run(reg: Registry, run: SyncRun, project: Path | None = None) -> None:
         conn = sync.connection
         base = {"connection_id": str(conn.id), "customer_id": conn.customer.customer_id,
                 "provider_name": conn.provider.name, "sync_id": str(sync.id)}
-        result = {"run_id": str(run.id), "type": "connection",
+        result = {"run_id": str(run.id),
                   "result": "SUCCESS" if run.status == "SUCCESS" else "ERROR",
-                  "num_records_synced": run.num_records}
-        if run.error:
-            result["error_message"] = run.error
-        webhooks.emit(reg.s, reg.app_id, "sync.complete", {**base, **result})
+                  **({"error_message": run.error} if run.error else {})}
+        # one per object the run read, as Supaglue's per-object syncs finished
+        for index, item in enumerate(shapes.run_items(run)):
+            webhooks.emit(reg.s, reg.app_id, "sync.complete", {
+                **base, **result, "type": "object",
+                "sync_id": shapes.object_sync_id(sync.id, item["object_type"], item["object"]),
+                "history_id": f"{run.id}:{index}", "object_type": item["object_type"],
+                "object": item["object"], "num_records_synced": item.get("num_records")})
         pause = is_auth_failure(run) and not sync.paused
         if pause:
             sync.paused = True
