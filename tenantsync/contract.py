@@ -16,6 +16,9 @@ unlike custom schema keywords, so the contract lives in the name. The grammar:
   `_supaglue_object_name = {provider}_{slug(object)}`, readable through a view of that name.
 - standard: the raw provider record lands in `{provider}_{slug(object)}`.
 
+Names longer than PostgreSQL's 63 bytes are shortened by `identifier` (a prefix + a hash of
+the whole name) and target-postgres comments the table or view with the full name.
+
 The provider comes from the optional `provider-` prefix, or else the target's `provider_name`
 setting; if both are given they must agree (a tenant guard). A stream from any Singer tap that
 declares nothing is therefore a standard object of the configured provider.
@@ -29,6 +32,7 @@ record whose delete flag is true (e.g. `IsDeleted`) is stored as deleted.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -39,6 +43,8 @@ CUSTOM_PREFIX = "custom__"
 DEFAULT_SCHEMA = "supaglue"  # target-postgres's schema when a destination names none
 CUSTOM_TABLE = "custom_objects"
 _PROVIDER_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+MAX_IDENTIFIER_BYTES = 63  # PostgreSQL truncates longer names (NAMEDATALEN - 1)
+_HASH_CHARS = 10
 
 
 class ContractError(ValueError):
@@ -50,9 +56,11 @@ class Destination:
     kind: str  # "common" | "standard" | "custom"
     provider: str
     object: str  # provider object name (standard/custom) or common table name
-    table: str  # physical table
-    object_name: str | None = None  # custom objects: `_supaglue_object_name`, also the view name
+    table: str  # physical table (`identifier` of its name)
+    object_name: str | None = None  # custom objects: `_supaglue_object_name` (the view's name
+    # is `identifier(object_name)`)
     delete_flags: tuple[str, ...] = ()  # record fields whose `true` marks a deleted record
+    full_table: str = ""  # the table's name before `identifier` shortened it ("": not shortened)
 
     def is_deleted(self, record: dict) -> bool:
         """Whether a record without explicit deletion metadata is deleted by its own flags."""
@@ -66,6 +74,19 @@ def peer_conventions(provider: str) -> tuple[tuple[str, ...], Mapping[str, str]]
 
     spec = providers.find(provider)
     return (spec.peer_delete_flags, spec.peer_stream_aliases) if spec else ((), {})
+
+
+def identifier(name: str) -> str:
+    """The PostgreSQL name of a table, view, index or temp table named `name`: `name` itself
+    when it fits in 63 bytes, else its first bytes + "_" + a hash of the whole name, so two
+    long names never share a table (PostgreSQL would silently cut both to the same 63 bytes).
+    The one derivation: target-postgres creates, and the Data Listing API reads, this name."""
+    raw = name.encode("utf-8")
+    if len(raw) <= MAX_IDENTIFIER_BYTES:
+        return name
+    digest = hashlib.sha256(raw).hexdigest()[:_HASH_CHARS]
+    head = raw[:MAX_IDENTIFIER_BYTES - _HASH_CHARS - 1].decode("utf-8", "ignore")
+    return f"{head}_{digest}"
 
 
 def slug(name: str) -> str:
@@ -120,4 +141,7 @@ def resolve(stream: str, configured_provider: str | None) -> Destination:
         known = ", ".join(sorted(COMMON_OBJECTS))
         raise ContractError(f"stream {stream!r} is not a common object table; known: {known}")
     ref = aliases.get(ref, ref)
-    return Destination("standard", provider, ref, f"{provider}_{slug(ref)}", None, flags)
+    full = f"{provider}_{slug(ref)}"
+    table = identifier(full)
+    return Destination("standard", provider, ref, table, None, flags,
+                       full_table="" if table == full else full)

@@ -63,8 +63,7 @@ def _secret_key(project: Path) -> str:
     """The demo's registry key: yours if set, else one kept (0600) beside the demo registry."""
     if os.environ.get(crypto.KEY_ENV):
         return os.environ[crypto.KEY_ENV]
-    path = project / ".tenantsync" / "demo-secret-key"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = db.private_dir(project / ".tenantsync") / "demo-secret-key"
     if not path.exists():
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:

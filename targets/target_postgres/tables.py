@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from psycopg2 import sql
 
 from tenantsync.common_schema import BASE_FIELDS, COMMON_OBJECTS, JSONB, TIMESTAMP
-from tenantsync.contract import Destination
+from tenantsync.contract import Destination, identifier
+
+SHORTENED_COMMENT = "tenantsync: shortened name of "
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class TableSpec:
     record_cols: tuple[str, ...]
     object_name: str | None = None  # custom objects: the `_supaglue_object_name` and view name
     unified_col: str | None = None  # common objects: `_supaglue_unified_data`
+    full_name: str = ""  # the table's name before PostgreSQL's limit shortened it, if it did
 
     @property
     def key(self) -> tuple[str, ...]:
@@ -85,7 +88,7 @@ def spec_for(dest: Destination) -> TableSpec:
         last_modified_col="_supaglue_last_modified_at", deleted_col="_supaglue_is_deleted",
         record_cols=("_supaglue_id", "_supaglue_last_modified_at", "_supaglue_is_deleted",
                      "_supaglue_raw_data"),
-        object_name=object_name,
+        object_name=object_name, full_name=dest.full_table,
     )
 
 
@@ -130,32 +133,45 @@ def ensure_table(cur, schema: str, spec: TableSpec) -> None:
     index_cols = [spec.last_modified_col]
     if spec.object_name:
         cur.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
-            sql.Identifier(f"{spec.table}_object_name_idx"), table, sql.Identifier(OBJECT_NAME)))
+            sql.Identifier(identifier(f"{spec.table}_object_name_idx")), table,
+            sql.Identifier(OBJECT_NAME)))
         index_cols = [OBJECT_NAME, spec.last_modified_col]
     cur.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
-        sql.Identifier(f"{spec.table}_last_modified_idx"), table,
+        sql.Identifier(identifier(f"{spec.table}_last_modified_idx")), table,
         sql.SQL(", ").join(map(sql.Identifier, index_cols))))
+    if spec.full_name:
+        _record_full_name(cur, "TABLE", table, spec.full_name)
     if spec.object_name:
         ensure_view(cur, schema, spec.object_name)
 
 
+def _record_full_name(cur, kind: str, relation: sql.Composable, full_name: str) -> None:
+    """A shortened name's comment says what it stands for (obj_description shows it; the
+    README's query lists them all)."""
+    cur.execute(sql.SQL("COMMENT ON {} {} IS {}").format(
+        sql.SQL(kind), relation, sql.Literal(f"{SHORTENED_COMMENT}{full_name}")))
+
+
 def ensure_view(cur, schema: str, object_name: str) -> None:
     """The per-custom-object view over `custom_objects`, created when missing."""
+    view = identifier(object_name)
     cur.execute("SELECT c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE n.nspname = %s AND c.relname = %s", (schema, object_name))
+                "WHERE n.nspname = %s AND c.relname = %s", (schema, view))
     row = cur.fetchone()
     if row is None:
         cur.execute(sql.SQL("CREATE VIEW {} AS SELECT * FROM {} WHERE {} = {}").format(
-            _ident(schema, object_name), _ident(schema, "custom_objects"),
+            _ident(schema, view), _ident(schema, "custom_objects"),
             sql.Identifier(OBJECT_NAME), sql.Literal(object_name)))
+        if view != object_name:
+            _record_full_name(cur, "VIEW", _ident(schema, view), object_name)
     elif row[0] != "v":
         raise ValueError(
-            f'cannot create view "{schema}"."{object_name}" for custom object: a relation of '
+            f'cannot create view "{schema}"."{view}" for custom object: a relation of '
             f"that name exists and is not a view")
 
 
 def temp_table_name(spec: TableSpec) -> str:
-    return f"tmp_{spec.table}"[:63]
+    return identifier(f"tmp_{spec.table}")
 
 
 def _temp_type(column: Column) -> str:

@@ -11,9 +11,11 @@ from fastapi import FastAPI
 
 from tenantsync import portal
 from tenantsync.api import (
+    connect_sessions,
     data,
     destination_check,
     errors,
+    limits,
     link_routes,
     mgmt,
     oauth,
@@ -66,9 +68,11 @@ def create_app(cfg: ServiceConfig | None = None, *, webhooks: bool = True) -> Fa
                   description="Supaglue-compatible management, managed authentication and "
                               "Data Listing APIs.")
     app.state.config = cfg
+    app.add_middleware(limits.RequestLimits)
     errors.install(app)
-    for router in (mgmt.router, sync_routes.router, link_routes.router, oauth.router,
-                   data.router, destination_check.router):
+    for router in (mgmt.router, sync_routes.router, link_routes.router,
+                   connect_sessions.router, oauth.router, data.router,
+                   destination_check.router):
         app.include_router(router)
 
     portal.install(app)

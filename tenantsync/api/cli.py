@@ -17,8 +17,19 @@ def serve(host: str, port: int) -> None:
     (comma-separated host names, IP addresses or CIDR networks, e.g.
     "127.0.0.1,10.0.0.0/8,hooks.internal") lets them reach those internal ones.
     """
-    from tenantsync.api.app import serve as run
+    import os
 
+    from tenantsync.api.app import serve as run
+    from tenantsync.controller import crypto
+
+    # The key seals credentials, signs OAuth states and connect sessions: no key, no service.
+    if not os.environ.get(crypto.KEY_ENV):
+        raise click.ClickException(f"{crypto.KEY_ENV} is not set: serve needs the registry's "
+                                   "key (`tenantsync keygen` makes one)")
+    try:
+        db.session().close()  # migrates, and refuses a key other than the registry's
+    except crypto.CryptoError as exc:
+        raise click.ClickException(str(exc)) from None
     run(host, port)
 
 
@@ -52,6 +63,31 @@ def revoke(prefix: str) -> None:
     click.echo(f"revoked {n} key(s)")
 
 
+@click.group()
+def applications() -> None:
+    """Service settings of an application."""
+
+
+@applications.command("set")
+@click.argument("application_id")
+@click.option("--public-connect/--no-public-connect", default=None,
+              help="Serve Supaglue's key-less /oauth/connect?application_id=... form for this "
+                   "application (off by default: anyone who knows a customer id could then "
+                   "connect an account in that customer's name; it never replaces one).")
+def set_application(application_id: str, public_connect: bool | None) -> None:
+    """Change an application's settings (created if missing)."""
+    from tenantsync.controller.registry import Registry
+
+    with db.session() as s:
+        app = Registry(s, application_id).application()
+        if public_connect is not None:
+            app.public_connect = public_connect
+        s.commit()
+        click.echo(f"application {application_id}: public_connect="
+                   f"{'on' if app.public_connect else 'off'}")
+
+
 def register(main: click.Group) -> None:
     main.add_command(serve)
     main.add_command(api_keys)
+    main.add_command(applications)

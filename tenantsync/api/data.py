@@ -117,7 +117,7 @@ def ensure_keyset_index(dsn: str, schema: str, table: str, equal: list[str],
         with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
             if not any(set(cols[:n]) == set(equal) and cols[n:n + 1] == [id_col]
                        for cols in _index_columns(cur, schema, table)):
-                name = f"{table[:40]}_tenant_keyset_idx"
+                name = contract.identifier(f"{table}_tenant_keyset_idx")
                 cur.execute(sql.SQL("CREATE INDEX CONCURRENTLY IF NOT EXISTS {} ON {}.{} ({})")
                             .format(sql.Identifier(name), sql.Identifier(schema),
                                     sql.Identifier(table),

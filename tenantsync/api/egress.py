@@ -1,6 +1,8 @@
-"""Where webhooks may be posted: an application registers the URL, but tenantsync posts from
-inside the operator's network, so a URL must not reach internal services (cloud metadata at
-169.254.169.254, localhost admin ports, RFC 1918 hosts) unless the operator allows them.
+"""Where webhooks may be posted and destinations may point: an application registers the
+URL or host, but tenantsync connects from inside the operator's network, so it must not reach
+internal services (cloud metadata at 169.254.169.254, localhost admin ports, RFC 1918 hosts)
+unless the operator allows them (webhooks: `TENANTSYNC_WEBHOOK_ALLOWED_HOSTS`, destinations:
+`TENANTSYNC_DESTINATION_ALLOWED_HOSTS`, one policy).
 
 `check(url, allowed)` raises `Refused` (naming what is wrong) for a scheme other than
 http/https, credentials in the URL, a host that does not resolve, or a host any of whose
@@ -27,8 +29,9 @@ import httpcore
 import httpx
 
 ALLOWED_HOSTS_ENV = "TENANTSYNC_WEBHOOK_ALLOWED_HOSTS"
+DESTINATION_ALLOWED_HOSTS_ENV = "TENANTSYNC_DESTINATION_ALLOWED_HOSTS"
 SCHEMES = {"http": 80, "https": 443}
-_HOST_NAME = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)(\.(?!-)[a-z0-9_-]{1,63}(?<!-))*$")
+HOST_NAME = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)(\.(?!-)[a-z0-9_-]{1,63}(?<!-))*$")
 _NAT64 = IPv6Network("64:ff9b::/96")
 
 Address = IPv4Address | IPv6Address
@@ -52,9 +55,12 @@ class AllowList:
 
     hosts: frozenset[str] = frozenset()
     networks: tuple[Network, ...] = ()
+    env: str = ALLOWED_HOSTS_ENV  # where the operator sets it (named in refusals)
+    what: str = "webhook"  # what connects: "webhook", "destination"
 
     @classmethod
-    def parse(cls, text: str) -> AllowList:
+    def parse(cls, text: str, env: str = ALLOWED_HOSTS_ENV,
+              what: str = "webhook") -> AllowList:
         hosts, networks = set(), []
         for item in (i.strip() for i in text.split(",")):
             if not item:
@@ -64,18 +70,23 @@ class AllowList:
                 continue
             except ValueError as exc:
                 if "/" in item or _looks_numeric(item):
-                    raise ValueError(f"{ALLOWED_HOSTS_ENV}: {item!r} is not a valid IP "
+                    raise ValueError(f"{env}: {item!r} is not a valid IP "
                                      f"address or CIDR network ({exc})") from None
             name = _host_key(item)
-            if not _HOST_NAME.match(name):
-                raise ValueError(f"{ALLOWED_HOSTS_ENV}: {item!r} is not a host name, IP "
+            if not HOST_NAME.match(name):
+                raise ValueError(f"{env}: {item!r} is not a host name, IP "
                                  "address or CIDR network")
             hosts.add(name)
-        return cls(frozenset(hosts), tuple(networks))
+        return cls(frozenset(hosts), tuple(networks), env, what)
 
     @classmethod
     def from_env(cls) -> AllowList:
         return cls.parse(os.environ.get(ALLOWED_HOSTS_ENV, ""))
+
+    @classmethod
+    def destinations_from_env(cls) -> AllowList:
+        return cls.parse(os.environ.get(DESTINATION_ALLOWED_HOSTS_ENV, ""),
+                         DESTINATION_ALLOWED_HOSTS_ENV, "destination")
 
     def allows_host(self, host: str) -> bool:
         return _host_key(host) in self.hosts
@@ -119,13 +130,13 @@ def internal_kind(address: Address) -> str | None:
     return None if address.is_global else "an address that is not globally reachable"
 
 
-def resolve(host: str, port: int) -> list[Address]:
+def resolve(host: str, port: int, what: str = "webhook") -> list[Address]:
     """Every address `host` resolves to (a literal address: itself)."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         reason = exc.strerror if isinstance(exc, socket.gaierror) else "invalid name"
-        raise Refused(f"webhook host {host!r} does not resolve ({reason})") from None
+        raise Refused(f"{what} host {host!r} does not resolve ({reason})") from None
     addresses: list[Address] = []
     for info in infos:
         address = ipaddress.ip_address(info[4][0])
@@ -152,16 +163,16 @@ def check(url: str, allowed: AllowList) -> list[Address]:
 
 def vet(host: str, port: int, allowed: AllowList) -> list[Address]:
     """The addresses `host` resolves to, all allowed; else `Refused` naming why."""
-    addresses = resolve(host, port)
+    addresses = resolve(host, port, allowed.what)
     if allowed.allows_host(host):
         return addresses
     for address in addresses:
         kind = internal_kind(address)
         if kind and not allowed.allows_address(address):
-            where = (f"webhook address {host}" if _is_literal(host)
-                     else f"webhook host {host!r} resolves to {address}, which")
-            raise Refused(f"{where} is {kind}: tenantsync does not post to internal "
-                          f"addresses unless {ALLOWED_HOSTS_ENV} allows the host or address")
+            where = (f"{allowed.what} address {host}" if _is_literal(host)
+                     else f"{allowed.what} host {host!r} resolves to {address}, which")
+            raise Refused(f"{where} is {kind}: tenantsync does not connect to internal "
+                          f"addresses unless {allowed.env} allows the host or address")
     return addresses
 
 

@@ -28,6 +28,7 @@ class MagicLinkIn(Strict):
     provider_name: str = Name
     return_url: str = Field(min_length=1, max_length=2048, pattern=r"^https?://[^\x00]+$")
     expiration_secs: int = Field(default=7 * 24 * 3600, ge=60, le=30 * 24 * 3600)
+    replace: bool = False  # may replace the customer's existing connection
 
 
 def magic_link_url(cfg: ServiceConfig, link_id: str) -> str:
@@ -44,7 +45,7 @@ def create_magic_link(*, body: MagicLinkIn, reg: AppRegistry,
                           "credentials with POST /customers/{customer_id}/connections")
     row = MagicLink(id=secrets.token_urlsafe(24), application_id=reg.app_id,
                     customer_id=body.customer_id, provider_name=body.provider_name,
-                    return_url=body.return_url, status="new",
+                    return_url=body.return_url, status="new", replace=body.replace,
                     expires_at=utcnow() + timedelta(seconds=body.expiration_secs))
     reg.s.add(row)
     reg.s.commit()

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from tenantsync.api import hosted, shapes, webhooks
+from tenantsync.api import destination_policy, hosted, shapes, webhooks
 from tenantsync.api.errors import ApiError, bad_request, not_found
 from tenantsync.api.service import AppRegistry, Config, ServiceConfig, rerender
 from tenantsync.controller import crypto
@@ -317,8 +317,8 @@ def _destination_row(reg: Registry, destination_id: str) -> Destination:
     return row
 
 
-def _upsert_destination(reg: Registry, body: DestinationIn,
-                        existing: Destination | None) -> Destination:
+def _upsert_destination(reg: Registry, body: DestinationIn, existing: Destination | None,
+                        cfg: ServiceConfig) -> Destination:
     if body.name is None:
         body.name = existing.name if existing else hosted.TYPE if body.type == hosted.TYPE \
             else None
@@ -342,6 +342,7 @@ def _upsert_destination(reg: Registry, body: DestinationIn,
                        f"config.{inline[0]}: tenantsync's target-postgres takes certificates as "
                        "files (ssl_root_cert, ssl_cert, ssl_key settings), not inline PEM",
                        )
+    destination_policy.check(body.config.host, body.config.port, cfg.destination_allowed_hosts)
     creds = body.config.model_dump(exclude_none=True, by_alias=True, exclude=set(INLINE_TLS))
     if existing is not None and existing.sealed_credentials:
         stored = crypto.unseal(existing.sealed_credentials)  # write-only secrets are kept
@@ -362,7 +363,7 @@ def create_destination(*, body: DestinationIn, reg: AppRegistry,
     name = body.name or (hosted.TYPE if body.type == hosted.TYPE else None)
     if name is not None and reg.destination(name, missing_ok=True) is not None:
         raise ApiError(409, "Destination exists", f"destination {body.name!r} already exists")
-    row = _upsert_destination(reg, body, None)
+    row = _upsert_destination(reg, body, None, cfg)
     commit(reg, cfg)
     return shapes.destination(row)
 
@@ -385,7 +386,7 @@ def update_destination(*, destination_id: str, body: DestinationIn,
                           f"{body.name!r})")
     if (row.type == hosted.TYPE) != (body.type == hosted.TYPE):
         raise bad_request("a destination cannot change between 'supaglue' and 'postgres'")
-    row = _upsert_destination(reg, body, row)
+    row = _upsert_destination(reg, body, row, cfg)
     row.version += 1
     commit(reg, cfg)
     return shapes.destination(row)

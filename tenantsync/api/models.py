@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tenantsync.controller.models import Base, utcnow
@@ -42,6 +42,7 @@ class MagicLink(Base):
     provider_name: Mapped[str] = mapped_column(String(64))
     return_url: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="new")  # new, consumed, failed
+    replace: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column()
 

@@ -3,8 +3,10 @@
 `return_url` with the outcome. Magic links (`/links/{id}`) start the same flow once.
 
 The `state` is signed, bound to application, customer, provider and return URL, expiring and
-single-use (tenantsync.api.state). These routes take no API key (a browser follows them);
-`application_id` names the application, whose customer must already exist.
+single-use (tenantsync.api.state). These routes take no API key (a browser follows them), but
+a flow starts only from a connect session or magic link a key holder issued, or from
+Supaglue's query form where the application turned it on (tenantsync.api.connect_sessions);
+an existing connection is replaced only when the issuer asked for that.
 """
 
 from __future__ import annotations
@@ -16,17 +18,19 @@ from urllib.parse import urlencode
 import httpx
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tenantsync import providers
 from tenantsync.api import state as signed_state
+from tenantsync.api.connect_sessions import Grant, from_query, from_session
 from tenantsync.api.errors import ApiError, bad_request, not_found
 from tenantsync.api.mgmt import connection_created
 from tenantsync.api.models import MagicLink
 from tenantsync.api.service import Config, DbSession, ServiceConfig, rerender
 from tenantsync.controller import crypto
 from tenantsync.controller.credentials import keep_observed
-from tenantsync.controller.models import Provider, utcnow
+from tenantsync.controller.models import Connection, Provider, utcnow
 from tenantsync.controller.registry import Registry, RegistryError
 
 router = APIRouter(tags=["managed authentication"])
@@ -81,9 +85,11 @@ def _check_return_url(url: str) -> str:
     return url
 
 
-def authorize_redirect(s: Session, cfg: ServiceConfig, app_id: str, customer_id: str,
-                       provider_name: str, return_url: str, login_url: str | None = None,
-                       scope: str | None = None, link_id: str | None = None) -> str:
+def authorize_redirect(s: Session, cfg: ServiceConfig, grant: Grant,
+                       login_url: str | None = None, scope: str | None = None,
+                       link_id: str | None = None) -> str:
+    app_id, customer_id, provider_name = (grant.application_id, grant.customer_id,
+                                          grant.provider_name)
     reg = Registry(s, app_id)
     try:
         reg.customer(customer_id)
@@ -95,8 +101,9 @@ def authorize_redirect(s: Session, cfg: ServiceConfig, app_id: str, customer_id:
     client = _client(provider)
     scopes = scope or " ".join(provider.scopes or spec.scopes)
     token = signed_state.sign({"app": app_id, "customer": customer_id,
-                               "provider": provider_name, "return_url": return_url,
-                               "token_base": token_base, "link": link_id},
+                               "provider": provider_name, "return_url": grant.return_url,
+                               "token_base": token_base, "link": link_id,
+                               "replace": grant.replace},
                               cfg.state_ttl_seconds)
     query = {"response_type": "code", "client_id": client["client_id"],
              "redirect_uri": f"{cfg.public_url}/oauth/callback", "scope": scopes,
@@ -105,15 +112,21 @@ def authorize_redirect(s: Session, cfg: ServiceConfig, app_id: str, customer_id:
 
 
 @router.get("/oauth/connect", response_class=RedirectResponse, status_code=302)
-def connect(*, application_id: str = Query(..., min_length=1),
-            customer_id: str = Query(..., min_length=1),
-            provider_name: str = Query(..., min_length=1),
-            return_url: str = Query(..., min_length=1, max_length=2048),
-            login_url: str | None = None, scope: str | None = Query(None, max_length=2048),
-            s: DbSession, cfg: Config):
-    """Send the customer's browser to the provider's consent page."""
-    url = authorize_redirect(s, cfg, application_id, customer_id, provider_name,
-                             _check_return_url(return_url), login_url, scope)
+def connect(*, connect_session: str | None = Query(None, max_length=8192),
+            application_id: str | None = Query(None, min_length=1, max_length=128),
+            customer_id: str | None = Query(None, min_length=1, max_length=256),
+            provider_name: str | None = Query(None, min_length=1, max_length=64),
+            return_url: str | None = Query(None, min_length=1, max_length=2048),
+            login_url: str | None = Query(None, max_length=2048),
+            scope: str | None = Query(None, max_length=2048), s: DbSession, cfg: Config):
+    """Send the customer's browser to the provider's consent page: with a connect session
+    a key holder created, or Supaglue's query form where the application allows it."""
+    if connect_session:
+        grant = from_session(s, connect_session)
+    else:
+        grant = from_query(s, application_id, customer_id, provider_name,
+                           return_url and _check_return_url(return_url))
+    url = authorize_redirect(s, cfg, grant, login_url, scope)
     return RedirectResponse(url, status_code=302)
 
 
@@ -169,6 +182,13 @@ def callback(*, state: str = Query(..., min_length=1, max_length=8192), code: st
         except RegistryError as exc:
             raise not_found(str(exc)) from None
         spec = _spec(provider)
+        existing = reg.s.scalar(select(Connection).where(
+            Connection.customer_pk == reg.customer(payload["customer"]).id,
+            Connection.provider_id == provider.id))
+        if existing is not None and not payload.get("replace"):
+            raise ApiError(409, "Connection exists", f"customer {payload['customer']!r} is "
+                           f"already connected to {provider.name!r}; the application must "
+                           "issue a link that replaces it")
         tokens = exchange_code(payload["token_base"] + spec.token_path, _client(provider), code,
                                f"{cfg.public_url}/oauth/callback")
         doc = {"customer_id": payload["customer"], "provider_name": provider.name,
@@ -188,7 +208,8 @@ def callback(*, state: str = Query(..., min_length=1, max_length=8192), code: st
         s.commit()
         return _outcome(return_url, {**base, "result": "ERROR", "error": exc.title,
                                      "error_description": exc.detail})
-    return _outcome(return_url, {**base, "result": "SUCCESS"})
+    return _outcome(return_url, {**base, "result": "SUCCESS",
+                                 "connection": "replaced" if existing else "created"})
 
 
 # --- magic links ----------------------------------------------------------------------------
@@ -235,8 +256,9 @@ def magic_link(*, link_id: str, environment: str | None = None, s: DbSession,
                 raise bad_request("environment must be "
                                   + " or ".join(repr(n) for n in spec.login_urls))
             login_url = spec.login_urls[environment]
-    url = authorize_redirect(s, cfg, row.application_id, row.customer_id, row.provider_name,
-                             row.return_url, login_url, link_id=row.id)
+    grant = Grant(row.application_id, row.customer_id, row.provider_name, row.return_url,
+                  row.replace)
+    url = authorize_redirect(s, cfg, grant, login_url, link_id=row.id)
     row.status = "consumed"  # single use: the link cannot start a second flow
     s.commit()
     return RedirectResponse(url, status_code=302)

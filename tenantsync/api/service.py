@@ -37,6 +37,9 @@ class ServiceConfig:
     # Internal hosts/addresses webhooks may reach (TENANTSYNC_WEBHOOK_ALLOWED_HOSTS: comma-
     # separated host names, IP addresses, CIDR networks); empty: public addresses only.
     webhook_allowed_hosts: egress.AllowList = field(default_factory=egress.AllowList.from_env)
+    # The same for destinations' hosts (TENANTSYNC_DESTINATION_ALLOWED_HOSTS).
+    destination_allowed_hosts: egress.AllowList = field(
+        default_factory=egress.AllowList.destinations_from_env)
 
 
 def config(request: Request) -> ServiceConfig:

@@ -163,6 +163,7 @@ def magic_link(row: MagicLink, url: str, provider_id: int | None) -> dict[str, A
             "customer_id": row.customer_id, "provider_name": row.provider_name,
             "provider_id": "" if provider_id is None else str(provider_id),
             "status": row.status, "url": url, "return_url": row.return_url,
+            "replace": row.replace,
             "expires_at": iso(row.expires_at)}
 
 
@@ -177,6 +178,9 @@ class Position:
     reverse: bool = False
 
 
+MAX_ROW_ID = 2**63 - 1  # BIGINT
+MAX_RECORD_ID_BYTES = 4096
+MAX_CURSOR_CHARS = 65536
 _BAD_CURSOR = "cursor is not valid: pass back a `next` or `previous` value unchanged"
 
 
@@ -188,15 +192,29 @@ def encode_cursor(key: Any, reverse: bool) -> str:
 def read_cursor(cursor: str | None, key_type: type) -> Position:
     if not cursor:
         return Position()
+    if len(cursor) > MAX_CURSOR_CHARS:
+        raise bad_request(_BAD_CURSOR)
     try:
         doc = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise bad_request(_BAD_CURSOR) from None
     if not isinstance(doc, dict) or set(doc) != {"id", "reverse"} \
             or type(doc["id"]) is not key_type or not isinstance(doc["reverse"], bool) \
-            or (isinstance(doc["id"], str) and "\x00" in doc["id"]):
+            or not _storable(doc["id"]):
         raise bad_request(_BAD_CURSOR)
     return Position(doc["id"], doc["reverse"])
+
+
+def _storable(key: Any) -> bool:
+    """A key the databases can compare: a row id (non-negative 64-bit integer) or a record
+    id (text PostgreSQL accepts: valid UTF-8, no NUL, bounded)."""
+    if isinstance(key, int):
+        return 0 <= key <= MAX_ROW_ID
+    try:
+        encoded = key.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate from a \ud800 escape
+        return False
+    return b"\x00" not in encoded and len(encoded) <= MAX_RECORD_ID_BYTES
 
 
 def paginate(rows: list[Any], page_size: int, position: Position,

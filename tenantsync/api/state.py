@@ -29,11 +29,17 @@ class StateError(ValueError):
     """A state that is forged, damaged, expired or already used."""
 
 
-def _key() -> bytes:
+OAUTH_STATE = "oauth state"
+CONNECT_SESSION = "connect session"  # a key holder's permission to start one browser flow
+
+
+def _key(purpose: str) -> bytes:
+    """A key per purpose, so that a token signed for one is never accepted as the other."""
     secret = os.environ.get(crypto.KEY_ENV)
     if not secret:
         raise crypto.CryptoError(f"{crypto.KEY_ENV} is not set: it also signs OAuth states")
-    return hmac.new(secret.encode(), b"tenantsync oauth state v1", hashlib.sha256).digest()
+    return hmac.new(secret.encode(), f"tenantsync {purpose} v1".encode(),
+                    hashlib.sha256).digest()
 
 
 def _b64(data: bytes) -> str:
@@ -44,25 +50,26 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def sign(payload: dict[str, Any], ttl_seconds: int = DEFAULT_TTL_SECONDS) -> str:
+def sign(payload: dict[str, Any], ttl_seconds: int = DEFAULT_TTL_SECONDS,
+         purpose: str = OAUTH_STATE) -> str:
     body = {**payload, "nonce": secrets.token_urlsafe(16), "exp": int(time.time()) + ttl_seconds}
     raw = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
-    mac = hmac.new(_key(), raw, hashlib.sha256).digest()
+    mac = hmac.new(_key(purpose), raw, hashlib.sha256).digest()
     return f"{_b64(raw)}.{_b64(mac)}"
 
 
-def verify(state: str) -> dict[str, Any]:
+def verify(state: str, purpose: str = OAUTH_STATE) -> dict[str, Any]:
     """The payload of a genuine, unexpired state (not yet checked for reuse)."""
     raw_part, _, mac_part = (state or "").partition(".")
     try:
         raw, mac = _unb64(raw_part), _unb64(mac_part)
     except ValueError:
         raise StateError("state is malformed") from None
-    if not hmac.compare_digest(mac, hmac.new(_key(), raw, hashlib.sha256).digest()):
+    if not hmac.compare_digest(mac, hmac.new(_key(purpose), raw, hashlib.sha256).digest()):
         raise StateError("state signature is invalid (forged or altered)")
     payload = json.loads(raw)
     if payload.get("exp", 0) < time.time():
-        raise StateError("state has expired: start the connection again")
+        raise StateError(f"{purpose} has expired: start the connection again")
     return payload
 
 

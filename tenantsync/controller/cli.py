@@ -66,8 +66,8 @@ def _command(group: click.Group, name: str, **kwargs: Any):
 
 def register(main: click.Group) -> None:
     """Add the controller's commands to the `tenantsync` group."""
-    for cmd in (apply, render_cmd, run_cmd, runs_cmd, status_cmd, keygen, customers, providers,
-                destinations, sync_configs, connections, syncs):
+    for cmd in (apply, render_cmd, run_cmd, runs_cmd, status_cmd, keygen, rotate_key, customers,
+                providers, destinations, sync_configs, connections, syncs):
         main.add_command(cmd)
 
 
@@ -186,6 +186,26 @@ def status_cmd() -> None:
 def keygen() -> None:
     """Print a new random TENANTSYNC_SECRET_KEY."""
     click.echo(crypto.generate_secret())
+
+
+@click.command("rotate-key")
+@_fail_cleanly
+def rotate_key() -> None:
+    """Re-seal every secret of the registry under TENANTSYNC_NEW_SECRET_KEY (the current key in
+    TENANTSYNC_SECRET_KEY), in one transaction; then give every process the new key."""
+    import os
+
+    from tenantsync.controller import keycheck
+
+    new = os.environ.get(keycheck.NEW_KEY_ENV)
+    if not new:
+        raise crypto.CryptoError(f"{keycheck.NEW_KEY_ENV} is not set: put the new key there "
+                                 "(`tenantsync keygen`), not on the command line")
+    url = db.registry_url()
+    with db.session(url) as s:
+        n = keycheck.rotate(s, str(s.get_bind().url), new)
+    click.echo(f"re-sealed {n} secret(s) under the new key; set {crypto.KEY_ENV} to it "
+               "wherever tenantsync runs (serve, taps, the CLI)")
 
 
 def _duration(run) -> str:

@@ -7,7 +7,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 URL_ENV = "TENANTSYNC_REGISTRY_URL"
@@ -27,8 +27,31 @@ def registry_url() -> str:
         return url.replace("postgresql://", "postgresql+psycopg2://", 1) \
             if url.startswith("postgresql://") else url
     path = project_dir() / ".tenantsync" / "registry.db"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     return f"sqlite:///{path}"
+
+
+def private_dir(path: Path) -> Path:
+    """A directory only its owner may enter (created so, and tightened if it exists): it
+    holds the registry, whose rows name every customer and hold their sealed credentials."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o700)
+    return path
+
+
+def _private_sqlite_file(url: str) -> None:
+    """Create the registry's SQLite file owner-only, and tighten one that exists (SQLite
+    gives its journal and WAL files the database file's permissions)."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    fd = os.open(database, os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        if os.fstat(fd).st_mode & 0o077:
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -47,6 +70,7 @@ def engine(url: str | None = None) -> Engine:
 def _engine(url: str) -> Engine:
     eng = create_engine(url)
     if eng.dialect.name == "sqlite":
+        _private_sqlite_file(url)
         event.listen(eng, "connect", _sqlite_pragmas)
     return eng
 
@@ -64,8 +88,18 @@ def migrate(eng: Engine) -> None:
 
 
 def session(url: str | None = None, *, upgrade: bool = True) -> Session:
+    """A registry session; a `TENANTSYNC_SECRET_KEY` other than the registry's is refused
+    here (tenantsync.controller.keycheck), before anything could be sealed under it."""
+    from tenantsync.controller import keycheck
+
     eng = engine(url)
     if upgrade and not getattr(eng, "_tenantsync_migrated", False):
         migrate(eng)
         eng._tenantsync_migrated = True  # type: ignore[attr-defined]
-    return sessionmaker(eng, expire_on_commit=False)()
+    s = sessionmaker(eng, expire_on_commit=False)()
+    try:
+        keycheck.verify(s, str(eng.url))
+    except Exception:
+        s.close()
+        raise
+    return s

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -22,6 +22,16 @@ class Application(Base):
     __tablename__ = "applications"
     id: Mapped[str] = mapped_column(String(128), primary_key=True)
     name: Mapped[str] = mapped_column(String(256))
+    # Supaglue's key-less `/oauth/connect?application_id=` form, only when turned on.
+    public_connect: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+
+class RegistryMeta(Base):
+    """Facts about the registry itself (the secret key's fingerprint)."""
+
+    __tablename__ = "registry_meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
 
 
 class Customer(Base):

@@ -17,7 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tenantsync import providers
-from tenantsync.contract import DEFAULT_SCHEMA
+from tenantsync.common_schema import COMMON_OBJECTS
+from tenantsync.contract import DEFAULT_SCHEMA, MAX_IDENTIFIER_BYTES, slug
 from tenantsync.controller import crypto
 from tenantsync.controller.models import (
     Application,
@@ -38,7 +39,6 @@ STRATEGY_ALIASES = {"full then incremental": "full then incremental", "full only
 OBJECT_KINDS = ("common", "standard", "custom")
 CHOOSABLE = ("standard", "custom")  # the kinds a connection sync config may narrow
 CONNECTION_SYNC_KEYS = ("destination_config", *(f"{k}_objects" for k in CHOOSABLE))
-MAX_IDENTIFIER_BYTES = 63  # PostgreSQL's
 CATEGORIES = ("crm", "engagement", "no_category")
 AUTH_TYPES = ("oauth2", "api_key", "access_key_secret")
 # target-postgres settings a destination may carry; the secret ones are sealed.
@@ -164,6 +164,30 @@ def paused_objects(sync: Any) -> dict[str, tuple[str, ...]]:
     return {kind: tuple(names) for kind, names in (sync.paused_objects or {}).items()}
 
 
+def _common_names() -> dict[str, str]:
+    """Every way a common object is written -> its sync-config name: `account`, `accounts`,
+    `crm_accounts`, `Account` all mean `account` (Supaglue's paths use the plural)."""
+    names: dict[str, str] = {}
+    for obj in COMMON_OBJECTS.values():
+        for spelling in (obj.name, obj.table, obj.table.split("_", 1)[1]):
+            names[slug(spelling)] = obj.name
+    return names
+
+
+COMMON_NAMES = _common_names()
+
+
+def object_name(kind: str, name: str, where: str) -> str:
+    """An object's name as the sync config keeps it: common objects by their one name."""
+    if kind != "common":
+        return name
+    common = COMMON_NAMES.get(slug(name))
+    if common is None:
+        known = ", ".join(sorted(set(COMMON_NAMES.values())))
+        raise RegistryError(f"{where}: {name!r} is not a common object (known: {known})")
+    return common
+
+
 def normalize_objects(items: Any, kind: str) -> list[dict[str, Any]]:
     where = f"{kind}_objects"
     if items is None:
@@ -177,7 +201,7 @@ def normalize_objects(items: Any, kind: str) -> list[dict[str, Any]]:
         if not isinstance(item, Mapping) or not isinstance(item.get("object"), str) \
                 or not item["object"]:
             raise RegistryError(f"{where}[{i}] must be an object with a non-empty 'object'")
-        name = item["object"]
+        name = object_name(kind, item["object"], f"{where}[{i}].object")
         if name in seen:
             raise RegistryError(f"{where} lists {name!r} twice")
         seen.add(name)

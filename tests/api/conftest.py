@@ -77,6 +77,10 @@ def start_server(tmp: Path, **cfg_overrides) -> tuple[Service, uvicorn.Server, t
                            "run_on_trigger": False,
                            # the tests' webhook receivers listen on loopback
                            "webhook_allowed_hosts": egress.AllowList.parse("127.0.0.1"),
+                           # destinations may be on loopback or the 10/8 network here
+                           "destination_allowed_hosts": egress.AllowList.parse(
+                               "127.0.0.1,10.0.0.0/8", egress.DESTINATION_ALLOWED_HOSTS_ENV,
+                               "destination"),
                            **cfg_overrides})
     with db.session(cfg.registry_url) as s:
         key_a, key_b = keys.create_key(s, "app-a"), keys.create_key(s, "app-b")

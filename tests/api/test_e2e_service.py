@@ -58,11 +58,12 @@ def test_connect_trigger_list_then_revoke_pauses(live):
                        "standard_objects": [{"object": "Account"}]}}).status_code == 201
         assert a.put("/mgmt/v2/customers", json={"customer_id": "acme"}).status_code == 200
 
-        # managed auth: the customer approves on the twin's consent page
+        # managed auth: the application issues a connect session, the customer approves
+        # on the twin's consent page
+        link = a.post("/mgmt/v2/connect_sessions", json={
+            "customer_id": "acme", "provider_name": "salesforce", "return_url": RETURN_URL})
         with svc.client() as browser:
-            start = browser.get("/oauth/connect", params={
-                "application_id": "app-a", "customer_id": "acme",
-                "provider_name": "salesforce", "return_url": RETURN_URL})
+            start = browser.get(link.json()["connect_url"][len(svc.url):])
             done = browser.get(consent(start.headers["location"])[len(svc.url):])
         assert "result=SUCCESS" in done.headers["location"]
         assert receiver.events("connection.created")[0]["customer_id"] == "acme"

@@ -29,7 +29,7 @@ def app_a(a):
         assert r.status_code == 201, r.text
     dest = a.post("/mgmt/v2/destinations", json={
         "name": f"pg-{suffix}", "type": "postgres",
-        "config": {"host": "db.example.com", "port": 5432, "database": "app", "schema": "sg",
+        "config": {"host": "10.20.30.40", "port": 5432, "database": "app", "schema": "sg",
                    "user": "writer", "password": SECRETS[2]}})
     assert dest.status_code == 201, dest.text
     cid = f"acme-{suffix}"

@@ -70,11 +70,31 @@ def consent(authorize_url: str, approve: bool = True) -> str:
     return answer.headers["location"]
 
 
-def start(svc, cid: str, provider: str, **extra) -> httpx.Response:
+def start(svc, cid: str, provider: str, replace: bool = False, **extra) -> httpx.Response:
+    """The key holder creates a connect session; the customer's browser follows it."""
+    with svc.client(svc.key_a) as holder:
+        session = holder.post("/mgmt/v2/connect_sessions", json={
+            "customer_id": cid, "provider_name": provider, "return_url": RETURN_URL,
+            "replace": replace})
+    if session.status_code != 201:
+        return session
     with svc.client() as browser:  # no API key: a browser follows this link
+        url = session.json()["connect_url"][len(svc.url):]
+        return browser.get(url + "".join(f"&{k}={v}" for k, v in extra.items()))
+
+
+def start_public(svc, cid: str, provider: str) -> httpx.Response:
+    """Supaglue's key-less form: only the application id and the customer id."""
+    with svc.client() as browser:
         return browser.get("/oauth/connect", params={
             "application_id": "app-a", "customer_id": cid, "provider_name": provider,
-            "return_url": RETURN_URL, **extra})
+            "return_url": RETURN_URL})
+
+
+def outcome_of(svc, started: httpx.Response) -> dict[str, list[str]]:
+    assert started.status_code == 302, started.text
+    done = follow_callback(svc, consent(started.headers["location"]))
+    return parse_qs(urlsplit(done.headers["location"]).query)
 
 
 def follow_callback(svc, callback_url: str) -> httpx.Response:
@@ -101,7 +121,8 @@ def test_connect_flow_stores_a_working_connection(service, a, providers, provide
     assert f"{outcome.scheme}://{outcome.netloc}{outcome.path}" == \
         "https://app.example.com/connected"
     assert parse_qs(outcome.query) == {"tab": ["crm"], "customer_id": [cid],
-                                       "provider_name": [provider], "result": ["SUCCESS"]}
+                                       "provider_name": [provider], "result": ["SUCCESS"],
+                                       "connection": ["created"]}
 
     conn = a.get(f"/mgmt/v2/customers/{cid}/connections/{provider}")
     assert conn.status_code == 200
@@ -252,3 +273,89 @@ def test_concurrent_replays_create_one_connection(service, a, providers):
     (won,) = [r for r in answers if r.status_code == 302]
     assert "result=SUCCESS" in won.headers["location"]
     assert len(a.get(f"/mgmt/v2/customers/{cid}/connections").json()) == 1
+
+
+def _refresh_token(service, cid: str, provider: str) -> str:
+    with service.session() as s:
+        from tenantsync.controller.registry import Registry
+
+        conn = Registry(s, "app-a").connection(cid, provider)
+        return crypto.unseal(conn.sealed_credentials)["refresh_token"]
+
+
+def _public_connect(service, on: bool) -> None:
+    from tenantsync.controller.registry import Registry
+
+    with service.session() as s:
+        Registry(s, "app-a").application().public_connect = on
+        s.commit()
+
+
+def test_the_key_less_form_is_refused_unless_the_application_turned_it_on(service, a,
+                                                                           providers):
+    cid = _customer(a)
+    r = start_public(service, cid, "hubspot")
+    assert r.status_code == 403, r.text
+    assert "connect session" in r.json()["errors"][0]["detail"]
+    with service.client() as browser:
+        r = browser.get("/oauth/connect")
+    assert r.status_code == 400 and "connect_session" in r.json()["errors"][0]["detail"]
+    _public_connect(service, True)
+    try:
+        assert outcome_of(service, start_public(service, cid, "hubspot"))["result"] == \
+            ["SUCCESS"]
+    finally:
+        _public_connect(service, False)
+
+
+def test_nobody_replaces_a_live_connection_without_the_issuers_consent(service, a, providers):
+    """The attack: someone consents with their own account for a customer id they know."""
+    cid = _customer(a)
+    assert outcome_of(service, start(service, cid, "salesforce"))["connection"] == ["created"]
+    victim = _refresh_token(service, cid, "salesforce")
+
+    _public_connect(service, True)  # even where the key-less form is on, it never replaces
+    try:
+        hijack = outcome_of(service, start_public(service, cid, "salesforce"))
+    finally:
+        _public_connect(service, False)
+    assert hijack["result"] == ["ERROR"] and hijack["error"] == ["Connection exists"]
+    assert _refresh_token(service, cid, "salesforce") == victim
+
+    # a session that did not ask to replace is refused the same way
+    refused = outcome_of(service, start(service, cid, "salesforce"))
+    assert refused["result"] == ["ERROR"] and "already connected" in \
+        refused["error_description"][0]
+    assert _refresh_token(service, cid, "salesforce") == victim
+
+    # the key holder asks for a replacement: it happens, and the outcome says so
+    replaced = outcome_of(service, start(service, cid, "salesforce", replace=True))
+    assert replaced["result"] == ["SUCCESS"] and replaced["connection"] == ["replaced"]
+    assert _refresh_token(service, cid, "salesforce") != victim
+
+    # a magic link replaces only when it was issued with replace
+    link = a.post("/mgmt/v2/magic_links", json={
+        "customer_id": cid, "provider_name": "salesforce", "return_url": RETURN_URL,
+        "replace": True}).json()
+    assert link["replace"] is True
+    with service.client() as browser:
+        via_link = outcome_of(service, browser.get(link["url"][len(service.url):]))
+    assert via_link["connection"] == ["replaced"]
+
+
+def test_a_connect_session_is_single_use_and_not_an_oauth_state(service, a, providers):
+    cid = _customer(a)
+    session = a.post("/mgmt/v2/connect_sessions", json={
+        "customer_id": cid, "provider_name": "hubspot", "return_url": RETURN_URL}).json()
+    path = session["connect_url"][len(service.url):]
+    with service.client() as browser:
+        assert browser.get(path).status_code == 302
+        again = browser.get(path)
+        assert again.status_code == 400 and "already used" in again.json()["errors"][0]["detail"]
+        as_state = browser.get("/oauth/callback", params={"code": "x", "state": session["token"]})
+        assert as_state.status_code == 400
+        assert as_state.json()["errors"][0]["title"] == "Invalid OAuth state"
+    with service.client() as stranger:  # creating one needs the application's key
+        assert stranger.post("/mgmt/v2/connect_sessions", json={
+            "customer_id": cid, "provider_name": "hubspot",
+            "return_url": RETURN_URL}).status_code == 401
