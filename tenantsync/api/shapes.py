@@ -207,7 +207,9 @@ def read_cursor(cursor: str | None, key_type: type) -> Position:
 
 def _storable(key: Any) -> bool:
     """A key the databases can compare: a row id (non-negative 64-bit integer) or a record
-    id (text PostgreSQL accepts: valid UTF-8, no NUL, bounded)."""
+    id (text PostgreSQL accepts: valid UTF-8, no NUL, bounded), or a short list of them."""
+    if isinstance(key, list):
+        return len(key) <= 4 and all(type(v) in (int, str) and _storable(v) for v in key)
     if isinstance(key, int):
         return 0 <= key <= MAX_ROW_ID
     try:

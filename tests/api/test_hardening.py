@@ -118,6 +118,7 @@ CRAFTED = [
     {"id": [1], "reverse": False}, {"id": {"a": 1}, "reverse": False},
     {"id": "x" * 10_000, "reverse": False}, {"id": "a\x00b", "reverse": False},
     {"id": 1, "reverse": "yes"}, {"id": 1}, {"id": 1, "reverse": False, "extra": 1}, [1], 7,
+    {"id": [2**63, 0], "reverse": False}, {"id": [1, "\ud800"], "reverse": False},
     b'{"id": "\\ud800", "reverse": false}', b'{"id": NaN, "reverse": false}',
     b'{"id": Infinity, "reverse": false}', b'{"id": 1e999, "reverse": false}',
     b'{"id": ' + b"9" * 5000 + b', "reverse": false}',
