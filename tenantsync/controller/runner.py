@@ -9,7 +9,6 @@ and record counts, and writes the run's status, strategy, counts and error to th
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import re
 import shutil
@@ -36,8 +35,10 @@ from tenantsync.controller.registry import (
     sync_objects,
 )
 
-# Meltano prefixes each plugin log line with the plugin's name.
-_METRIC = re.compile(r"\]\s+(\S+)\s+METRIC: (\{.*\})\s*$")
+# Meltano prefixes each plugin log line with the plugin's name. target-postgres logs each
+# batch it committed (a STATE follows it): what a run wrote, even when it is killed later
+# (the record_count METRIC comes at the end, or not at all from a killed target).
+_COMMITTED = re.compile(r"\]\s+target-\S+\s+stream (\S+): merged (\d+) records into ")
 _PLAN = re.compile(r"\]\s+tap-\S+\s+Stream (\S+): (full|incremental) sync\b")
 _SWEEP = re.compile(r"\]\s+target-\S+\s+stream (\S+): full sync .* (\d+) unseen rows? "
                     r"marked deleted")
@@ -61,7 +62,7 @@ class RunError(Exception):
 
 @dataclass
 class Progress:
-    """What the log says so far: records written per stream (the target's counters), the
+    """What the log says so far: records committed per stream (the target's batches), the
     strategy the tap chose per stream, rows marked deleted by full-sync sweeps."""
 
     records: dict[str, int] = field(default_factory=dict)
@@ -73,17 +74,10 @@ class Progress:
     def feed(self, line: str) -> str | None:
         """Take one log line; return a progress message worth showing, if any."""
         self.tail.append(line)
-        if match := _METRIC.search(line):
-            plugin, body = match.groups()
-            try:
-                metric = json.loads(body)
-            except ValueError:
-                return None
-            stream = (metric.get("tags") or {}).get("stream")
-            if plugin.startswith("target-") and metric.get("metric") == "record_count" \
-                    and stream:
-                self.records[stream] = self.records.get(stream, 0) + int(metric["value"])
-                return f"  {stream}: {self.records[stream]} records written"
+        if match := _COMMITTED.search(line):
+            stream, count = match.group(1), int(match.group(2))
+            self.records[stream] = self.records.get(stream, 0) + count
+            return f"  {stream}: {self.records[stream]} records written"
         elif match := _PLAN.search(line):
             self.strategies[match.group(1)] = match.group(2)
             return f"  {match.group(1)}: {match.group(2)} sync"
@@ -247,6 +241,7 @@ def _run(registry: Registry, sync: Sync, name: str, label: str, env: dict[str, s
     for dead in s.scalars(select(SyncRun).where(SyncRun.sync_id == sync.id,
                                                 SyncRun.status == "IN_PROGRESS")):
         dead.ended_at, dead.status, dead.error = utcnow(), "FAILURE", INTERRUPTED
+        count_from_log(dead, run_log(project, name, dead.id))
     run = SyncRun(sync_id=sync.id, status="IN_PROGRESS", strategy="full" if full else "auto",
                   records={}, num_records=0, objects=run_objects(sync))
     s.add(run)
@@ -271,15 +266,15 @@ def _run(registry: Registry, sync: Sync, name: str, label: str, env: dict[str, s
                 if message:
                     echo(message)
             code = proc.wait()
-    except BaseException:  # Ctrl-C or a dying controller: the run must not stay IN_PROGRESS
-        run.ended_at, run.status, run.error = utcnow(), "FAILURE", "interrupted"
+    except BaseException as exc:  # Ctrl-C or a dying controller: not left IN_PROGRESS
+        record_counts(run, progress)
+        run.ended_at, run.status = utcnow(), "FAILURE"
+        run.error = (f"interrupted ({type(exc).__name__}) after {run.num_records} records "
+                     "were committed")
         s.commit()
         raise
     run.ended_at = utcnow()
-    run.records = {stream: {"written": progress.records.get(stream, 0),
-                            "deleted": progress.deleted.get(stream, 0)}
-                   for stream in sorted({*progress.records, *progress.deleted})}
-    run.num_records = sum(progress.records.values())
+    record_counts(run, progress)
     if not full:
         run.strategy = progress.strategy
     run.objects = object_results(run.objects or [], progress, sync.connection.provider.name,
@@ -328,6 +323,25 @@ def object_results(objects: list[dict], progress: Progress, provider: str,
                     "strategy": progress.strategies.get(stream, strategy) if stream
                     else strategy})
     return out
+
+
+def record_counts(run: SyncRun, progress: Progress) -> None:
+    """What the run committed, per stream and in all (the target's committed batches)."""
+    run.records = {stream: {"written": progress.records.get(stream, 0),
+                            "deleted": progress.deleted.get(stream, 0)}
+                   for stream in sorted({*progress.records, *progress.deleted})}
+    run.num_records = sum(progress.records.values())
+
+
+def count_from_log(run: SyncRun, log: Path) -> None:
+    """A run whose process died: count what its kept log says the target committed."""
+    if not log.exists():
+        return
+    progress = Progress()
+    with open(log, encoding="utf-8", errors="replace") as lines:
+        for line in lines:
+            progress.feed(line.rstrip("\n"))
+    record_counts(run, progress)
 
 
 def _raised(lines: list[str]) -> list[str]:

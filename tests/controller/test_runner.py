@@ -11,6 +11,9 @@ LOG = """\
 2026-11-21T12:37:44.751707Z [info     ] tap-salesforce--app METRIC: {"type":"counter","metric":"record_count","value":28,"tags":{"stream":"Account","pid":2599,"context":{}}}
 2026-11-21T12:37:44.752068Z [info     ] tap-salesforce--app Stream Contact: incremental sync (incremental from the bookmark)
 2026-11-21T12:37:44.819281Z [info     ] target-postgres--app--w stream Account: full sync since 2026-11-21T12:37:44.740000 complete; 3 unseen rows marked deleted
+2026-11-21T12:37:44.928005Z [info     ] target-postgres--app--w stream Account: merged 27 records into supaglue.salesforce_account
+2026-11-21T12:37:44.929005Z [info     ] target-postgres--app--w stream Contact: merged 5 records into supaglue.salesforce_contact
+2026-11-21T12:37:44.929505Z [info     ] target-postgres--app--w stream Contact: merged 1 records into supaglue.salesforce_contact
 2026-11-21T12:37:44.930005Z [info     ] target-postgres--app--w METRIC: {"type":"counter","metric":"record_count","value":27,"tags":{"stream":"Account","pid":2601}}
 2026-11-21T12:37:44.930969Z [info     ] target-postgres--app--w METRIC: {"type":"counter","metric":"record_count","value":5,"tags":{"stream":"Contact","pid":2601}}
 2026-11-21T12:37:44.930969Z [info     ] target-postgres--app--w METRIC: {"type":"timer","metric":"batch_processing_time","value":0.1,"tags":{"stream":"Contact"}}
@@ -26,6 +29,29 @@ def test_progress_counts_what_the_target_wrote():
     assert progress.deleted == {"Account": 3}
     assert progress.strategy == "full"
     assert "  Contact: 6 records written" in messages
+
+
+def test_a_killed_target_is_counted_by_what_it_committed(tmp_path):
+    """The target died after committing 8,400 records: no record_count METRIC ever came (it
+    is logged at the end), but every committed batch was logged; the run counts those."""
+    from tenantsync.controller.models import SyncRun
+    from tenantsync.controller.runner import count_from_log
+
+    lines = [f"2026-11-21T12:37:{40 + i}.000000Z [info     ] target-postgres--app--w stream "
+             f"Account: merged {n} records into supaglue.salesforce_account"
+             for i, n in enumerate((5000, 3400))]
+    lines.append("2026-11-21T12:37:50.000000Z [info     ] tap-salesforce--app BrokenPipeError: "
+                 "[Errno 32] Broken pipe")
+    progress = Progress()
+    for line in lines:
+        progress.feed(line)
+    assert progress.records == {"Account": 8400}
+    log = tmp_path / "run-1.log"
+    log.write_text("\n".join(lines) + "\n")
+    dead = SyncRun(records={}, num_records=0)
+    count_from_log(dead, log)  # the next run finds this one's process gone
+    assert dead.num_records == 8400
+    assert dead.records == {"Account": {"written": 8400, "deleted": 0}}
 
 
 def test_incremental_only_and_unknown():
