@@ -187,7 +187,8 @@ def run(workers: int, args, pg_uri: str, work: Path, sandboxes: list) -> dict:
     tenants = [Tenant(f"customer-{i:03d}", provider, sb)
                for i, (provider, sb) in enumerate(sandboxes)]
     d = Deployment(work / f"project-w{workers}", pg_uri, f"celery_w{workers}", tenants,
-                   sf_objects=("Account", "Contact"), hs_objects=("company", "contact"))
+                   objects={"salesforce": ("Account", "Contact"),
+                            "hubspot": ("company", "contact")})
     every_minute(d)
     with ExitStack() as stack:
         af = Airflow(work / f"w{workers}", pg_uri, d, workers, args.concurrency, stack)

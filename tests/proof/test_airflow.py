@@ -54,8 +54,8 @@ def test_airflow_parses_the_registry_and_runs_syncs_exactly(deploy, tmp_path, ai
             SalesforceSandbox(records=120, seed=i))) for i, c in
             enumerate(("acme", "globex", "initech", "umbrella"))}
         hs = Tenant("acme", "hubspot", stack.enter_context(HubSpotSandbox(records=80, seed=9)))
-        d = deploy([*sf.values(), hs], sf_objects=("Account", "Contact"),
-                   hs_objects=("company",))
+        d = deploy([*sf.values(), hs], objects={"salesforce": ("Account", "Contact"),
+                                                "hubspot": ("company",)})
         home = tmp_path / "airflow"
         env = {**d.env, "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
                "AIRFLOW__CORE__DAGS_FOLDER": str(home / "dags"),
