@@ -106,6 +106,8 @@ class ConnectionIn(Strict):
     access_key: str | None = Text
     access_key_secret: str | None = Text
     base_url: str | None = Text  # non-secret: where this connection's API is (sandboxes)
+    # non-secret settings of this connection (those its provider's spec declares)
+    settings: dict[str, str] | None = None
 
 
 def connection_created(reg: Registry, conn: Connection) -> None:

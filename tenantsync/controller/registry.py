@@ -407,6 +407,10 @@ class Registry:
         spec = providers.find(provider.name)
         auth = spec.auth_kind(kind) if spec is not None else None
         needed = auth.secrets if auth is not None else NEEDED_SECRETS[kind]
+        if isinstance(auth, providers.ApiKey) and doc.get("api_key") and not doc.get(
+                auth.setting):  # Supaglue's field, stored under the tap's setting name
+            doc = {**{k: v for k, v in doc.items() if k != "api_key"},
+                   auth.setting: doc["api_key"]}
         missing = [k for k in needed if not doc.get(k)]
         if missing:
             raise RegistryError(f"connection of {customer.customer_id!r} to {provider.name!r} "

@@ -10,6 +10,7 @@ from singer_sdk.exceptions import ConfigValidationError
 
 from tap_salesforce.tap import TapSalesforce
 from tenantsync.controller import credentials, crypto, db
+from tenantsync.controller.registry import RegistryError
 from tenantsync.tapkit.tokens import TokenUpdate
 
 from .conftest import seed
@@ -94,3 +95,19 @@ def test_the_tap_reads_only_the_objects_the_customer_chose(registry_env):
     with pytest.raises(ConfigValidationError, match="reads none of this extractor's objects"):
         TapSalesforce(config={"credential_source": SOURCE, "connection_id": key("acme"),
                               "custom_objects": ["X__c"]}, setup_mapper=False)
+
+
+def test_an_api_key_connection_reaches_the_tap_under_its_specs_setting(registry_env):
+    """Supaglue's `api_key` field lands in the setting the provider's spec names for its API
+    key (HubSpot: a private app's `access_token`); declared settings land beside it."""
+    registry_env.apply([
+        {"provider_name": "hubspot", "auth_type": "api_key", "category": "crm"},
+        {"customer_id": "acme", "provider_name": "hubspot", "type": "api_key",
+         "api_key": "pat-na1-secret", "base_url": "http://127.0.0.1:9"}])
+    registry_env.s.commit()
+    settings = credentials.tap_settings(registry_env.connection("acme", "hubspot"))
+    assert settings["access_token"] == "pat-na1-secret" and "api_key" not in settings
+    assert settings["base_url"] == "http://127.0.0.1:9"
+    with pytest.raises(RegistryError, match="needs access_token"):
+        registry_env.upsert_connection({"customer_id": "globex", "provider_name": "hubspot",
+                                        "type": "api_key"})
