@@ -23,6 +23,7 @@ from tap_salesforce.sandbox import SalesforceSandbox
 from tenantsync.api.models import Event
 from tenantsync.cli import main
 from tenantsync.controller import crypto, db, render, run_lock
+from tenantsync.controller.cli import EXIT_CREDENTIALS_REFUSED, EXIT_PAUSED
 from tenantsync.controller.models import SyncRun
 from tenantsync.controller.registry import Registry, RegistryError
 from tenantsync.controller.runner import (
@@ -231,7 +232,7 @@ def test_pause_and_resume(world):
     with pytest.raises(RegistryError, match="paused"):
         run_sync(world["reg"], "globex", "salesforce", world["project"])
     out = runner.invoke(main, ["run", "globex", "salesforce"])
-    assert out.exit_code == 1 and "paused" in out.output
+    assert out.exit_code == EXIT_PAUSED and "paused" in out.output
     out = runner.invoke(main, ["syncs", "resume", "globex", "salesforce"])
     assert out.exit_code == 0, out.output
     include = (world["project"] / render.INCLUDE_FILE).read_text()
@@ -370,7 +371,7 @@ def test_a_failed_run_is_recorded_with_a_clear_error(world):
     world["sb"]["globex"].oauth.revoke_refresh_tokens()
     events_before = reg.s.scalar(select(func.count()).select_from(Event))
     out = CliRunner().invoke(main, ["run", "globex", "salesforce"])
-    assert out.exit_code == 1 and "FAILURE" in out.output
+    assert out.exit_code == EXIT_CREDENTIALS_REFUSED and "FAILURE" in out.output
     assert "refused the refresh token" in out.output
     # like the service's runs, a command-line run records sync.complete, and refused
     # credentials pause the sync (sync.paused) until the customer reconnects
