@@ -113,10 +113,12 @@ def record_id(record: dict, key_properties: list[str] | tuple[str, ...]) -> str:
     return hashlib.sha256(_encoder.encode(record)).hexdigest()
 
 
-def object_line(seq: int, rid: str, last_modified, is_deleted: bool, raw: dict) -> str:
-    """A COPY line for standard/custom tables: _seq, id, last modified, deleted, raw JSON."""
+def object_line(seq: int, rid: str, last_modified, is_deleted: bool, raw: dict,
+                mapped: str = "{}") -> str:
+    """A COPY line for standard/custom tables: _seq, id, last modified, deleted, raw JSON,
+    mapped JSON (`mapped`: already COPY text, see json_text)."""
     return (f"{seq}\t{text(rid)}\t{timestamp_text(last_modified, 'last modified')}\t"
-            f"{'t' if is_deleted else 'f'}\t{json_text(raw)}\n")
+            f"{'t' if is_deleted else 'f'}\t{json_text(raw)}\t{mapped}\n")
 
 
 def common_line(seq: int, spec: TableSpec, record: dict) -> str:

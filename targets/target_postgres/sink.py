@@ -12,6 +12,7 @@ import psycopg2
 from singer_sdk.sinks import Sink
 
 from tenantsync.contract import DEFAULT_SCHEMA, ContractError, Destination, resolve
+from tenantsync.mapping import mapped_data
 
 from . import rows, tables
 from .connection import connect
@@ -87,6 +88,10 @@ class SupaglueSink(Sink):
         self._keys = tuple(key_properties or ())
         self._is_common = self.destination.kind == "common"
         self._flags_deletes = bool(self.destination.delete_flags)  # a peer tap's delete flags
+        # The customer's mapping of this object into `_supaglue_mapped_data` (none: `{}`);
+        # common objects keep their fixed schema.
+        self._mapping = None if self._is_common else target.field_mappings.get(
+            self.destination.object)
         self._max_rows = int(target.config.get("batch_size_rows") or 10_000)
         self._max_bytes = int(target.config.get("batch_size_bytes") or 16 * 1024 * 1024)
         self._lines: list[str] = []
@@ -146,7 +151,9 @@ class SupaglueSink(Sink):
                         deleted = bool(value)
                     elif key == "_supaglue_last_modified_at":
                         last_modified = value
-            line = rows.object_line(line_number, rid, last_modified, deleted, record)
+            mapped = rows.json_text(mapped_data(record, self._mapping)) if self._mapping \
+                else "{}"
+            line = rows.object_line(line_number, rid, last_modified, deleted, record, mapped)
         if rid in self._ids:
             self._repeats = True
         else:

@@ -87,7 +87,7 @@ def spec_for(dest: Destination) -> TableSpec:
         table=dest.table, columns=columns, id_col="_supaglue_id",
         last_modified_col="_supaglue_last_modified_at", deleted_col="_supaglue_is_deleted",
         record_cols=("_supaglue_id", "_supaglue_last_modified_at", "_supaglue_is_deleted",
-                     "_supaglue_raw_data"),
+                     "_supaglue_raw_data", "_supaglue_mapped_data"),
         object_name=object_name, full_name=dest.full_table,
     )
 
@@ -220,11 +220,8 @@ def merge_sql(schema: str, spec: TableSpec, *, dedupe: bool = True) -> sql.Compo
                 expr = sql.SQL("COALESCE({}, '[]'::jsonb)").format(expr)
         select.append(expr)
     if spec.object_name:
-        insert_cols += [OBJECT_NAME, "_supaglue_mapped_data"]
-        select += [sql.Placeholder("object_name"), sql.SQL("'{}'::jsonb")]
-    elif spec.unified_col is None:
-        insert_cols.append("_supaglue_mapped_data")
-        select.append(sql.SQL("'{}'::jsonb"))
+        insert_cols.append(OBJECT_NAME)
+        select.append(sql.Placeholder("object_name"))
     newer = sql.SQL("{main}.{lm} <= EXCLUDED.{lm}").format(main=main, lm=lm)
     updates = [sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(EMITTED_AT))]
     for name in spec.record_cols:

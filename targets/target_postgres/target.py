@@ -14,6 +14,7 @@ from singer_sdk import Target
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecReader
 from singer_sdk.exceptions import (
+    ConfigValidationError,
     InvalidInputLine,
     MissingKeyPropertiesError,
     RecordsWithoutSchemaException,
@@ -21,6 +22,8 @@ from singer_sdk.exceptions import (
 from singer_sdk.helpers.capabilities import TargetCapabilities
 
 from tenantsync.contract import DEFAULT_SCHEMA
+from tenantsync.mapping import MappingError, check
+from tenantsync.providers import load_object
 
 from .connection import resolve_dsn
 from .rows import MissingKeyError, RecordError
@@ -96,6 +99,13 @@ class TargetPostgres(Target):
                     description="Rows per merged batch (a STATE is emitted after each)."),
         th.Property("batch_size_bytes", th.IntegerType, default=16 * 1024 * 1024,
                     description="Bytes of buffered COPY data per stream before a batch is merged."),
+        th.Property("field_mappings", th.ObjectType(),
+                    description="Per object, `_supaglue_mapped_data` from the raw record: "
+                                "{object: {fields: {schema field: provider field}, "
+                                "additional_fields: {name: provider field}}} (none: `{}`)."),
+        th.Property("field_mapping_source", th.StringType,
+                    description="'package.module:function' called at startup with the settings; "
+                                "the field mappings it returns are added to field_mappings."),
         th.Property("validate_records", th.BooleanType, default=False,
                     description="Validate records against their stream schema (raw data is "
                                 "stored as JSONB either way)."),
@@ -111,6 +121,24 @@ class TargetPostgres(Target):
         self._last_written_state: dict | None = None
         super().__init__(*args, **kwargs)
         self._validate = bool(self.config.get("validate_records"))  # read once, not per record
+        self.field_mappings = self._field_mappings()
+
+    def _field_mappings(self) -> dict[str, dict]:
+        """The `field_mappings` setting, plus what `field_mapping_source` returns (it wins):
+        read once, so a mapping changed during a run applies from the next run."""
+        try:
+            mappings = check(self.config.get("field_mappings") or {}, "field_mappings")
+            source = self.config.get("field_mapping_source")
+            if source:
+                try:
+                    hook = load_object(source)
+                except (ImportError, AttributeError, ValueError) as exc:
+                    raise MappingError(f"field_mapping_source {source!r}: {exc}") from None
+                mappings.update(check(hook(dict(self.config)),
+                                      f"field_mapping_source {source!r}"))
+        except MappingError as exc:
+            raise ConfigValidationError(f"target-postgres: {exc}") from None
+        return mappings
 
     @property
     def dsn(self) -> str:

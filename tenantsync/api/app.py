@@ -20,6 +20,7 @@ from tenantsync.api import (
     mgmt,
     oauth,
     runs,
+    schema_routes,
     sync_routes,
 )
 from tenantsync.api.service import ServiceConfig
@@ -70,7 +71,7 @@ def create_app(cfg: ServiceConfig | None = None, *, webhooks: bool = True) -> Fa
     app.state.config = cfg
     app.add_middleware(limits.RequestLimits)
     errors.install(app)
-    for router in (mgmt.router, sync_routes.router, link_routes.router,
+    for router in (mgmt.router, sync_routes.router, schema_routes.router, link_routes.router,
                    connect_sessions.router, oauth.router, data.router,
                    destination_check.router):
         app.include_router(router)

@@ -50,6 +50,7 @@ class ObjectIn(Strict):
     object: str = Name
     sync_strategy_override: StrategyIn | None = None
     associations_to_fetch: list[str] | None = Field(default=None, max_length=50)
+    schema_id: str | None = Field(default=None, max_length=256)  # standard objects only
 
 
 class EntityIn(Strict):

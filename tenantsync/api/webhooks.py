@@ -1,6 +1,6 @@
 """Events and webhooks: `sync.complete`, `sync.paused`, `connection.created`,
-`connection.deleted`, recorded as events and posted to each subscribed endpoint of the
-application, signed and retried.
+`connection.deleted`, `object.field_mapping.created|updated`, recorded as events and posted
+to each subscribed endpoint of the application, signed and retried.
 
 Signature header `x-tenantsync-signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of
 "<t>.<body>">` under the endpoint's secret (returned once, when the endpoint is created).
@@ -35,7 +35,8 @@ from tenantsync.api.models import Event, WebhookDelivery, WebhookEndpoint
 from tenantsync.controller import crypto
 from tenantsync.controller.models import utcnow
 
-EVENT_TYPES = ("sync.complete", "sync.paused", "connection.created", "connection.deleted")
+EVENT_TYPES = ("sync.complete", "sync.paused", "connection.created", "connection.deleted",
+               "object.field_mapping.created", "object.field_mapping.updated")
 SIGNATURE_HEADER = "x-tenantsync-signature"
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6

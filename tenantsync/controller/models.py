@@ -74,6 +74,20 @@ class Destination(Base):
     version: Mapped[int] = mapped_column(default=1)  # +1 on each update (Supaglue's PUT checks it)
 
 
+class Schema(Base):
+    """Supaglue's schema: the fields an application reads of a standard object, each
+    optionally mapped by the application to a provider field (`mapped_name`); customers map
+    the others (Connection.field_mappings)."""
+
+    __tablename__ = "schemas"
+    __table_args__ = (UniqueConstraint("application_id", "name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"))
+    name: Mapped[str] = mapped_column(String(256))
+    fields: Mapped[list[Any]] = mapped_column(default=list)  # [{name, mapped_name?, is_required?}]
+    allow_additional_field_mappings: Mapped[bool] = mapped_column(default=False)
+
+
 class SyncConfig(Base):
     __tablename__ = "sync_configs"
     __table_args__ = (UniqueConstraint("application_id", "provider_id"),)
@@ -101,6 +115,8 @@ class Connection(Base):
     # the customer's overrides: {destination_config: {type, schema}, standard_objects: [...],
     # custom_objects: [...]} (Registry.set_connection_sync_config); None: the sync config's
     sync_config: Mapped[dict[str, Any] | None] = mapped_column()
+    # the customer's field mappings per object: {object: [{schema_field, mapped_field?}]}
+    field_mappings: Mapped[dict[str, Any] | None] = mapped_column()
     sealed_credentials: Mapped[str] = mapped_column(Text)  # tokens or API key
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     credentials_updated_at: Mapped[datetime] = mapped_column(default=utcnow)

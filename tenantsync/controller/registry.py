@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,13 +20,14 @@ from sqlalchemy.orm import Session
 from tenantsync import providers
 from tenantsync.common_schema import COMMON_OBJECTS
 from tenantsync.contract import DEFAULT_SCHEMA, MAX_IDENTIFIER_BYTES, slug
-from tenantsync.controller import crypto
+from tenantsync.controller import crypto, schemas
 from tenantsync.controller.models import (
     Application,
     Connection,
     Customer,
     Destination,
     Provider,
+    Schema,
     Sync,
     SyncConfig,
     SyncRun,
@@ -212,6 +214,11 @@ def normalize_objects(items: Any, kind: str) -> list[dict[str, Any]]:
             for per_sync in ("auto_start_on_connection", "period_ms"):  # not per object
                 override.pop(per_sync, None)
             entry["sync_strategy_override"] = override
+        if item.get("schema_id") is not None:
+            if kind != "standard":
+                raise RegistryError(f"{where}[{i}]: only standard objects take a schema_id "
+                                    "(common objects keep their fixed schema)")
+            entry["schema_id"] = str(item["schema_id"])
         if item.get("associations_to_fetch"):
             entry["associations_to_fetch"] = list(item["associations_to_fetch"])
         out.append(entry)
@@ -357,6 +364,9 @@ class Registry:
         body = doc.get("config") if isinstance(doc.get("config"), Mapping) else doc
         default = normalize_strategy(body.get("default_config") or {}, "default_config")
         objects = {k: normalize_objects(body.get(f"{k}_objects"), k) for k in OBJECT_KINDS}
+        for item in objects["standard"]:
+            if "schema_id" in item:  # by id, or by name in documents written by hand
+                item["schema_id"] = str(self.schema(item["schema_id"]).id)
         row = self.s.scalar(select(SyncConfig).where(SyncConfig.application_id == self.app_id,
                                                      SyncConfig.provider_id == provider.id))
         if row is None:
@@ -519,6 +529,103 @@ class Registry:
             _required_str(doc, "customer_id", "connection sync config"),
             _required_str(doc, "provider_name", "connection sync config"), rest)
 
+    # --- schemas and field mappings ---------------------------------------------------------
+
+    def upsert_schema(self, doc: Mapping[str, Any], schema_id: str | None = None) -> Schema:
+        """Supaglue's schema `{name, config: {fields, allow_additional_field_mappings}}`,
+        created or replaced by name (or by `schema_id`, renaming it)."""
+        with _refusals():
+            name, fields, allow = schemas.normalize_schema(doc)
+        self.application()
+        row = self.schema(schema_id) if schema_id is not None else self.s.scalar(
+            select(Schema).where(Schema.application_id == self.app_id, Schema.name == name))
+        clash = self.s.scalar(select(Schema).where(Schema.application_id == self.app_id,
+                                                   Schema.name == name))
+        if clash is not None and clash is not row:
+            raise RegistryError(f"schema {name!r} already exists (id {clash.id})")
+        if row is None:
+            row = Schema(application_id=self.app_id)
+            self.s.add(row)
+        row.name, row.fields, row.allow_additional_field_mappings = name, fields, allow
+        self.s.flush()
+        return row
+
+    def schemas(self) -> list[Schema]:
+        return list(self.s.scalars(select(Schema).where(Schema.application_id == self.app_id)
+                                   .order_by(Schema.id)))
+
+    def schema(self, ref: Any) -> Schema:
+        """A schema by id (a number or its text) or by name."""
+        text = str(ref)
+        row = None
+        if text.isascii() and text.isdigit() and len(text) <= 18:
+            row = self.s.get(Schema, int(text))
+        if row is None or row.application_id != self.app_id:
+            row = self.s.scalar(select(Schema).where(Schema.application_id == self.app_id,
+                                                     Schema.name == text))
+        if row is None:
+            raise RegistryError(f"no schema {text!r} in application {self.app_id!r}")
+        return row
+
+    def delete_schema(self, ref: Any) -> None:
+        row = self.schema(ref)
+        users = [c.provider.name for c in self.sync_configs()
+                 if any(o.get("schema_id") == str(row.id) for o in c.standard_objects)]
+        if users:
+            raise RegistryError(f"schema {row.name!r} is attached to objects of the sync "
+                                f"config of {', '.join(map(repr, users))}: detach it first")
+        self.s.delete(row)
+
+    def attached_schemas(self, provider: str) -> dict[str, Schema]:
+        """The provider's standard objects that have a schema, with it."""
+        config = self._sync_config(provider)
+        return {o["object"]: self.schema(o["schema_id"]) for o in config.standard_objects
+                if o.get("schema_id")}
+
+    def field_mappings(self, customer_id: str, provider: str) -> list[dict[str, Any]]:
+        """Supaglue's list of object field mappings of one connection."""
+        conn = self.connection(customer_id, provider)
+        return [schemas.merged_info(schema, obj, schemas.customer_mappings(conn, obj))
+                for obj, schema in self.attached_schemas(provider).items()]
+
+    def set_field_mappings(self, customer_id: str, provider: str, doc: Mapping[str, Any],
+                           provider_fields: Callable[[str], Iterable[str]] | None = None
+                           ) -> tuple[dict[str, Any], bool]:
+        """Replace the customer's mappings of one object, `{name, type: standard,
+        field_mappings: [{schema_field, mapped_field?}]}`; `provider_fields(object)` lists
+        the provider's fields every mapped field must be among. Returns Supaglue's object
+        field mapping and whether the connection had no mapping before."""
+        conn = self.connection(customer_id, provider)
+        name, kind = doc.get("name"), doc.get("type", "standard")
+        if kind != "standard":
+            raise RegistryError(f"type {kind!r}: field mappings apply to standard objects "
+                                "(common objects keep their fixed schema)")
+        schema = self.attached_schemas(provider).get(name) if isinstance(name, str) else None
+        if schema is None:
+            raise RegistryError(f"object {name!r} of {provider!r} has no schema attached: "
+                                "field mappings can only be set for objects with a schema")
+        with _refusals():
+            items = schemas.check_mappings(schema, name, doc.get("field_mappings"))
+        if provider_fields is not None:
+            known = set(provider_fields(name))
+            unknown = [f for f in schemas.provider_fields_of(schema, items) if f not in known]
+            if unknown:
+                raise RegistryError(f"{provider!r} object {name!r} has no field "
+                                    f"{', '.join(map(repr, unknown))} for customer "
+                                    f"{customer_id!r}")
+        created = not conn.field_mappings
+        conn.field_mappings = {**(conn.field_mappings or {}), name: items}
+        self.s.flush()
+        return schemas.merged_info(schema, name, items), created
+
+    def effective_mappings(self, customer_id: str, provider: str) -> dict[str, Any]:
+        """What target-postgres writes as `_supaglue_mapped_data`, per object."""
+        conn = self.connection(customer_id, provider)
+        if self._sync_config_or_none(conn.provider_id) is None:
+            return {}
+        return {obj: schemas.effective(schema, schemas.customer_mappings(conn, obj))
+                for obj, schema in self.attached_schemas(provider).items()}
+
     # --- syncs and runs --------------------------------------------------------------------
 
     def sync(self, customer_id: str, provider: str) -> Sync:
@@ -579,9 +686,9 @@ class Registry:
 
     def apply(self, doc: Any) -> list[str]:
         """Create or update everything in a document: one object, a list, or a bundle
-        `{"customers": [...], "providers": [...], "destinations": [...], "sync_configs":
-        [...], "connections": [...], "connection_sync_configs": [...]}`. Returns one line per
-        object applied."""
+        `{"customers": [...], "providers": [...], "destinations": [...], "schemas": [...],
+        "sync_configs": [...], "connections": [...], "connection_sync_configs": [...]}`.
+        Returns one line per object applied."""
         done: list[str] = []
         for kind, item in _documents(doc):
             row = getattr(self, f"upsert_{kind}")(item)
@@ -627,9 +734,11 @@ class Registry:
             raise RegistryError(f"no destination {name!r} in application {self.app_id!r}")
         return row
 
+    def _sync_config_or_none(self, provider_id: int) -> SyncConfig | None:
+        return self.s.scalar(select(SyncConfig).where(SyncConfig.provider_id == provider_id))
+
     def _sync_config(self, provider: str) -> SyncConfig:
-        prov = self.provider(provider)
-        row = self.s.scalar(select(SyncConfig).where(SyncConfig.provider_id == prov.id))
+        row = self._sync_config_or_none(self.provider(provider).id)
         if row is None:
             raise RegistryError(f"provider {provider!r} has no sync config")
         return row
@@ -647,7 +756,7 @@ class Registry:
 
 
 BUNDLE_KEYS = {"customers": "customer", "providers": "provider", "destinations": "destination",
-               "sync_configs": "sync_config", "connections": "connection",
+               "schemas": "schema", "sync_configs": "sync_config", "connections": "connection",
                "connection_sync_configs": "connection_sync_config"}
 ORDER = list(BUNDLE_KEYS.values())
 
@@ -678,6 +787,8 @@ def _kind(doc: Mapping[str, Any]) -> str:
     config = doc.get("config")
     if "default_config" in doc or (isinstance(config, Mapping) and "default_config" in config):
         return "sync_config"
+    if isinstance(config, Mapping) and "fields" in config:
+        return "schema"
     if "auth_type" in doc or "category" in doc:
         return "provider"
     if doc.get("type") == "postgres":
@@ -688,7 +799,7 @@ def _kind(doc: Mapping[str, Any]) -> str:
     if "customer_id" in doc:
         return "customer"
     raise RegistryError("cannot tell what this document is (expected a customer, provider, "
-                        "destination, sync config or connection shape); keys: "
+                        "destination, schema, sync config or connection shape); keys: "
                         f"{', '.join(sorted(doc)) or 'none'}")
 
 
@@ -700,6 +811,15 @@ def _label(row: Any) -> str:
     if isinstance(row, SyncConfig):
         return f"{row.provider.name} -> {row.destination.name}"
     return row.name
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """A schema or mapping refusal is bad input like any other here."""
+    try:
+        yield
+    except schemas.MappingRefused as exc:
+        raise RegistryError(str(exc)) from None
 
 
 def _required_str(doc: Mapping[str, Any], key: str, what: str) -> str:

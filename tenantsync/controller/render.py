@@ -36,6 +36,7 @@ from tenantsync.controller.registry import DESTINATION_SECRETS, Registry, SyncVi
 INCLUDE_FILE = "tenantsync.meltano.yml"
 TEMPLATE = Path(__file__).with_name("meltano_template.yml")
 CREDENTIAL_SOURCE = "tenantsync.controller.credentials:load"
+FIELD_MAPPING_SOURCE = "tenantsync.controller.schemas:load"  # the target's, by its tenant
 # The tenant, as the schedule's env (and `tenantsync run`) names it for the plugins.
 TENANT_ENV = {"application_id": "TENANTSYNC_APPLICATION_ID",
               "customer_id": "TENANTSYNC_CUSTOMER_ID",
@@ -167,6 +168,7 @@ def _loader(dest: Destination) -> dict[str, Any]:
                               if key != "connection_id"}
     config.update(sorted(dest.settings.items()))
     config["schema"] = f"${SCHEMA_ENV}"  # the destination's, or the tenant's own
+    config["field_mapping_source"] = FIELD_MAPPING_SOURCE
     # Only references: `tenantsync run` puts the decrypted values in the environment.
     config.update({k: f"${DESTINATION_SECRET_ENV[k]}" for k in dest.secret_keys or ()})
     return {"name": loader_name(dest.application_id, dest.name), "inherit_from": "target-postgres",

@@ -15,7 +15,7 @@ from tenantsync.controller import db
 from tenantsync.controller.models import Base
 
 TABLES = {"alembic_version", "applications", "customers", "providers", "destinations",
-          "sync_configs", "connections", "syncs", "sync_runs", "registry_meta"}
+          "sync_configs", "connections", "syncs", "sync_runs", "registry_meta", "schemas"}
 
 
 def head() -> str:
