@@ -183,6 +183,14 @@ def _object_target(config: SyncConfig, provider: str, name: str
     raise bad_request(f"object {name!r} is not synced by provider {provider!r}'s sync config")
 
 
+def _schema_attached(config: SyncConfig, provider: str, table: str) -> bool:
+    """Whether the standard object stored in `table` has a schema: its records then carry
+    their `_supaglue_mapped_data`."""
+    return any(o.get("schema_id") and contract.resolve(
+        contract.stream_name("standard", o["object"]), provider).table == table
+        for o in config.standard_objects)
+
+
 def _page(schema: str, table: str, columns: list[str], id_col: str, modified_col: str,
           tenant: dict[str, str], cursor: str | None, page_size: int,
           modified_after: datetime | None
@@ -249,15 +257,18 @@ def list_object_records(*, provider_name: str, object_name: str,
               "_supaglue_customer_id": customer_id}
     if custom_name:
         tenant["_supaglue_object_name"] = custom_name
+    mapped = not custom_name and _schema_attached(config, provider_name, table)
     rows, next_cursor, previous, total = _page(
         hosted.schema_for(reg.app_id), table,
         ["_supaglue_id", "_supaglue_last_modified_at", "_supaglue_is_deleted",
-         "_supaglue_raw_data"], "_supaglue_id", "_supaglue_last_modified_at", tenant, cursor,
+         "_supaglue_raw_data", *([projection.MAPPED_DATA] if mapped else [])],
+        "_supaglue_id", "_supaglue_last_modified_at", tenant, cursor,
         page_size, shapes.parse_timestamp(modified_after, "modified_after"))
     records = [projection.record(provider_name, listed_as, r["_supaglue_raw_data"],
                                  is_deleted=r["_supaglue_is_deleted"],
                                  last_modified_at=_jsonable(r["_supaglue_last_modified_at"]),
-                                 include_raw_data=include_raw_data) for r in rows]
+                                 include_raw_data=include_raw_data,
+                                 mapped_data=r.get(projection.MAPPED_DATA)) for r in rows]
     return shapes.page(records, next_cursor, previous, total)
 
 

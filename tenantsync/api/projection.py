@@ -52,6 +52,7 @@ def normalize_timestamp(value: Any, *, date_only: bool = False) -> Any:
         except ValueError:
             return value
     return value
+MAPPED_DATA = "_supaglue_mapped_data"
 
 
 def provider_fields(provider: str, raw: Any) -> dict[str, Any] | None:
@@ -64,12 +65,13 @@ def provider_fields(provider: str, raw: Any) -> dict[str, Any] | None:
 
 
 def record(provider: str, obj: str, raw: Any, *, is_deleted: bool, last_modified_at: Any,
-           include_raw_data: bool = True) -> dict[str, Any]:
+           include_raw_data: bool = True, mapped_data: Any = None) -> dict[str, Any]:
     """One data-listing record of object `obj` (as the sync config names it). Provider field
     names never start with `_supaglue_` (the target even strips these two from raw data), so
     tenantsync's columns hide none. The stored record is `raw_data` (a provider field of that
     name is then only inside it), unless include_raw_data is false; a raw record that is not a
-    JSON object has no fields to project and is always returned as raw_data."""
+    JSON object has no fields to project and is always returned as raw_data. An object with a
+    schema attached also has its `_supaglue_mapped_data` (`mapped_data`)."""
     fields = provider_fields(provider, raw)
     out = {k: normalize_timestamp(v) for k, v in (fields or {}).items()}
     spec = providers.find(provider)
@@ -79,6 +81,8 @@ def record(provider: str, obj: str, raw: Any, *, is_deleted: bool, last_modified
         if spec.deleted_field:
             out[spec.deleted_field] = is_deleted
     out.update({IS_DELETED: is_deleted, LAST_MODIFIED: last_modified_at})
+    if mapped_data is not None:
+        out[MAPPED_DATA] = mapped_data
     if include_raw_data or fields is None:
         out[RAW_DATA] = raw
     return out
