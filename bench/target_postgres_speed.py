@@ -2,6 +2,8 @@
 
   (a) raw COPY of the same rows into an equivalent table: the physical limit;
   (b) tenantsync's target-postgres (COPY into a temp table + one merge per batch);
+  (b') the same with a customer's field mapping (`_supaglue_mapped_data` of 4 schema fields and
+       2 additional ones, one nested);
   (c) MeltanoLabs target-postgres (`meltanolabs-target-postgres`, its own virtualenv) upserting
       on the same key.
 
@@ -35,6 +37,9 @@ WORDS = ("acme globex initech umbrella stark wayne wonka tyrell cyberdyne hooli 
          "vandelay soylent massive dynamic aperture black mesa").split()
 STAGES = ("Prospecting", "Qualification", "Needs Analysis", "Closed Won", "Closed Lost")
 INDUSTRIES = ("Technology", "Finance", "Healthcare", "Retail", "Energy", "Media")
+MAPPING = {"fields": {"name": "Name", "revenue": "AnnualRevenue", "industry": "Industry",
+                      "employees": "NumberOfEmployees"},
+           "additional_fields": {"tier": "Tier__c", "city": "BillingAddress.city"}}
 
 
 def make_record(i: int, rnd: random.Random) -> dict:
@@ -211,6 +216,13 @@ def main() -> None:
         ours = str(ROOT / ".venv" / "bin" / "target-postgres")
         results["tenantsync target-postgres"] = run_measured([ours, "--config", str(cfg)], singer)
         assert count_rows(uri, "bench_ours.salesforce_account") == n
+        mapped_cfg = work / "ours_mapped.json"
+        mapped_cfg.write_text(json.dumps({**json.loads(cfg.read_text()),
+                                          "schema": "bench_mapped",
+                                          "field_mappings": {"Account": MAPPING}}))
+        results["  with a field mapping"] = run_measured(
+            [ours, "--config", str(mapped_cfg)], singer)
+        assert count_rows(uri, "bench_mapped.salesforce_account") == n
 
         if not args.skip_meltanolabs:
             exe = ensure_meltanolabs()

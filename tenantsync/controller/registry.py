@@ -578,9 +578,9 @@ class Registry:
 
     def attached_schemas(self, provider: str) -> dict[str, Schema]:
         """The provider's standard objects that have a schema, with it."""
-        config = self._sync_config(provider)
-        return {o["object"]: self.schema(o["schema_id"]) for o in config.standard_objects
-                if o.get("schema_id")}
+        config = self._sync_config_or_none(self.provider(provider).id)
+        return {o["object"]: self.schema(o["schema_id"]) for o in
+                (config.standard_objects if config is not None else ()) if o.get("schema_id")}
 
     def field_mappings(self, customer_id: str, provider: str) -> list[dict[str, Any]]:
         """Supaglue's list of object field mappings of one connection."""
@@ -621,8 +621,6 @@ class Registry:
     def effective_mappings(self, customer_id: str, provider: str) -> dict[str, Any]:
         """What target-postgres writes as `_supaglue_mapped_data`, per object."""
         conn = self.connection(customer_id, provider)
-        if self._sync_config_or_none(conn.provider_id) is None:
-            return {}
         return {obj: schemas.effective(schema, schemas.customer_mappings(conn, obj))
                 for obj, schema in self.attached_schemas(provider).items()}
 
