@@ -67,7 +67,7 @@ def _command(group: click.Group, name: str, **kwargs: Any):
 def register(main: click.Group) -> None:
     """Add the controller's commands to the `tenantsync` group."""
     for cmd in (apply, render_cmd, run_cmd, runs_cmd, status_cmd, keygen, rotate_key, customers,
-                providers, destinations, sync_configs, connections, syncs):
+                providers, destinations, schemas, sync_configs, connections, syncs):
         main.add_command(cmd)
 
 
@@ -294,6 +294,30 @@ def destinations_delete(name: str) -> None:
     reg.delete_destination(name)
     _commit(reg)
     click.echo(f"deleted destination {name}")
+
+
+@click.group()
+def schemas() -> None:
+    """Schemas of standard objects (create or update with `tenantsync apply -f`)."""
+
+
+@_command(schemas, "list")
+def schemas_list() -> None:
+    click.echo(table(["id", "name", "fields", "additional mappings"],
+                     [(r.id, r.name, " ".join(f["name"] + (f"={f['mapped_name']}"
+                                                           if f.get("mapped_name") else "")
+                                              for f in r.fields),
+                       "allowed" if r.allow_additional_field_mappings else "")
+                      for r in _open().schemas()]))
+
+
+@_command(schemas, "delete")
+@click.argument("schema")
+def schemas_delete(schema: str) -> None:
+    reg = _open()
+    reg.delete_schema(schema)
+    reg.s.commit()
+    click.echo(f"deleted schema {schema}")
 
 
 @click.group("sync-configs")

@@ -11,6 +11,8 @@ mapping applies from the next sync on, and a full refresh rewrites the older row
 from __future__ import annotations
 
 import os
+import re
+from pathlib import Path
 
 import psycopg2
 import pytest
@@ -177,6 +179,19 @@ def test_each_customer_lands_its_own_mapping(live):
                 else:
                     assert "_supaglue_additional_fields" not in mapped
         assert any(raw["Amount"] != raw["Probability"] for raw, _m in rows("acme").values())
+
+        # The README's query pattern: every customer's own mapping, in one query.
+        readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+        section = readme.split("## Schemas and field mappings", 1)[1].split("\n## ", 1)[0]
+        (query,) = re.findall(r"```sql\n(.*?)```", section, flags=re.S)
+        with psycopg2.connect(os.environ[hosted.URL_ENV]) as conn, conn.cursor() as cur:
+            cur.execute(query.replace("supaglue.", f'"{hosted.schema_for("app-a")}".'))
+            listed = cur.fetchall()
+        for customer, field in CUSTOMERS.items():
+            truth = rest_rows(orgs[customer], "Opportunity", TRUTH_FIELDS)
+            got = {rid: float(rev) if rev is not None else None
+                   for cid, rid, _title, rev, _extra in listed if cid == customer}
+            assert got and all(got[rid] == truth[rid][field] for rid in got)
 
         page = a.get("/data/v2/salesforce/opportunities", headers={"x-customer-id": "globex"},
                      params={"page_size": 5}).json()

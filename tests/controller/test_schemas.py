@@ -132,3 +132,7 @@ def test_cli_applies_a_schema_file(tmp_path, secret_key, monkeypatch):
     result = CliRunner().invoke(main, ["apply", "-f", str(path)])
     assert result.exit_code == 0, result.output
     assert "schema deal" in result.output
+    listed = CliRunner().invoke(main, ["schemas", "list"])
+    assert "revenue title=Name notes" in listed.output, listed.output
+    assert CliRunner().invoke(main, ["schemas", "delete", "deal"]).exit_code == 0
+    assert "deal" not in CliRunner().invoke(main, ["schemas", "list"]).output
