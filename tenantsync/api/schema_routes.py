@@ -25,7 +25,8 @@ FieldName = Field(min_length=1, max_length=256, pattern=r"^[^\x00]+$")
 
 class SchemaFieldIn(Strict):
     name: str = FieldName
-    mapped_name: str | None = Field(default=None, min_length=1, max_length=256)
+    mapped_name: str | None = Field(default=None, min_length=1, max_length=256,
+                                    pattern=r"^[^\x00]+$")
     is_required: bool | None = None
 
 
@@ -41,7 +42,8 @@ class SchemaIn(Strict):
 
 class FieldMappingIn(Strict):
     schema_field: str = FieldName
-    mapped_field: str | None = Field(default=None, min_length=1, max_length=256)
+    mapped_field: str | None = Field(default=None, min_length=1, max_length=256,
+                                     pattern=r"^[^\x00]+$")
 
 
 class ObjectFieldMappingsIn(Strict):

@@ -21,7 +21,7 @@ from tap_salesforce.sandbox import SalesforceSandbox
 from tenantsync.api import hosted
 from tests.taps.conftest import rest_rows
 
-from .conftest import drop_hosted_schema, start_server
+from .conftest import running_service
 from .receiver import Receiver
 from .test_e2e_service import wait_for_run
 
@@ -33,28 +33,18 @@ TRUTH_FIELDS = ["Id", "Name", "Amount", "Probability", "StageName"]
 
 @pytest.fixture(scope="module")
 def live(api_env, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("mappings")
-    saved = os.environ.get("XDG_STATE_HOME")
-    os.environ["XDG_STATE_HOME"] = str(tmp / "state")  # Meltano's logs stay in the sandbox
-    drop_hosted_schema()
-    svc, server, thread = start_server(tmp, run_on_trigger=True)
-    orgs = {"acme": SalesforceSandbox(records=60, seed=5),
-            "globex": SalesforceSandbox(records=50, seed=6)}
-    for org in orgs.values():
-        org.start()
-    orgs["globex"].oauth.register_client(orgs["acme"].client_id, orgs["acme"].client_secret)
-    receiver = Receiver()
-    yield svc, orgs, receiver
-    receiver.close()
-    for org in orgs.values():
-        org.stop()
-    server.should_exit = True
-    thread.join(timeout=15)
-    if saved is None:
-        os.environ.pop("XDG_STATE_HOME", None)
-    else:
-        os.environ["XDG_STATE_HOME"] = saved
-    drop_hosted_schema()
+    with running_service(tmp_path_factory.mktemp("mappings")) as svc:
+        orgs = {"acme": SalesforceSandbox(records=60, seed=5),
+                "globex": SalesforceSandbox(records=50, seed=6)}
+        for org in orgs.values():
+            org.start()
+        orgs["globex"].oauth.register_client(orgs["acme"].client_id,
+                                             orgs["acme"].client_secret)
+        receiver = Receiver()
+        yield svc, orgs, receiver
+        receiver.close()
+        for org in orgs.values():
+            org.stop()
 
 
 def rows(customer: str) -> dict[str, tuple[dict, dict]]:
