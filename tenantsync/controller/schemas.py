@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from singer_sdk.exceptions import ConfigValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
 from tenantsync.controller.models import Connection, Schema
 
@@ -176,3 +177,7 @@ def load(config: Mapping[str, Any]) -> dict[str, Any]:
             return Registry(s, app).effective_mappings(customer, provider)
     except RegistryError as exc:
         raise ConfigValidationError(f"{exc} ({db.URL_ENV} may point elsewhere)") from None
+    except SQLAlchemyError as exc:
+        raise ConfigValidationError(
+            f"{HOOK}: cannot read the registry ({type(exc).__name__}); set {db.URL_ENV} to "
+            "the registry the sync belongs to") from None

@@ -21,7 +21,7 @@ from tap_hubspot.spec import LISTED_FIELDS as HS_LISTED
 from tap_salesforce.spec import LISTED_FIELDS as SF_LISTED
 from tenantsync import contract
 from tenantsync.api import hosted
-from tenantsync.controller import crypto, render
+from tenantsync.controller import crypto, db, render
 from tenantsync.controller.registry import Registry
 
 TARGET = str(Path(sys.executable).with_name("target-postgres"))
@@ -108,12 +108,17 @@ def target_config(service, customer: str, provider: str = "salesforce") -> dict:
     return {**config, "batch_size_rows": 10}
 
 
+def target_env(service) -> dict:
+    """The registry, as a run gives it (the loader's field_mapping_source reads it)."""
+    return {**os.environ, db.URL_ENV: service.cfg.registry_url}
+
+
 def run_target(service, tmp_path, customer: str, messages, provider: str = "salesforce"
                ) -> None:
     path = tmp_path / f"{customer}-{provider}.json"
     path.write_text(json.dumps(target_config(service, customer, provider)))
     done = subprocess.run([TARGET, "--config", str(path)], input=lines(messages),
-                          capture_output=True, timeout=120)
+                          capture_output=True, timeout=120, env=target_env(service))
     assert done.returncode == 0, done.stderr.decode()[-2000:]
 
 
@@ -348,7 +353,8 @@ def test_paging_is_exact_while_a_sync_writes(hosted_app, loaded, a, pg_server_ur
     path = loaded["tmp"] / "acme-live.json"
     path.write_text(json.dumps(target_config(hosted_app, "acme")))
     writer = subprocess.Popen([TARGET, "--config", str(path)], stdin=subprocess.PIPE,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              env=target_env(hosted_app))
     schema = hosted.schema_for("app-a")
     try:
         writer.stdin.write(lines([ACCOUNT_SCHEMA]))
