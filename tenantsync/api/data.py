@@ -249,7 +249,8 @@ def list_object_records(*, provider_name: str, object_name: str,
     record at the top level (Salesforce: every field but `attributes`; HubSpot: `id`,
     `createdAt`, `updatedAt`, `archived`, `archivedAt` and the `properties` hoisted), with
     `_supaglue_is_deleted` and `_supaglue_last_modified_at` (a row a full sync swept is
-    deleted whatever its raw record says)."""
+    deleted whatever its raw record says), and `_supaglue_mapped_data` for an object with a
+    schema (the customer's field mapping)."""
     _customer(reg, customer_id)
     config = _hosted_config(reg, provider_name)
     table, custom_name, listed_as = _object_target(config, provider_name, object_name)
