@@ -103,9 +103,24 @@ def test_full_sync_checkpoints_every_page_and_ends_with_activate_version():
 def test_next_run_is_incremental_from_the_bookmark_inclusive():
     _, state = run()
     messages, state2 = run(state=state)
-    assert [m["record"]["id"] for m in of(messages, "alpha", "RECORD")] == ["r9"]
+    # read from the bookmark inclusive, but r9 (already sent at that watermark) is not resent
+    assert [m["record"]["id"] for m in of(messages, "alpha", "RECORD")] == []
     assert not of(messages, "alpha", "ACTIVATE_VERSION")
     assert state2["bookmarks"]["alpha"]["tenantsync"]["incrementals_since_full"] == 1
+
+
+def test_the_boundary_is_exact_and_loses_no_record_sharing_the_watermark(monkeypatch):
+    """An unchanged source sends nothing again; a record that arrives later with the
+    bookmark's very timestamp, or a change to r9 within that timestamp, is still sent."""
+    _, state = run()
+    last = ROWS[-1]["updated"]
+    monkeypatch.setattr("tests.tapkit.test_stream.ROWS", [
+        *ROWS[:-1], {**ROWS[-1], "value": 99}, {"id": "r10", "updated": last, "value": 10}])
+    messages, state2 = run(state=state)
+    assert [(m["record"]["id"], m["record"]["value"])
+            for m in of(messages, "alpha", "RECORD")] == [("r9", 99), ("r10", 10)]
+    messages, _ = run(state=state2)
+    assert of(messages, "alpha", "RECORD") == []
 
 
 def test_stop_sync_stops_every_stream_cleanly_and_the_next_run_resumes():
@@ -150,5 +165,6 @@ def test_records_out_of_watermark_order_are_refused():
 def test_reading_from_before_the_bookmark_never_moves_it_back():
     _, state = run()
     messages, state2 = run({"lookback": True}, state=state)
-    assert [m["record"]["id"] for m in of(messages, "alpha", "RECORD")] == ["r7", "r8", "r9"]
+    # the provider's earlier start is read again; r9, sent at the bookmark itself, is not
+    assert [m["record"]["id"] for m in of(messages, "alpha", "RECORD")] == ["r7", "r8"]
     assert state2["bookmarks"]["alpha"]["replication_key_value"] == ROWS[-1]["updated"]
