@@ -53,10 +53,12 @@ class ApiError(Exception):
 
 @dataclass(frozen=True)
 class Table:
-    """A store table: promoted columns (name -> (SQL type, getter from the record))."""
+    """A store table: promoted columns (name -> (SQL type, getter from the record)); `key`:
+    the record's id field (OData entities name theirs, e.g. `accountid`)."""
 
     name: str
     columns: Mapping[str, tuple[str, Callable[[Doc], Any]]] = field(default_factory=dict)
+    key: str = "id"
 
     def values(self, doc: Doc) -> dict[str, Any]:
         return {name: get(doc) for name, (_, get) in self.columns.items()}
@@ -216,7 +218,7 @@ class RestTwin(Sandbox):
 
     def _rows(self, table: Table, docs: Any):
         for doc in docs:
-            yield (str(doc["id"]), 0, *table.values(doc).values(), json.dumps(
+            yield (str(doc[table.key]), 0, *table.values(doc).values(), json.dumps(
                 doc, separators=(",", ":")))
 
     def credential(self, request: Request) -> tuple[str | None, str]:
@@ -406,7 +408,7 @@ class RestTwin(Sandbox):
 
     def save(self, table: str, doc: Doc, *, deleted: bool = False) -> Doc:
         t = self.table(table)
-        self.store.put(t.name, str(doc["id"]), json.dumps(doc, separators=(",", ":")),
+        self.store.put(t.name, str(doc[t.key]), json.dumps(doc, separators=(",", ":")),
                        deleted=deleted, **t.values(doc))
         return doc
 

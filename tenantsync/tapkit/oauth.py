@@ -38,6 +38,7 @@ class RefreshTokenAuth:
         clock: Callable[[], float] = time.monotonic,
         expiry_margin_seconds: float = EXPIRY_MARGIN_SECONDS,
         basic_client_auth: bool = False,
+        form: Mapping[str, str] | None = None,
     ):
         self._http = http
         self._margin = expiry_margin_seconds
@@ -51,6 +52,7 @@ class RefreshTokenAuth:
         self._extra_keys = tuple(extra_keys)  # non-secret response fields sinks also get
         # RFC 6749 2.3.1: client credentials in an HTTP Basic header instead of the form.
         self._basic = basic_client_auth
+        self._form = dict(form or {})  # what else the grant needs (Entra's `scope`)
         self._clock = clock
         self._access_token: str | None = None
         self._expires_at: float | None = None
@@ -67,7 +69,8 @@ class RefreshTokenAuth:
         headers["Authorization"] = f"Bearer {self._access_token}"
 
     def refresh(self) -> None:
-        form = {"grant_type": "refresh_token", "refresh_token": self._refresh_token}
+        form = {"grant_type": "refresh_token", "refresh_token": self._refresh_token,
+                **self._form}
         headers = {"Accept": "application/json"}
         if self._basic:
             pair = f"{self._client_id}:{self._client_secret or ''}".encode()

@@ -48,7 +48,8 @@ class Incremental:
     """`field`: the record's watermark (the stream's replication key). The bound goes in
     query parameter `param`, or at `body_path` of the JSON body. `sort`: query parameters that
     order the listing ascending by `field`; `sorted=False` where the API cannot sort by it (the
-    engine then reads the whole result and sorts it in memory before emitting)."""
+    engine then reads the whole result and sorts it in memory before emitting). `template`:
+    the parameter's text around the bound (OData: `"modifiedon gt {}"` in `$filter`)."""
 
     field: str
     param: str | None = None
@@ -57,6 +58,7 @@ class Incremental:
     inclusive: bool = True
     sort: Mapping[str, Any] = field(default_factory=dict)
     sorted: bool = True
+    template: str = "{}"
 
     def __post_init__(self) -> None:
         if self.format not in FORMATS:
@@ -80,5 +82,5 @@ class Incremental:
             return call
         value = self.bound(since)
         if self.param is not None:
-            return call.with_params(**{self.param: value})
+            return call.with_params(**{self.param: self.template.format(value)})
         return replace(call, json=put(call.json or {}, tuple(self.body_path), value))
