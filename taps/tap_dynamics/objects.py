@@ -5,9 +5,9 @@ and .../entity-metadata (AttributeTypeCode).
 
 Every entity with `modifiedon` is incremental: `$filter=modifiedon gt <bound>` with `$orderby=
 modifiedon asc` (the bound one second under the bookmark, so nothing is skipped). Pages follow
-`@odata.nextLink` verbatim. Deletes: the full-sync sweep (ACTIVATE_VERSION), for every entity;
-change tracking (`Prefer: odata.track-changes`, `@removed`) is not read yet, although the
-stream metadata and discovery report whether the entity has it enabled.
+`@odata.nextLink` verbatim. Deletes: where the entity has change tracking enabled, its delta
+link (`$deletedEntity` entries; streams.py); else, and for common objects, the full-sync sweep
+(ACTIVATE_VERSION).
 """
 
 from __future__ import annotations
@@ -74,8 +74,7 @@ class Entity:
         return {"type": "object", "properties": {f: dict(TYPES[self.fields[f]]) for f in names}}
 
     def deletes_note(self) -> str:
-        return ("deletes: full-sync sweep (change tracking enabled on the entity, not read "
-                "yet)" if self.change_tracking else
+        return ("deletes: change tracking (delta link)" if self.change_tracking else
                 "deletes: full-sync sweep (change tracking not enabled on the entity)")
 
 

@@ -29,6 +29,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tenantsync import providers
 from tenantsync.controller import sync_index
 from tenantsync.controller.models import Destination, SyncConfig
 from tenantsync.controller.registry import DESTINATION_SECRETS, Registry, SyncView, narrow
@@ -159,7 +160,9 @@ def _extractor(app: str, provider: str, group: Group) -> dict[str, Any]:
     for kind in ("common", "standard", "custom"):
         if group.objects.get(kind):
             config[f"{kind}_objects"] = list(group.objects[kind])
-    return {"name": extractor_name(app, provider, group), "inherit_from": f"tap-{provider}",
+    spec = providers.find(provider)  # its tap's plugin, named by its console script
+    base = spec.executable if spec is not None else f"tap-{provider}"
+    return {"name": extractor_name(app, provider, group), "inherit_from": base,
             "config": config}
 
 

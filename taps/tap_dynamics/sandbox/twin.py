@@ -14,7 +14,12 @@ endpoint as documented (learn.microsoft.com), declared on the twin kit.
   correlation ids); a bad token gets 401 with an empty body and `WWW-Authenticate`.
 - Service protection limits: per user, 6,000 requests per sliding 300 s; over it a 429 with
   `Retry-After` and error code 0x80072322, counted as a violation.
-Not modelled: the execution-time and concurrency windows, change tracking (`$deltatoken`).
+- Change tracking (entities with `ChangeTrackingEnabled`): a listing sent with `Prefer:
+  odata.track-changes` (only `$select` alongside) ends with `@odata.deltaLink`
+  (`$deltatoken`: the instant of its first page); the delta link lists the rows changed since
+  then, whole, and deleted ones as `$deletedEntity` entries (`id`, `reason: deleted`), in
+  modification order, and ends with the next delta link. On other entities: 400.
+Not modelled: the execution-time and concurrency windows.
 """
 
 from __future__ import annotations
@@ -64,9 +69,14 @@ def _modified_after(value: str) -> str:
 
 def _envelope(docs: Any, info: dict) -> dict:
     body = {"@odata.context": info["context"], "value": docs}
-    if info.get("next_link"):
-        body["@odata.nextLink"] = info["next_link"]
+    for key in ("next_link", "delta_link"):
+        if info.get(key):
+            body[f"@odata.{key.replace('_l', 'L')}"] = info[key]
     return body
+
+
+def _delta_token(value: str) -> str:
+    return stamp(datetime.fromisoformat(value.replace("Z", "+00:00")))
 
 
 def entra_error(error: str, detail: str = "") -> Response:
@@ -125,7 +135,9 @@ class DynamicsSandbox(RestTwin):
         return [Resource(e.set, f"{API}/{e.set}", e.set, _envelope, paging="cursor",
                          size_param="maxpagesize", default_size=MAX_PAGE, max_size=MAX_PAGE,
                          position_param="$skiptoken",
-                         filters=(Filter("$filter", "modifiedon", ">", _modified_after),),
+                         filters=(Filter("$filter", "modifiedon", ">", _modified_after),
+                                  Filter("$deltatoken", "modifiedon", ">=", _delta_token)),
+                         visible=self._visible,
                          sort_param="$orderby", default_sort=f"{e.key} asc",
                          sorts={"modifiedon asc": "modifiedon", f"{e.key} asc": "rid"})
                 for e in ENTITIES.values()]
@@ -160,8 +172,62 @@ class DynamicsSandbox(RestTwin):
         request.state["size"] = size
         return size
 
+    @staticmethod
+    def _visible(request: Request) -> tuple[str, list]:
+        """A delta lists deleted rows too (as `$deletedEntity` entries)."""
+        return ("1", []) if request.arg("$deltatoken") else ("deleted = 0", [])
+
+    def _sort(self, resource: Resource, request: Request) -> tuple[str, bool]:
+        if request.arg("$deltatoken"):
+            return "modifiedon", False
+        return super()._sort(resource, request)
+
     def list_page(self, resource: Resource, request: Request) -> tuple[list[str], dict]:
         entity = ENTITIES[resource.table]
+        tracking = ("odata.track-changes" in (request.headers.get("Prefer") or "")
+                    or bool(request.arg("$deltatoken")))
+        if tracking:
+            if not entity.change_tracking:
+                raise ApiError(400, f"Change tracking is not enabled for the entity "
+                                    f"'{entity.logical}'.")
+            if request.arg("$filter") or request.arg("$orderby"):
+                raise ApiError(400, "Only $select is supported with change tracking.")
+            # the delta's next token is the instant of the read's first page: carried in
+            # the skiptoken (`<cursor>~<token>`) to the last page
+            cursor, _, since = (request.arg("$skiptoken") or "").partition("~")
+            since = since or stamp(self.clock.now())
+            request.query.pop("$skiptoken", None)
+            if cursor:
+                request.query["$skiptoken"] = [cursor]
+        docs, info = self._page(resource, request, entity)
+        if tracking:
+            if info.get("next_cursor"):
+                info["next_cursor"] += f"~{since}"
+            else:
+                query = {k: v[0] for k, v in request.query.items()
+                         if k in ("$select", "$expand")}
+                query["$deltatoken"] = since
+                info["delta_link"] = f"{request.base_url}{request.path}?{urlencode(query)}"
+            if request.arg("$deltatoken"):
+                info["context"] = f"{request.base_url}{API}/$metadata#{entity.set}/$delta"
+                docs = [self._deleted_entry(request, entity, d) for d in docs]
+        if info.get("next_cursor"):
+            query = {k: v[0] for k, v in request.query.items() if k != "$skiptoken"}
+            query["$skiptoken"] = info["next_cursor"]
+            info["next_link"] = f"{request.base_url}{request.path}?{urlencode(query)}"
+        return docs, info
+
+    def _deleted_entry(self, request: Request, entity: Any, doc: str) -> str:
+        key = json.loads(doc).get(entity.key)
+        found = self.store.get(entity.set, str(key))
+        if found is None or not found.deleted:
+            return doc
+        return json.dumps({"@odata.context": f"{request.base_url}{API}/$metadata#"
+                                             f"{entity.set}/$deletedEntity",
+                           "id": key, "reason": "deleted"}, separators=(",", ":"))
+
+    def _page(self, resource: Resource, request: Request, entity: Any
+              ) -> tuple[list[str], dict]:
         types = entity.attribute_types()
         known = {record_field(a, k) for a, k in types.items()}
         select = [s for s in (request.arg("$select") or "").split(",") if s]
@@ -179,10 +245,6 @@ class DynamicsSandbox(RestTwin):
         columns = ",".join(select)
         info["context"] = (f"{request.base_url}{API}/$metadata#{entity.set}"
                            + (f"({columns})" if columns else ""))
-        if info.get("next_cursor"):
-            query = {k: v[0] for k, v in request.query.items() if k != "$skiptoken"}
-            query["$skiptoken"] = info["next_cursor"]
-            info["next_link"] = f"{request.base_url}{request.path}?{urlencode(query)}"
         return docs, info
 
     def _shape(self, doc: dict, key: str, select: list[str], expand: list[str]) -> dict:

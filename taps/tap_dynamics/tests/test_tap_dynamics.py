@@ -66,12 +66,18 @@ def test_full_then_incremental_equal_the_twin_and_common_objects_map(dy):
         {k: u["is_active"] for k, u in users.items()}
 
     dy.advance_clock(5)
-    SPEC.twin.mutate(dy, 0)
+    SPEC.twin.mutate(dy, 0)  # an account created and renamed, a contact changed
+    SPEC.twin.mutate(dy, 1)  # the same, and the account deleted: change tracking shows it
+    old = next(iter(live(dy, "accounts")))
+    dy.delete("accounts", old)
     second, _ = run_tap(config, state)
-    assert len(second["accounts"]) < len(first["accounts"]) / 2
-    renamed = [r for r in second["accounts"].values() if r["name"] == "Changed account 0 "
-               "(renamed)"]
-    assert len(renamed) == 1
+    accounts = second["accounts"]
+    assert len(accounts) < len(first["accounts"]) / 2
+    assert [r["name"] for r in accounts.values() if r.get("name", "").startswith("Changed")] \
+        == ["Changed account 0 (renamed)"]
+    gone = {k for k, r in accounts.items() if r.get("_supaglue_is_deleted")}
+    assert gone == {k for k, (_, deleted) in SPEC.twin.records(dy, "accounts").items()
+                    if deleted} and old in gone
 
 
 def test_entra_token_endpoint_wants_scope_and_answers_as_entra(dy):
