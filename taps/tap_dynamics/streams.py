@@ -100,6 +100,7 @@ class CommonStream(EntityStream):
 
     def __init__(self, tap: Tap, *, entity: Entity, table: str, schema: dict):
         super().__init__(tap, entity=entity, name=table, schema=schema, common=True)
+        self.primary_keys = ["id"]  # the common record's id (the entity's key, as a string)
         self.mapping = MAPPINGS[table]
 
     def to_record(self, record: dict) -> dict:
