@@ -13,7 +13,7 @@ providers only here, through `get(name)` and `all_specs()`, and names none of th
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.metadata import entry_points
@@ -110,6 +110,27 @@ class Objects:
     standard: tuple[str, ...]
     custom: bool = False
     common: Mapping[str, str] = field(default_factory=dict)
+    # other spellings of standard objects the tap accepts (HubSpot's plural API names)
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    # True: each account has standard objects beyond `standard` (found by the tap's discovery,
+    # e.g. every queryable SObject of a Salesforce org), checked only at the run
+    open_standard: bool = False
+
+    def problems(self, kind: str, names: Iterable[str]) -> list[str]:
+        """What is wrong with a sync config's `<kind>_objects` for this provider (common
+        objects by their platform name)."""
+        names = list(names)
+        if kind == "common":
+            return [f"common object {n!r} is not offered (offered: "
+                    f"{', '.join(sorted(self.common)) or 'none'})"
+                    for n in names if n not in self.common]
+        if kind == "custom":
+            return ["it has no custom objects (custom fields come with the standard objects)"
+                    ] if names and not self.custom else []
+        if self.open_standard:
+            return []
+        return [f"standard object {n!r} is not one of {', '.join(self.standard)}"
+                for n in names if self.aliases.get(n, n) not in self.standard]
 
 
 @dataclass(frozen=True)

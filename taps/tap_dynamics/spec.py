@@ -95,7 +95,8 @@ SPEC = ProviderSpec(
                  token_settings=_token_settings),),
     tap="tap_dynamics.tap:TapDynamics",
     executable="tap-dynamics",
-    objects=Objects(standard=STANDARD, custom=True, common=COMMON),
+    objects=Objects(standard=STANDARD, custom=True, common=COMMON,
+                    open_standard=True),  # every entity set of the organization
     connection_settings=("instance_url", "login_url"),
     rate_limits=_rate_limits,
     twin=TWIN,

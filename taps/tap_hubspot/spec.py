@@ -7,6 +7,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from tap_hubspot.objects import ALIASES
 from tenantsync.providers import ApiKey, OAuth2, Objects, ProviderSpec, Twin
 
 # HubSpot's API envelope around an object's `properties`.
@@ -146,7 +147,8 @@ SPEC = ProviderSpec(
                               "postal_mail", "task", "owner"),
                     custom=True,
                     common={"account": "company", "contact": "contact",
-                            "opportunity": "deal", "user": "owner"}),
+                            "opportunity": "deal", "user": "owner"},
+                    aliases=ALIASES),
     connection_settings=("base_url", "instance_url"),
     projection=_projection,
     listed_fields=LISTED_FIELDS,

@@ -80,18 +80,18 @@ def register(main: click.Group) -> None:
 def apply(files: tuple) -> None:
     """Create or update registry objects from Supaglue-shaped JSON documents."""
     reg = _open()
-    for fh in files:
+    done: list[str] = []
+    for fh in files:  # all or nothing: one transaction, reported once it is committed
         try:
-            doc = json.load(fh)
-        except ValueError as exc:
-            raise RegistryError(f"{fh.name}: not valid JSON ({exc})") from None
-        try:
-            for line in reg.apply(doc):
-                click.echo(f"applied {line}")
-        except RegistryError as exc:
+            done += reg.apply(json.load(fh))
+        except (ValueError, RegistryError) as exc:
             reg.s.rollback()
-            raise RegistryError(f"{fh.name}: {exc}") from None
+            why = exc if isinstance(exc, RegistryError) else f"not valid JSON ({exc})"
+            raise RegistryError(f"{fh.name}: {why}; nothing was applied (of {len(files)} "
+                                "file(s))") from None
     _commit(reg)
+    for line in done:
+        click.echo(f"applied {line}")
 
 
 @click.command("render")

@@ -225,6 +225,20 @@ def normalize_objects(items: Any, kind: str) -> list[dict[str, Any]]:
     return out
 
 
+def check_sync_config(provider: str, objects: Mapping[str, list[dict[str, Any]]]) -> None:
+    """A sync config syncs a registered provider's objects: refused here (the CLI's `apply`
+    and the API share this) rather than when its first run fails."""
+    try:
+        spec = providers.get(provider)
+    except providers.UnknownProvider as exc:
+        raise RegistryError(f"sync config: {exc}; install the provider's package (README, "
+                            "'Adding a provider') or fix provider_name") from None
+    problems = [p for kind in OBJECT_KINDS
+                for p in spec.objects.problems(kind, [o["object"] for o in objects[kind]])]
+    if problems:
+        raise RegistryError(f"sync config of {provider!r}: {'; '.join(problems)}")
+
+
 class Registry:
     def __init__(self, session: Session, application_id: str | None = None):
         self.s = session
@@ -364,6 +378,7 @@ class Registry:
         body = doc.get("config") if isinstance(doc.get("config"), Mapping) else doc
         default = normalize_strategy(body.get("default_config") or {}, "default_config")
         objects = {k: normalize_objects(body.get(f"{k}_objects"), k) for k in OBJECT_KINDS}
+        check_sync_config(provider.name, objects)
         for item in objects["standard"]:
             if "schema_id" in item:  # by id, or by name in documents written by hand
                 item["schema_id"] = str(self.schema(item["schema_id"]).id)

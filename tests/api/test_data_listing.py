@@ -90,6 +90,27 @@ def hosted_app(service):
     return service
 
 
+def test_sync_configs_are_checked_as_apply_checks_them(hosted_app):
+    """The registry's checks answer 400 with the messages `tenantsync apply` prints
+    (tests/controller/test_validation.py): an object the spec lacks, an unknown provider."""
+    with hosted_app.client(hosted_app.key_a) as a:
+        typo = a.put("/mgmt/v2/sync_configs/" + str(next(
+            c["id"] for c in a.get("/mgmt/v2/sync_configs").json()
+            if c["provider_name"] == "hubspot")), json={"config": {
+                "default_config": {"period_ms": 3_600_000},
+                "standard_objects": [{"object": "compnay"}]}})
+        assert typo.status_code == 400, typo.text
+        assert "standard object 'compnay' is not one of company" in \
+            typo.json()["errors"][0]["detail"]
+        assert a.post("/mgmt/v2/providers", json={"name": "nosuchcrm", "auth_type": "api_key"}
+                      ).status_code == 201
+        unknown = a.post("/mgmt/v2/sync_configs", json={
+            "provider_name": "nosuchcrm", "destination_name": "hosted",
+            "config": {"default_config": {"period_ms": 3_600_000}}})
+        assert unknown.status_code == 400, unknown.text
+        assert "no provider 'nosuchcrm' is registered" in unknown.json()["errors"][0]["detail"]
+
+
 def target_config(service, customer: str, provider: str = "salesforce") -> dict:
     """The loader's config as Meltano would resolve it from the rendered include file."""
     include = yaml.safe_load((service.cfg.project / render.INCLUDE_FILE).read_text())
