@@ -82,5 +82,7 @@ class Incremental:
             return call
         value = self.bound(since)
         if self.param is not None:
-            return call.with_params(**{self.param: self.template.format(value)})
+            if self.template != "{}":  # a value in an expression (else kept as typed)
+                value = self.template.format(value)
+            return call.with_params(**{self.param: value})
         return replace(call, json=put(call.json or {}, tuple(self.body_path), value))
