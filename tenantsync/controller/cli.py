@@ -126,14 +126,18 @@ EXIT_CREDENTIALS_REFUSED = 3
 EXIT_PAUSED = 4
 
 
+def _refuse_paused(customer: str, provider: str) -> None:
+    click.echo(f"{customer} x {provider} is paused: `tenantsync syncs resume {customer} "
+               f"{provider}` it first (or `tenantsync run --force`)", err=True)
+    sys.exit(EXIT_PAUSED)
+
+
 def _run_now(reg: Registry, customer: str, provider: str, **options: bool) -> None:
     """Run a sync, say how it ended, and exit non-zero when it failed."""
     sync = reg.sync(customer, provider)
     was_paused = sync.paused
     if was_paused and not options.get("force"):
-        click.echo(f"{customer} x {provider} is paused: `tenantsync syncs resume` it first "
-                   "(or run with --force)", err=True)
-        sys.exit(EXIT_PAUSED)
+        _refuse_paused(customer, provider)
     run = runner.run_sync(reg, customer, provider, db.project_dir(), echo=click.echo,
                           **options)
     click.echo(f"{run.status}: {run.strategy} sync, {run.num_records} records written"
@@ -151,6 +155,10 @@ def _run_now(reg: Registry, customer: str, provider: str, **options: bool) -> No
 def runs_cmd(customer: str | None, provider: str | None, limit: int) -> None:
     """Recent sync runs, newest first."""
     reg = _open()
+    if customer:
+        reg.customer(customer)  # a typo is an error, not an empty table
+    if provider:
+        reg.provider(provider)
     rows = [(r.id, r.sync.connection.customer.customer_id, r.sync.connection.provider.name,
              r.status, r.strategy, f"{r.started_at:%Y-%m-%d %H:%M:%S}",
              _duration(r), r.num_records, (r.error or "")[:60])
@@ -421,6 +429,8 @@ def syncs_resume(customer: str, provider: str) -> None:
 def syncs_trigger(customer: str, provider: str, full_refresh: bool, later: bool) -> None:
     reg = _open()
     sync = reg.sync(customer, provider)
+    if sync.paused and not later:
+        _refuse_paused(customer, provider)  # before anything is saved (the API's 409)
     if full_refresh:
         sync.args_for_next_run = {**sync.args_for_next_run, "perform_full_refresh": True}
     reg.s.commit()

@@ -64,3 +64,25 @@ def test_apply_of_several_files_is_all_or_nothing(tmp_path, monkeypatch):
     assert "goodco" not in listed.output
     out = CliRunner().invoke(main, ["apply", "-f", str(good)])
     assert out.exit_code == 0 and "applied customer goodco" in out.output, out.output
+
+
+def test_trigger_on_a_paused_sync_saves_nothing_and_runs_of_nobody_is_an_error(tmp_path,
+                                                                               monkeypatch):
+    monkeypatch.setenv("TENANTSYNC_PROJECT_DIR", str(tmp_path))
+    monkeypatch.delenv("TENANTSYNC_REGISTRY_URL", raising=False)
+    monkeypatch.setenv("TENANTSYNC_SECRET_KEY", SECRET_KEY)
+    docs = tmp_path / "docs.json"
+    docs.write_text(json.dumps([HUBSPOT, DESTINATION, _sync_config("hubspot"),
+                                {"customer_id": "acme"},
+                                {"customer_id": "acme", "provider_name": "hubspot",
+                                 "type": "oauth2", "refresh_token": "r"}]))
+    cli = CliRunner()
+    assert cli.invoke(main, ["apply", "-f", str(docs)]).exit_code == 0
+    assert cli.invoke(main, ["syncs", "pause", "acme", "hubspot"]).exit_code == 0
+    out = cli.invoke(main, ["syncs", "trigger", "acme", "hubspot", "--full-refresh"])
+    assert out.exit_code == 4 and "is paused: `tenantsync syncs resume acme hubspot`" \
+        in out.output, out.output
+    assert "full refresh" not in cli.invoke(main, ["status"]).output
+    out = cli.invoke(main, ["runs", "--customer", "nobody"])
+    assert out.exit_code == 1 and "no customer 'nobody'" in out.output, out.output
+    assert cli.invoke(main, ["runs", "--customer", "acme"]).exit_code == 0
