@@ -359,3 +359,31 @@ def test_a_connect_session_is_single_use_and_not_an_oauth_state(service, a, prov
         assert stranger.post("/mgmt/v2/connect_sessions", json={
             "customer_id": cid, "provider_name": "hubspot",
             "return_url": RETURN_URL}).status_code == 401
+
+
+def test_dynamics_connect_takes_the_organization_from_the_scope(service, a):
+    """Entra ID: the connect link passes `<org>/.default`; the callback keeps that org as the
+    connection's instance_url (as Supaglue derived it), and the token refreshes with it."""
+    from tap_dynamics.sandbox import DynamicsSandbox
+
+    with DynamicsSandbox(records=5, seed=6) as box:
+        r = a.post("/mgmt/v2/providers", json={
+            "name": "ms_dynamics_365_sales", "category": "crm", "auth_type": "oauth2",
+            "config": {"settings": {"login_url": box.base_url},
+                       "oauth": {"credentials": {"oauth_client_id": box.client_id,
+                                                 "oauth_client_secret": box.client_secret}}}})
+        assert r.status_code == 201, r.text
+        cid = _customer(a)
+        scope = f"{box.base_url}/.default offline_access"
+        authorize = start(service, cid, "ms_dynamics_365_sales", scope=scope)
+        assert authorize.status_code == 302
+        done = follow_callback(service, consent(authorize.headers["location"]))
+        assert parse_qs(urlsplit(done.headers["location"]).query)["result"] == ["SUCCESS"]
+        conn = a.get(f"/mgmt/v2/customers/{cid}/connections/ms_dynamics_365_sales")
+        assert conn.json()["instance_url"].rstrip("/") == box.base_url
+        secrets = crypto.unseal(service.registry().connection(
+            cid, "ms_dynamics_365_sales").sealed_credentials)
+        refreshed = httpx.post(box.base_url + "/organizations/oauth2/v2.0/token", data={
+            "grant_type": "refresh_token", "refresh_token": secrets["refresh_token"],
+            "client_id": box.client_id, "client_secret": box.client_secret, "scope": scope})
+        assert refreshed.status_code == 200 and refreshed.json()["access_token"]
