@@ -140,11 +140,19 @@ def _run_now(reg: Registry, customer: str, provider: str, **options: bool) -> No
         _refuse_paused(customer, provider)
     run = runner.run_sync(reg, customer, provider, db.project_dir(), echo=click.echo,
                           **options)
-    click.echo(f"{run.status}: {run.strategy} sync, {run.num_records} records written"
-               f"{'' if run.status == 'SUCCESS' else f' ({run.error})'}")
-    if run.status != "SUCCESS":
-        # the finish hook pauses a sync whose credentials the provider refused
-        sys.exit(EXIT_CREDENTIALS_REFUSED if sync.paused and not was_paused else 1)
+    ended = f"{run.status}: {run.strategy} sync, {run.num_records} records written"
+    if run.status == "SUCCESS":
+        click.echo(ended)
+        return
+    (view,) = reg.sync_views(sync.id)
+    log = runner.run_log(db.project_dir(), render.sync_name(view), run.id)
+    refused = sync.paused and not was_paused  # the finish hook paused it: credentials refused
+    todo = (f"the provider refused the credentials, so the sync is now paused: import new "
+            f"ones (`tenantsync apply -f <connection>.json`), then `tenantsync syncs resume "
+            f"{customer} {provider}`" if refused else "fix the cause, then run it again")
+    # the last line: what failed, what to do, where the whole log is
+    click.echo(f"{ended}; {run.error}; {todo}; whole log: {log}", err=True)
+    sys.exit(EXIT_CREDENTIALS_REFUSED if refused else 1)
 
 
 @click.command("runs")

@@ -373,6 +373,12 @@ def test_a_failed_run_is_recorded_with_a_clear_error(world):
     out = CliRunner().invoke(main, ["run", "globex", "salesforce"])
     assert out.exit_code == EXIT_CREDENTIALS_REFUSED and "FAILURE" in out.output
     assert "refused the refresh token" in out.output
+    # the last line names the cause, what to do and where the whole log is
+    last = out.output.strip().splitlines()[-1]
+    assert last.startswith("FAILURE: ") and "refused the refresh token" in last
+    assert "`tenantsync syncs resume globex salesforce`" in last
+    log = last.rsplit("whole log: ", 1)[1]
+    assert "refused" in Path(log).read_text()
     # like the service's runs, a command-line run records sync.complete, and refused
     # credentials pause the sync (sync.paused) until the customer reconnects
     reg.s.expire_all()
