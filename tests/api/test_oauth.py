@@ -387,3 +387,32 @@ def test_dynamics_connect_takes_the_organization_from_the_scope(service, a):
             "grant_type": "refresh_token", "refresh_token": secrets["refresh_token"],
             "client_id": box.client_id, "client_secret": box.client_secret, "scope": scope})
         assert refreshed.status_code == 200 and refreshed.json()["access_token"]
+
+
+def test_pipedrive_connect_keeps_the_api_domain_of_the_token_response(service, a):
+    """Pipedrive's token response names the company's API host (`api_domain`): the callback
+    keeps it as a connection setting, and the sealed refresh token refreshes at the twin
+    (HTTP Basic client credentials, as Pipedrive's token endpoint takes them)."""
+    from tap_pipedrive.sandbox import PipedriveSandbox
+
+    with PipedriveSandbox(records=5, seed=7) as box:
+        r = a.post("/mgmt/v2/providers", json={
+            "name": "pipedrive", "category": "crm", "auth_type": "oauth2",
+            "config": {"settings": {"oauth_url": box.base_url},
+                       "oauth": {"credentials": {"oauth_client_id": box.client_id,
+                                                 "oauth_client_secret": box.client_secret}}}})
+        assert r.status_code == 201, r.text
+        cid = _customer(a)
+        authorize = start(service, cid, "pipedrive")
+        assert authorize.status_code == 302
+        assert authorize.headers["location"].startswith(box.base_url + "/oauth/authorize?")
+        done = follow_callback(service, consent(authorize.headers["location"]))
+        assert parse_qs(urlsplit(done.headers["location"]).query)["result"] == ["SUCCESS"]
+        conn = service.registry().connection(cid, "pipedrive")
+        assert conn.settings["api_domain"] == box.base_url
+        secrets = crypto.unseal(conn.sealed_credentials)
+        refreshed = httpx.post(box.base_url + "/oauth/token",
+                               auth=(box.client_id, box.client_secret),
+                               data={"grant_type": "refresh_token",
+                                     "refresh_token": secrets["refresh_token"]})
+        assert refreshed.status_code == 200 and refreshed.json()["access_token"]
