@@ -1,4 +1,5 @@
-"""The FastAPI application and `serve` (uvicorn). OpenAPI: `/openapi.json`, docs: `/docs`."""
+"""The FastAPI application and `serve` (uvicorn). OpenAPI: `/openapi.json`, docs: `/docs`, `/redoc`
+(served offline)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from tenantsync import portal
 from tenantsync.api import (
@@ -65,9 +67,11 @@ def create_app(cfg: ServiceConfig | None = None, *, webhooks: bool = True) -> Fa
         if dispatcher:
             dispatcher.stop()
 
-    app = FastAPI(title="tenantsync", version="2", lifespan=lifespan,
-                  description="Supaglue-compatible management, managed authentication and "
-                              "Data Listing APIs.")
+    # FastAPIOffline: FastAPI whose /docs and /redoc load their assets from the installed
+    # package, so they work without internet
+    app = FastAPIOffline(title="tenantsync", version="2", lifespan=lifespan,
+                         description="Supaglue-compatible management, managed "
+                                     "authentication and Data Listing APIs.")
     app.state.config = cfg
     app.add_middleware(limits.RequestLimits)
     errors.install(app)
