@@ -73,10 +73,6 @@ class Entity:
         names = [f for f in self.fields if only is None or f in only or f == self.key]
         return {"type": "object", "properties": {f: dict(TYPES[self.fields[f]]) for f in names}}
 
-    def deletes_note(self) -> str:
-        return ("deletes: change tracking (delta link)" if self.change_tracking else
-                "deletes: full-sync sweep (change tracking not enabled on the entity)")
-
 
 def _drop_annotations(stream: Any, record: dict) -> dict:
     record.pop("@odata.etag", None)  # a version stamp, not a field
@@ -94,4 +90,4 @@ def rest_object(entity: Entity, fields: Iterable[str], expand: str | None = None
         params=params, incremental=incremental, modified="modifiedon" if incremental else None,
         transform=_drop_annotations,
         note=("incremental: $filter=modifiedon gt, $orderby=modifiedon asc" if incremental
-              else "full only: no modifiedon") + "; " + entity.deletes_note())
+              else "full only: no modifiedon"))

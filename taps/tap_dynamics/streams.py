@@ -38,6 +38,8 @@ class EntityStream(RestStream):
 
 
 class ChangeTrackedStream(EntityStream):
+    delete_detection = "change tracking"
+
     def _track(self, url: str, params: dict | None = None) -> Iterator[dict]:
         """The pages of a change-tracking read (or a delta link); the last one has the next
         delta link."""

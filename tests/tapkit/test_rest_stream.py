@@ -138,3 +138,14 @@ def test_unsortable_listing_is_sorted_in_memory_then_deleted_items_follow():
     assert [r["id"] for r in got] == [2, 3, 1, 9]
     assert got[-1]["_supaglue_is_deleted"] is True
     assert state["bookmarks"]["leads"]["replication_key_value"] == stamp(30)
+
+
+def test_catalog_metadata_says_how_deletes_are_detected_and_the_replication_mode():
+    catalog = ToyTap(config={"url": "http://127.0.0.1:9", "objects": ["deals", "notes", "leads"]}
+                     ).catalog_dict
+    root = {s["stream"]: next(m["metadata"] for m in s["metadata"] if m["breadcrumb"] == [])
+            for s in catalog["streams"]}
+    assert {s: (m["tenantsync-delete-detection"], m["tenantsync-replication"])
+            for s, m in root.items()} == {"deals": ("flag field gone", "incremental"),
+                                          "notes": ("full-sync sweep", "full only"),
+                                          "leads": ("deleted listing", "incremental")}

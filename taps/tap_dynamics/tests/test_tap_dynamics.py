@@ -104,3 +104,18 @@ def test_service_protection_429_is_counted_and_waited_out():
         records, _ = run_tap(config)
         assert len(records["accounts"]) == len(live(sb, "accounts"))
         assert sb.accounting.snapshot()["violations"]
+
+
+def test_discover_says_how_each_stream_detects_deletes(dy):
+    config = {**SPEC.twin.tap_config(dy), "standard_objects": ["accounts", "systemusers"],
+              "common_objects": ["account"]}
+    out = io.StringIO()
+    with redirect_stdout(out):
+        TapDynamics(config=config).run_discovery()
+    root = {s["stream"]: next(m["metadata"] for m in s["metadata"] if m["breadcrumb"] == [])
+            for s in json.loads(out.getvalue())["streams"]}
+    assert {s: (m["tenantsync-delete-detection"], m["tenantsync-replication"])
+            for s, m in root.items()} == {
+        "accounts": ("change tracking", "incremental"),  # ChangeTrackingEnabled
+        "systemusers": ("full-sync sweep", "incremental"),  # not enabled on the entity
+        "crm_accounts": ("full-sync sweep", "incremental")}

@@ -33,6 +33,13 @@ class Deletes:
     def is_deleted(self, record: Mapping[str, Any]) -> bool:
         return self.flag is not None and record.get(self.flag) == self.flag_value
 
+    @property
+    def detection(self) -> str:
+        """How deletes are detected, as the stream's catalog metadata says."""
+        if self.flag is not None:
+            return f"flag field {self.flag}"
+        return "deleted listing" if self.listing is not None else "full-sync sweep"
+
 
 SWEEP_ONLY = Deletes()
 

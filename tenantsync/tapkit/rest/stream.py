@@ -12,11 +12,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from typing import Any
 
 from singer_sdk import Tap
-from singer_sdk.singerlib.catalog import REPLICATION_FULL_TABLE
+from singer_sdk.singerlib.catalog import REPLICATION_FULL_TABLE, MetadataMapping, StreamMetadata
 
 from tenantsync.tapkit.common import iso_timestamp, parse_timestamp
 from tenantsync.tapkit.http import HttpClient, parse_json
@@ -65,6 +66,16 @@ class RestClient:
             call = following
 
 
+@dataclass(slots=True)
+class RestStreamMetadata(StreamMetadata):
+    """Breadcrumb [] metadata plus how the stream is read (`tenantsync-delete-detection`,
+    `tenantsync-replication`, `tenantsync-note`), so a catalog says it per stream."""
+
+    tenantsync_delete_detection: str | None = None
+    tenantsync_replication: str | None = None
+    tenantsync_note: str | None = None
+
+
 def with_meta(schema: dict) -> dict:
     """A standard object's schema with the deletion metadata the engine may add."""
     return {**schema, "properties": {**schema.get("properties", {}), **META_SCHEMA}}
@@ -89,6 +100,22 @@ class RestStream(TapkitStream):
     @property
     def client(self) -> RestClient:
         return self._tap.client
+
+    @property
+    def delete_detection(self) -> str:
+        """How deletes are detected (a subclass reading them another way says so)."""
+        return self.obj.deletes.detection
+
+    @property
+    def metadata(self) -> MetadataMapping:
+        metadata = super().metadata
+        root = metadata.root
+        if not isinstance(root, RestStreamMetadata):
+            metadata[()] = RestStreamMetadata(
+                **{f.name: getattr(root, f.name) for f in fields(root)},
+                tenantsync_delete_detection=self.delete_detection,
+                tenantsync_replication=self.obj.mode, tenantsync_note=self.obj.note or None)
+        return metadata
 
     def to_record(self, record: dict) -> dict:
         """The emitted record; subclasses (common objects) map it further."""
