@@ -1,6 +1,7 @@
 """The Dataverse Web API as tap-dynamics uses it, over one tapkit HttpClient: Microsoft Entra
 ID's refresh grant scoped to the organization (`https://<org>.crm.dynamics.com/.default`),
-the OData headers with `Prefer: odata.maxpagesize`, Dataverse's error envelope
+the OData headers with `Prefer: odata.maxpagesize` (and the formatted-value annotations,
+setting `include_formatted_values`), Dataverse's error envelope
 (`{"error": {"code", "message"}}`) and its service protection limits (per user, 6,000 requests
 per 300 s: paced by a window of our own; a 429's `Retry-After` is honoured).
 Documentation: learn.microsoft.com/power-apps/developer/data-platform/webapi/
@@ -29,6 +30,8 @@ DEFAULT_LOGIN_URL = "https://login.microsoftonline.com"
 API = "/api/data/v9.2"
 PAGE_SIZE = 1000  # Supaglue's odata.maxpagesize (the API's cap is 5,000)
 LIMIT = (6000, 300.0)  # service protection: requests per sliding window (seconds), per user
+# asks for `<field>@OData.Community.Display.V1.FormattedValue` (kept in the raw record)
+FORMATTED_VALUES = 'odata.include-annotations="OData.Community.Display.V1.FormattedValue"'
 _URL = re.compile(r"^https?://[^/\s]+$")
 
 
@@ -61,6 +64,8 @@ def _url(config: Mapping[str, Any], key: str, default: str | None = None) -> str
 class DynamicsClient(RestClient):
     def __init__(self, config: Mapping[str, Any], logger: logging.Logger):
         self.log = logger
+        self.annotations = (FORMATTED_VALUES if config.get("include_formatted_values", True)
+                            else None)
         missing = [k for k in ("instance_url", "client_id", "client_secret", "refresh_token")
                    if not config.get(k)]
         if missing:
@@ -74,7 +79,7 @@ class DynamicsClient(RestClient):
             timeout=float(config.get("request_timeout") or 300),
             headers={"User-Agent": "tenantsync-tap-dynamics", "Accept": "application/json",
                      "OData-MaxVersion": "4.0", "OData-Version": "4.0",
-                     "Prefer": f"odata.maxpagesize={size}"},
+                     "Prefer": self.prefer(f"odata.maxpagesize={size}")},
             secrets=self._secrets, logger=logger)
         super().__init__(http, instance + API)
         login = _url(config, "login_url", DEFAULT_LOGIN_URL)
@@ -89,6 +94,10 @@ class DynamicsClient(RestClient):
             form={"scope": f"{instance}/.default offline_access"})
         self._config_secrets = (config.get("client_secret"), config.get("refresh_token"))
         http.auth = self.auth
+
+    def prefer(self, *preferences: str) -> str:
+        """A `Prefer` header: the given preferences and the annotations asked for."""
+        return ",".join(p for p in (*preferences, self.annotations) if p)
 
     def _secrets(self) -> tuple[str | None, ...]:
         return self._config_secrets + self.auth.secrets()

@@ -34,6 +34,11 @@ TYPES: dict[str, dict] = {
     "Money": {"type": ["number", "null"]}, "Boolean": {"type": ["boolean", "null"]},
     "DateTime": {"type": ["string", "null"], "format": "date-time"},
 }
+# attribute types Dataverse annotates with a formatted value (when asked; the raw record keeps
+# `<field>@OData.Community.Display.V1.FormattedValue` as sent): query-data-web-api#formatted-values
+FORMATTED = "@OData.Community.Display.V1.FormattedValue"
+FORMATTED_TYPES = ("Picklist", "State", "Status", "Boolean", "Money", "Integer", "BigInt",
+                   "Decimal", "Double", "DateTime", *LOOKUPS)
 # what opportunities expand to resolve stage and pipeline names (as Supaglue did)
 OPPORTUNITY_EXPAND = ("stageid_processstage($select=stagename),"
                       "opportunity_leadtoopportunitysalesprocess($select=name)")
@@ -69,9 +74,14 @@ class Entity:
         """A custom entity as Supaglue addressed it: without the publisher prefix."""
         return self.logical.partition("_")[2] if self.custom else self.logical
 
-    def schema(self, only: Iterable[str] | None = None) -> dict:
+    def schema(self, only: Iterable[str] | None = None, formatted: bool = True) -> dict:
+        """The record's schema; `formatted`: with the formatted-value annotations."""
         names = [f for f in self.fields if only is None or f in only or f == self.key]
-        return {"type": "object", "properties": {f: dict(TYPES[self.fields[f]]) for f in names}}
+        props = {f: dict(TYPES[self.fields[f]]) for f in names}
+        if formatted:
+            props.update({f + FORMATTED: dict(_STRING) for f in names
+                          if self.fields[f] in FORMATTED_TYPES})
+        return {"type": "object", "properties": props}
 
 
 def _drop_annotations(stream: Any, record: dict) -> dict:

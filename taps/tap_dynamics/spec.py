@@ -46,12 +46,13 @@ def _connection(sb, client_id: str) -> dict[str, Any]:
 
 
 def _records(sb, obj: str) -> dict[str, tuple[dict, bool]]:
-    """Every stored row as the twin holds it (annotations aside); deleted rows leave every
-    listing, so the destination keeps what it last read, flagged by a full sync's sweep:
-    only their id is known to match."""
+    """Every stored row as the twin holds it (`@odata.etag` aside) with the formatted values
+    the tap asks for by default; deleted rows leave every listing, so the destination keeps
+    what it last read, flagged by a full sync's sweep: only their id is known to match."""
     key = sb.table(obj).key
     return {str(doc[key]): ({key: doc[key]} if deleted else
-                            {k: v for k, v in doc.items() if not k.startswith("@")}, deleted)
+                            {**{k: v for k, v in doc.items() if not k.startswith("@")},
+                             **sb.formatted_values(obj, doc)}, deleted)
             for doc, deleted in sb.all_records(obj)}
 
 

@@ -43,7 +43,8 @@ class ChangeTrackedStream(EntityStream):
     def _track(self, url: str, params: dict | None = None) -> Iterator[dict]:
         """The pages of a change-tracking read (or a delta link); the last one has the next
         delta link."""
-        headers = {"Prefer": f"odata.track-changes,odata.maxpagesize={BASELINE_PAGE}"}
+        headers = {"Prefer": self.client.prefer("odata.track-changes",
+                                                f"odata.maxpagesize={BASELINE_PAGE}")}
         while url:
             body = self.client.http.request("GET", self.client.url(url), params=params,
                                             headers=headers)
@@ -109,9 +110,9 @@ class CommonStream(EntityStream):
         return self.mapping.to_common(self.strip_meta(record))
 
 
-def common_schema(table: str, entity: Entity) -> dict:
+def common_schema(table: str, entity: Entity, formatted: bool = True) -> dict:
     schema = common_stream_schema(table)
-    props = entity.schema()["properties"]
+    props = entity.schema(formatted=formatted)["properties"]
     if entity.set == "opportunities":
         props.update(EXPANDED)
     schema["properties"]["raw_data"]["properties"] = props

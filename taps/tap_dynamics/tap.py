@@ -47,6 +47,11 @@ class TapDynamics(TapkitTap):
                                 "organizations or common)."),
         th.Property("page_size", th.IntegerType(minimum=1, maximum=5000), default=PAGE_SIZE,
                     description="Prefer: odata.maxpagesize."),
+        th.Property("include_formatted_values", th.BooleanType, default=True,
+                    description="Ask for the formatted-value annotations (option labels, "
+                                "money, dates, lookup names: "
+                                "<field>@OData.Community.Display.V1.FormattedValue), kept in "
+                                "the raw record as Dataverse returns them."),
         th.Property("requests_per_5_minutes", th.IntegerType(minimum=1), default=6000,
                     description="Service protection limit to stay under (per user)."),
         th.Property("common_objects", th.ArrayType(th.StringType),
@@ -93,15 +98,17 @@ class TapDynamics(TapkitTap):
                      for n in standard if n not in self.entities]
         if problems:
             raise ConfigValidationError("; ".join(problems))
-        streams = [stream_for(self, s, self.entities[s], self.entities[s].schema())
-                   for s in standard]
+        formatted = bool(self.config.get("include_formatted_values", True))
+        streams = [stream_for(self, s, self.entities[s], self.entities[s].schema(
+                   formatted=formatted)) for s in standard]
         for name in custom:
             entity = self.custom_entity(name)
-            streams.append(stream_for(self, CUSTOM_PREFIX + name, entity, entity.schema()))
+            streams.append(stream_for(self, CUSTOM_PREFIX + name, entity,
+                                      entity.schema(formatted=formatted)))
         for name in common:
             obj, table = COMMON_OBJECTS[name]
             streams.append(stream_for(self, table, self.entities[obj],
-                                      common_schema(table, self.entities[obj])))
+                                      common_schema(table, self.entities[obj], formatted)))
         return streams
 
     def _from_catalog(self) -> list:

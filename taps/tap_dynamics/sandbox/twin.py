@@ -19,6 +19,7 @@ endpoint as documented (learn.microsoft.com), declared on the twin kit.
   (`$deltatoken`: the instant of its first page); the delta link lists the rows changed since
   then, whole, and deleted ones as `$deletedEntity` entries (`id`, `reason: deleted`), in
   modification order, and ends with the next delta link. On other entities: 400.
+- Formatted values (`Prefer: odata.include-annotations=...`): formatted.py.
 Not modelled: the execution-time and concurrency windows.
 """
 
@@ -32,6 +33,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from tap_dynamics.sandbox.data import ENTITIES, PROCESS, DynamicsWorld, record_field, stamp
+from tap_dynamics.sandbox.formatted import asked, formatted_values
 from tenantsync.sandbox.server import Request, Response, Route
 from tenantsync.sandbox.twinkit import (
     ApiError,
@@ -161,8 +163,12 @@ class DynamicsSandbox(RestTwin):
     def after(self, request: Request, response: Response) -> None:
         super().after(request, response)
         response.headers["OData-Version"] = "4.0"
-        if "size" in request.state:
-            response.headers["Preference-Applied"] = f"odata.maxpagesize={request.state['size']}"
+        applied = [f"odata.maxpagesize={request.state['size']}"] if "size" in request.state \
+            else []
+        if request.state.get("annotations"):
+            applied.append(f"odata.include-annotations={request.state['annotations']}")
+        if applied:
+            response.headers["Preference-Applied"] = ",".join(applied)
 
     # -- listings: the page size from `Prefer`, `$select` and `$expand`, the next link -----
 
@@ -239,9 +245,13 @@ class DynamicsSandbox(RestTwin):
         if any(e not in _EXPANDS for e in expand) or (expand and entity.set != "opportunities"):
             raise ApiError(400, f"$expand {request.arg('$expand')!r} is not supported here")
         docs, info = super().list_page(resource, request)
-        if select or expand:
-            docs = [json.dumps(self._shape(json.loads(d), entity.key, select, expand),
-                               separators=(",", ":")) for d in docs]
+        annotate = asked(request.headers.get("Prefer"))
+        if select or expand or annotate:
+            shaped = [self._shape(json.loads(d), entity.key, select, expand) for d in docs]
+            if annotate:
+                request.state["annotations"] = annotate
+                shaped = [{**d, **self.formatted_values(entity.set, d)} for d in shaped]
+            docs = [json.dumps(d, separators=(",", ":")) for d in shaped]
         columns = ",".join(select)
         info["context"] = (f"{request.base_url}{API}/$metadata#{entity.set}"
                            + (f"({columns})" if columns else ""))
@@ -258,6 +268,15 @@ class DynamicsSandbox(RestTwin):
             else:
                 out["opportunity_leadtoopportunitysalesprocess"] = [{"name": PROCESS}]
         return out
+
+    def formatted_values(self, entity_set: str, doc: dict) -> dict[str, str]:
+        """The formatted-value annotations of a row as listed (when asked for)."""
+        return formatted_values(entity_set, ENTITIES[entity_set].attribute_types(), doc,
+                                self._name_of)
+
+    def _name_of(self, entity_set: str, record_id: str, attribute: str) -> str | None:
+        found = self.store.get(entity_set, str(record_id))
+        return json.loads(found.doc).get(attribute) if found else None
 
     def _definitions(self, request: Request) -> Response:
         with_attributes = "Attributes" in (request.arg("$expand") or "")

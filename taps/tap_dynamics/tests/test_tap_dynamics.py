@@ -1,22 +1,27 @@
 """tap-dynamics against its twin: discovery from EntityDefinitions (custom entity without its
 prefix), full then incremental syncs equal to the twin's rows, common objects (stage and
-pipeline names through $expand, is_active = !isdisabled), Entra's token endpoint (scope
-required, error shape, rotation) and the service protection 429."""
+pipeline names through $expand, is_active = !isdisabled), formatted-value annotations only
+when asked and kept in the raw record, the delete detection in the catalog, Entra's token
+endpoint (scope required, error shape, rotation) and the service protection 429."""
 
 from __future__ import annotations
 
 import io
 import json
+import re
 from contextlib import redirect_stdout
 
 import httpx
 import pytest
 
+from tap_dynamics.objects import FORMATTED as F
 from tap_dynamics.sandbox import DynamicsSandbox
+from tap_dynamics.sandbox.formatted import INDUSTRIES
 from tap_dynamics.spec import SPEC
 from tap_dynamics.tap import TapDynamics
 from tenantsync.sandbox.twinkit import Limits
 
+ACCOUNT = "name,industrycode,revenue,modifiedon,_ownerid_value"
 TABLES = ("accounts", "contacts", "leads", "opportunities", "systemusers")
 
 
@@ -119,3 +124,40 @@ def test_discover_says_how_each_stream_detects_deletes(dy):
         "accounts": ("change tracking", "incremental"),  # ChangeTrackingEnabled
         "systemusers": ("full-sync sweep", "incremental"),  # not enabled on the entity
         "crm_accounts": ("full-sync sweep", "incremental")}
+
+
+def test_formatted_values_only_when_asked_and_kept_in_the_raw_record(dy):
+    form = {"grant_type": "refresh_token", "client_id": dy.client_id,
+            "client_secret": dy.client_secret, "scope": f"{dy.base_url}/.default",
+            "refresh_token": dy.oauth.mint_refresh_token(dy.client_id)}
+    token = httpx.post(dy.base_url + "/organizations/oauth2/v2.0/token", data=form).json()
+    users = {u["systemuserid"]: u["fullname"] for u, _ in dy.all_records("systemusers")}
+
+    def first(prefer: str | None, entity_set: str = "accounts", select: str = ACCOUNT) -> dict:
+        headers = {"Authorization": f"Bearer {token['access_token']}"}
+        if prefer:
+            headers["Prefer"] = prefer
+        answer = httpx.get(f"{dy.base_url}/api/data/v9.2/{entity_set}", headers=headers,
+                           params={"$select": select, "$top": 1})
+        assert answer.status_code == 200, answer.text
+        return answer.json()["value"][0]
+
+    assert not [k for k in first(None) if "FormattedValue" in k]
+    for prefer in (f'odata.include-annotations="{F[1:]}"', 'odata.include-annotations="*"'):
+        row = first(prefer)
+        assert row["name"] and "name" + F not in row  # strings carry no formatted value
+        assert row["industrycode" + F] == INDUSTRIES[row["industrycode"] - 1]
+        assert row["revenue" + F] == f"${row['revenue']:,.2f}"
+        assert re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d\d [AP]M", row["modifiedon" + F])
+        assert row["_ownerid_value" + F] == users[row["_ownerid_value"]]
+    user = first('odata.include-annotations="*"', "systemusers", "isdisabled")
+    assert user["isdisabled" + F] == ("Disabled" if user["isdisabled"] else "Enabled")
+
+    config = {**SPEC.twin.tap_config(dy), "standard_objects": ["accounts"],
+              "common_objects": ["account"]}
+    asked, _ = run_tap(config)
+    assert {k: raw(r) for k, r in asked["accounts"].items()} == live(dy, "accounts")
+    assert all(r["industrycode" + F] for r in asked["accounts"].values())
+    assert all(r["raw_data"]["industrycode" + F] for r in asked["crm_accounts"].values())
+    plain, _ = run_tap({**config, "include_formatted_values": False})
+    assert not [k for r in plain["accounts"].values() for k in r if "@" in k]
