@@ -189,6 +189,7 @@ class TapkitStream(Stream):
                     self.restart_order()
                     continue
                 self._time_extracted = datetime.now(timezone.utc).isoformat()
+                page = list(page)  # a page may be a generator (Bulk CSV rows): read once
                 marks = [(r.get(self.replication_key), fingerprint(r)) for r in page]
                 page = [r for r, (mark, fp) in zip(page, marks, strict=True)
                         if not (mark == plan.resume_from and fp in seen)]
