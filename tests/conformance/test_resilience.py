@@ -30,5 +30,7 @@ def test_sync_survives_three_sigkills_and_resumes_exact(spec, deploy):
     interrupted = [k for k in report.kills if k[2] != 0]
     assert len(interrupted) >= 2, report.kills  # the kills landed mid-sync
     assert report.runs_to_finish == 1
-    # resumed, not restarted: the finishing run read a fraction of the data
-    assert report.final_read < report.total / 2, report
+    # resumed, not restarted: the finishing run read less than everything. (Not "under half":
+    # each kill lands after 2-25% more of the rows, and a provider's full-only objects are
+    # read whole by every run, so the share left depends on the provider and the draw.)
+    assert report.final_read < report.total, report
