@@ -9,6 +9,10 @@ belong to companies in contiguous blocks, so `contacts_of(company)` is a range a
 (deal contact roles, tickets, activities) always point at people of the right company. Creation
 times grow with the index across a `span_days` history ending at `now`; modification times fall
 between creation and `now`, so ordering by modified time differs from ordering by id.
+
+Engagement kinds (mailboxes, sequences, sequence states) follow the CRM ones: mailboxes belong to
+users in contiguous blocks (`mailboxes_of`), and a sequence state enrolls an existing contact in
+an existing sequence, sent from an existing mailbox by that mailbox's user.
 """
 
 from __future__ import annotations
@@ -33,8 +37,13 @@ def _words(text: str) -> tuple[str, ...]:
 MIX = {
     "company": 0.14, "contact": 0.28, "lead": 0.12, "deal": 0.10, "deal_contact": 0.04,
     "task": 0.12, "event": 0.05, "campaign": 0.005, "ticket": 0.05, "invoice": 0.085,
+    # engagement (sales sequences): appended, so the kinds above keep their seeds and data
+    "sequence": 0.01, "sequence_state": 0.15,
 }
-KINDS = ("user", *MIX)
+# The seed of a kind is its position here: new kinds go at the END. Users and their mailboxes
+# are counted from the team's size, not from `records`.
+KINDS = ("user", "company", "contact", "lead", "deal", "deal_contact", "task", "event",
+         "campaign", "ticket", "invoice", "mailbox", "sequence", "sequence_state")
 
 FIRST = _words(
     "James Mary Robert Patricia John Jennifer Michael Linda David Elizabeth William Barbara "
@@ -109,6 +118,17 @@ EVENT_SUBJECTS = ("Discovery call", "Product demo", "Quarterly business review",
 CAMPAIGN_NAMES = ("Spring Webinar", "Summer Conference", "Product Launch", "Partner Summit",
                   "Holiday Promo", "Customer Roadshow", "Q4 Email Nurture", "Trade Show Booth",
                   "Referral Drive", "Annual User Group")
+SEQUENCE_THEMES = ("Outbound", "Inbound Follow-up", "Webinar Attendees", "Trial Nurture",
+                   "Re-engagement", "Event Invite", "Renewal Outreach", "Champion Change",
+                   "Enterprise Prospecting", "Closed Lost Revival", "New Feature Launch")
+SEQUENCE_TAGS = ("outbound", "inbound", "enterprise", "smb", "nurture", "events", "q4", "emea",
+                 "na", "apac", "high-intent")
+STEP_TYPES = ("auto_email", "manual_email", "call", "task", "linkedin_send_message")
+STEP_TYPE_WEIGHTS = (6, 2, 3, 1, 1)
+# where a contact is in a sequence (neutral names; each twin maps them to its provider's)
+SEQUENCE_STATES = ("active", "paused", "finished", "bounced", "opted_out")
+SEQUENCE_STATE_WEIGHTS = (5, 1, 6, 1, 1)
+MAILBOX_PROVIDERS = ("gmail", "office365", "exchange", "smtp")
 TIERS = ("Platinum", "Gold", "Silver", "Bronze")
 TIMEZONES = ("America/Los_Angeles", "America/New_York", "America/Chicago", "Europe/London",
              "Europe/Berlin", "Asia/Tokyo", "Australia/Sydney")
@@ -136,13 +156,16 @@ class World:
         self.now = now
         self.start = now - timedelta(days=span_days)
         self._span = (now - self.start).total_seconds()
-        self.counts = {"user": max(3, min(250, records // 400))}
-        for kind, share in MIX.items():
-            self.counts[kind] = max(1, round(records * share)) if records else 0
-        for kind, n in (counts or {}).items():
+        counts = dict(counts or {})
+        for kind in counts:
             if kind not in _KIND_NO:
                 raise ValueError(f"unknown world kind {kind!r}; kinds are {', '.join(KINDS)}")
-            self.counts[kind] = n
+        users = counts.get("user", max(3, min(250, records // 400)))
+        # every user sends from a mailbox, half of them from a second one too
+        sized = {"user": users, "mailbox": users * 3 // 2, **{
+            kind: max(1, round(records * share)) if records else 0
+            for kind, share in MIX.items()}, **counts}
+        self.counts = {kind: sized[kind] for kind in KINDS}
         self._build = {k: getattr(self, f"_{k}") for k in KINDS}
 
     @property
@@ -204,6 +227,33 @@ class World:
         lo = -(-company * nct // nco)
         hi = -(-(company + 1) * nct // nco)
         return range(min(lo, nct), min(hi, nct))
+
+    def user_of_mailbox(self, mailbox: int) -> int:
+        """The user sending from `mailbox` (mailboxes belong to users in contiguous blocks)."""
+        return mailbox * self.counts["user"] // max(1, self.counts["mailbox"])
+
+    def mailboxes_of(self, user: int) -> range:
+        """`user`'s mailboxes (contiguous; the first is the user's primary address)."""
+        nu, nm = self.counts["user"], self.counts["mailbox"]
+        if nu == 0:
+            return range(0)
+        return range(min(-(-user * nm // nu), nm), min(-(-(user + 1) * nm // nu), nm))
+
+    def sequence_steps(self, sequence: int) -> tuple[str, ...]:
+        """The step types of `sequence`, in order (what its `steps` count counts)."""
+        h = self._hash("sequence", sequence, 2)
+        n = 1 + h % 8
+        cum = tuple(itertools.accumulate(STEP_TYPE_WEIGHTS))
+        return tuple(STEP_TYPES[bisect.bisect(cum, (h >> (6 * k + 8)) % cum[-1])]
+                     for k in range(n))
+
+    def contact_activity(self, contact: int) -> dict[str, int]:
+        """Email engagement counters of `contact` across its sequences (engagement providers
+        report them on the contact)."""
+        h = self._hash("contact", contact, 7)
+        opens = h % 12
+        return {"opens": opens, "clicks": (h >> 8) % (opens + 1), "replies": (h >> 16) % 3,
+                "bounces": 1 if (h >> 24) % 25 == 0 else 0}
 
     def _pick_before(self, unit: float, kind: str, fraction: float) -> int | None:
         """An index of `kind` created before `fraction` of the history (an existing record),
@@ -376,6 +426,51 @@ class World:
                 "issue_date": issued.isoformat(), "due_date": due.isoformat(),
                 "paid_date": (due - timedelta(days=rng.randrange(0, 14))).isoformat()
                 if status == "Paid" else None, "owner": self._owner(rng)}
+
+
+    def _mailbox(self, rng, i, created):
+        user = self.user_of_mailbox(i)
+        address = self._user(self._seeded("user", user), user, created)["email"]
+        primary = i == self.mailboxes_of(user).start
+        local, domain = address.split("@")
+        return {"user": user, "email": address if primary else f"{local}@outbound.{domain}",
+                "primary": primary, "provider": _pick(rng, MAILBOX_PROVIDERS, (6, 4, 1, 1)),
+                "daily_limit": rng.choice((200, 300, 500, 1000)),
+                "disabled": rng.random() < 0.05}
+
+    def _sequence(self, rng, i, created):
+        steps = self.sequence_steps(i)
+        contacted = int(rng.lognormvariate(4, 1.2))
+        delivered = contacted - int(contacted * rng.uniform(0, 0.08))
+        opened = int(delivered * rng.uniform(0.2, 0.7))
+        replied = int(opened * rng.uniform(0.02, 0.2))
+        return {"name": f"{rng.choice(SEQUENCE_THEMES)} #{i + 1}", "owner": self._owner(rng),
+                "steps": len(steps), "active": rng.random() < 0.7,
+                "archived": rng.random() < 0.08, "shared": rng.random() < 0.6,
+                "tags": sorted(set(rng.sample(SEQUENCE_TAGS, rng.randrange(0, 3)))),
+                "description": _sentence(rng),
+                "metrics": {"contacted": contacted, "delivered": delivered, "opened": opened,
+                            "clicked": int(opened * rng.uniform(0, 0.3)), "replied": replied,
+                            "bounced": contacted - delivered,
+                            "opted_out": int(delivered * rng.uniform(0, 0.03))}}
+
+    def _sequence_state(self, rng, i, created):
+        position = self._position("sequence_state", i)
+        sequence = self._pick_before(rng.random(), "sequence", position)
+        contact = self._pick_before(rng.random(), "contact", position)
+        mailbox = rng.randrange(self.counts["mailbox"]) if self.counts["mailbox"] else None
+        state = _pick(rng, SEQUENCE_STATES, SEQUENCE_STATE_WEIGHTS)
+        steps = len(self.sequence_steps(sequence)) if sequence is not None else 1
+        step = steps if state == "finished" else 1 + int(rng.random() * steps)
+        opens = int(rng.random() * (step + 2))
+        return {"contact": contact, "sequence": sequence, "mailbox": mailbox,
+                "user": self.user_of_mailbox(mailbox) if mailbox is not None else None,
+                "state": state, "step": step, "opens": opens,
+                "clicks": int(rng.random() * (opens + 1)),
+                "replies": 1 if state == "finished" and rng.random() < 0.2 else 0,
+                "bounced": state == "bounced",
+                "pause_reason": rng.choice(("manual", "out_of_office", "ooo_auto_reply"))
+                if state == "paused" else None}
 
 
 def _ms(moment: datetime) -> datetime:
