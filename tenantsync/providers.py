@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 GROUP = "tenantsync.providers"
 CATEGORIES = ("crm", "engagement", "none")
+REGISTRY_CATEGORY = {"none": "no_category"}  # Supaglue's name for "none" in its API
 
 Record = dict[str, Any]
 
@@ -45,7 +46,11 @@ class OAuth2:
     bases a customer may pick (Salesforce: production, sandbox); with them the connection
     keeps the base it was authorized at under `base_setting` (where its tokens refresh).
     `token_settings` maps a token response to the connection settings it adds (Salesforce's
-    `instance_url`, Pipedrive's `api_domain`); they are also taken from rotated tokens."""
+    `instance_url`, Pipedrive's `api_domain`); they are also taken from rotated tokens.
+    `grant_in_query`: the token request carries its grant in the URL query and the client
+    credentials as HTTP Basic, with an empty body (Gong). `expiring`: False for a provider
+    whose access tokens never expire and which issues no refresh token (Intercom): the
+    connection then holds the access token itself."""
 
     authorize_url: str
     token_url: str
@@ -53,9 +58,14 @@ class OAuth2:
     base_setting: str = "base_url"
     login_urls: Mapping[str, str] = field(default_factory=dict)
     token_settings: Callable[[Mapping[str, Any]], dict[str, str]] = lambda tokens: {}
+    grant_in_query: bool = False
+    expiring: bool = True
     kind: str = "oauth2"
 
-    secrets = ("refresh_token",)  # what a connection must hold (access_token is optional)
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """What a connection must hold (with a refresh token, access_token is optional)."""
+        return ("refresh_token",) if self.expiring else ("access_token",)
 
     @property
     def authorize_path(self) -> str:
@@ -301,7 +311,7 @@ def twin_connection(spec: ProviderSpec, sb: Any, client_id: str) -> dict[str, An
 def registry_provider(spec: ProviderSpec, client_id: str, client_secret: str) -> dict[str, Any]:
     """The registry's provider document for `spec` with an OAuth app (client id and secret)."""
     return {"provider_name": spec.name, "auth_type": spec.auth[0].kind,
-            "category": spec.category,
+            "category": REGISTRY_CATEGORY.get(spec.category, spec.category),
             "config": {"oauth": {"oauth_scopes": list(spec.oauth.scopes if spec.oauth else ()),
                                  "credentials": {"client_id": client_id,
                                                  "client_secret": client_secret}}}}

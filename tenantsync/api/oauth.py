@@ -135,14 +135,19 @@ def _outcome(return_url: str, params: dict[str, str]) -> RedirectResponse:
     return RedirectResponse(return_url + joiner + urlencode(params), status_code=302)
 
 
-def exchange_code(token_url: str, client: dict[str, str], code: str,
+def exchange_code(spec: providers.OAuth2, token_url: str, client: dict[str, str], code: str,
                   redirect_uri: str) -> dict[str, Any]:
     """The token endpoint's answer, or ApiError naming what the provider said (no secret)."""
-    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
-            "client_id": client["client_id"], "client_secret": client.get("client_secret", "")}
+    grant = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
+    if spec.grant_in_query:  # the grant in the query, the client as HTTP Basic, no body
+        request = {"params": {**grant, "client_id": client["client_id"]},
+                   "auth": (client["client_id"], client.get("client_secret", ""))}
+    else:
+        request = {"data": {**grant, "client_id": client["client_id"],
+                            "client_secret": client.get("client_secret", "")}}
     try:
-        answer = httpx.post(token_url, data=form, timeout=TOKEN_TIMEOUT_SECONDS,
-                            headers={"accept": "application/json"})
+        answer = httpx.post(token_url, timeout=TOKEN_TIMEOUT_SECONDS,
+                            headers={"accept": "application/json"}, **request)
     except httpx.HTTPError as exc:
         raise ApiError(502, "Token exchange failed",
                        f"cannot reach the provider's token endpoint: {type(exc).__name__}"
@@ -151,7 +156,7 @@ def exchange_code(token_url: str, client: dict[str, str], code: str,
         body = answer.json()
     except ValueError:
         body = {}
-    if not answer.is_success or not body.get("refresh_token"):
+    if not answer.is_success or not all(body.get(k) for k in spec.secrets):
         reason = body.get("error") or body.get("status") or f"HTTP {answer.status_code}"
         raise ApiError(502, "Token exchange failed", f"the provider refused the "
                        f"authorization code: {reason}")
@@ -189,10 +194,10 @@ def callback(*, state: str = Query(..., min_length=1, max_length=8192), code: st
             raise ApiError(409, "Connection exists", f"customer {payload['customer']!r} is "
                            f"already connected to {provider.name!r}; the application must "
                            "issue a link that replaces it")
-        tokens = exchange_code(payload["token_base"] + spec.token_path, _client(provider), code,
-                               f"{cfg.public_url}/oauth/callback")
+        tokens = exchange_code(spec, payload["token_base"] + spec.token_path,
+                               _client(provider), code, f"{cfg.public_url}/oauth/callback")
         doc = {"customer_id": payload["customer"], "provider_name": provider.name,
-               "type": "oauth2", "refresh_token": tokens["refresh_token"],
+               "type": "oauth2", **{k: tokens[k] for k in spec.secrets},
                **spec.token_settings(tokens)}
         if spec.login_urls:  # where its tokens refresh
             doc[spec.base_setting] = payload["token_base"]

@@ -59,7 +59,7 @@ def _groups(spec: providers.ProviderSpec, settings: set[str]) -> list[list[str]]
     groups = []
     for auth in spec.auth:
         group = (["client_id", "client_secret", "refresh_token"] if auth.kind == "oauth2"
-                 else list(auth.secrets))
+                 and auth.expiring else list(auth.secrets))
         if set(group) <= settings:
             groups.append(group)
     return groups

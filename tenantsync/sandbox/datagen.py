@@ -39,11 +39,14 @@ MIX = {
     "task": 0.12, "event": 0.05, "campaign": 0.005, "ticket": 0.05, "invoice": 0.085,
     # engagement (sales sequences): appended, so the kinds above keep their seeds and data
     "sequence": 0.01, "sequence_state": 0.15,
+    # calls (Gong), support conversations and articles (Intercom): appended likewise
+    "call": 0.05, "conversation": 0.08, "article": 0.01,
 }
 # The seed of a kind is its position here: new kinds go at the END. Users and their mailboxes
 # are counted from the team's size, not from `records`.
 KINDS = ("user", "company", "contact", "lead", "deal", "deal_contact", "task", "event",
-         "campaign", "ticket", "invoice", "mailbox", "sequence", "sequence_state")
+         "campaign", "ticket", "invoice", "mailbox", "sequence", "sequence_state", "call",
+         "conversation", "article")
 
 FIRST = _words(
     "James Mary Robert Patricia John Jennifer Michael Linda David Elizabeth William Barbara "
@@ -132,6 +135,12 @@ MAILBOX_PROVIDERS = ("gmail", "office365", "exchange", "smtp")
 TIERS = ("Platinum", "Gold", "Silver", "Bronze")
 TIMEZONES = ("America/Los_Angeles", "America/New_York", "America/Chicago", "Europe/London",
              "Europe/Berlin", "Asia/Tokyo", "Australia/Sydney")
+CALL_SYSTEMS = ("Zoom", "Google Meet", "Microsoft Teams", "Webex")
+CALL_TOPICS = ("Pricing", "Next steps", "Security review", "Integrations", "Timeline",
+               "Competition", "Onboarding", "Budget", "Use cases", "Small talk")
+ARTICLE_TITLES = ("Getting started", "Resetting your password", "Inviting your team",
+                  "Billing and invoices", "Connecting your CRM", "Exporting reports",
+                  "Single sign-on", "Using the mobile app", "API keys", "Data retention")
 WORDS = ("quarterly", "budget", "renewal", "timeline", "integration", "security", "review",
          "pricing", "rollout", "stakeholders", "requirements", "migration", "expansion", "pilot",
          "legal", "approval", "champion", "competitor", "onboarding", "usage", "contract")
@@ -427,6 +436,35 @@ class World:
                 "paid_date": (due - timedelta(days=rng.randrange(0, 14))).isoformat()
                 if status == "Paid" else None, "owner": self._owner(rng)}
 
+    def _call(self, rng, i, created):
+        """A recorded meeting with a contact (Gong): who, how long, what was said."""
+        contact = self._pick_before(rng.random(), "contact", self._position("call", i))
+        company = self.company_of_contact(contact) if contact is not None else None
+        seconds = rng.choice((15, 25, 30, 45, 60)) * 60 - rng.randrange(0, 240)
+        topics = rng.sample(CALL_TOPICS, k=rng.randrange(1, 4))
+        return {"title": f"{self.company_name(company) if company is not None else 'Prospect'}"
+                         f" | {rng.choice(EVENT_SUBJECTS)}",
+                "owner": self._owner(rng), "contact": contact, "company": company,
+                "duration_seconds": seconds, "system": rng.choice(CALL_SYSTEMS),
+                "scheduled_offset": rng.randrange(0, 180), "topics": topics,
+                "sentences": [(rng.randrange(2), _sentence(rng))
+                              for _ in range(rng.randrange(3, 8))]}
+
+    def _conversation(self, rng, i, created):
+        """A support conversation a contact started (Intercom)."""
+        contact = self._pick_before(rng.random(), "contact", self._position("conversation", i))
+        state = _pick(rng, ("open", "closed", "snoozed"), (3, 6, 1))
+        return {"subject": rng.choice(TICKET_SUBJECTS), "contact": contact,
+                "owner": self._owner(rng), "state": state,
+                "priority": rng.random() < 0.15, "body": _sentence(rng),
+                "parts": rng.randrange(1, 9), "rating": rng.randrange(1, 6)
+                if state == "closed" and rng.random() < 0.4 else None}
+
+    def _article(self, rng, i, created):
+        """A help-center article (Intercom)."""
+        return {"title": f"{rng.choice(ARTICLE_TITLES)} ({i + 1})", "author": self._owner(rng),
+                "body": " ".join(_sentence(rng) for _ in range(rng.randrange(2, 6))),
+                "published": rng.random() < 0.8}
 
     def _mailbox(self, rng, i, created):
         user = self.user_of_mailbox(i)

@@ -439,12 +439,14 @@ class OAuthEndpoints:
     `authorize_path` (approve redirects with `code` and `state`) and the token endpoint at
     `token_path` (grants authorization_code and refresh_token; client credentials in an HTTP
     Basic header, or in the form). `adds(twin)`: what the token response adds (e.g. the API
-    host). Errors are OAuth's `{"error", "error_description"}` with 400 (401 for the client)."""
+    host); `grant_in_query`: the grant is read from the URL query, not the form (Gong).
+    Errors are OAuth's `{"error", "error_description"}` with 400 (401 for the client)."""
 
     authorize_path: str = "/oauth/authorize"
     token_path: str = "/oauth/token"  # noqa: S105 (a URL path)
     adds: Callable[[Any], dict] = lambda twin: {}
     lifetime_seconds: int = 3599
+    grant_in_query: bool = False
 
     def routes(self, twin: Sandbox) -> list[Route]:
         return [Route("GET", self.authorize_path, lambda r: self._consent(twin, r),
@@ -487,7 +489,8 @@ class OAuthEndpoints:
                         headers={"Location": redirect_uri + joiner + urlencode(params)})
 
     def _token(self, twin: Sandbox, request: Request) -> Response:
-        form = request.form()
+        form = ({k: v[0] for k, v in request.query.items()} if self.grant_in_query
+                else request.form())
         client_id, secret = form.get("client_id"), form.get("client_secret")
         basic = request.bearer("Basic")
         if basic:

@@ -38,6 +38,7 @@ class RefreshTokenAuth:
         clock: Callable[[], float] = time.monotonic,
         expiry_margin_seconds: float = EXPIRY_MARGIN_SECONDS,
         basic_client_auth: bool = False,
+        grant_in_query: bool = False,
         form: Mapping[str, str] | None = None,
     ):
         self._http = http
@@ -51,7 +52,9 @@ class RefreshTokenAuth:
         self._sinks = list(sinks)
         self._extra_keys = tuple(extra_keys)  # non-secret response fields sinks also get
         # RFC 6749 2.3.1: client credentials in an HTTP Basic header instead of the form.
-        self._basic = basic_client_auth
+        self._basic = basic_client_auth or grant_in_query
+        # Gong: the grant goes in the URL query (client as HTTP Basic), the body stays empty
+        self._in_query = grant_in_query
         self._form = dict(form or {})  # what else the grant needs (Entra's `scope`)
         self._clock = clock
         self._access_token: str | None = None
@@ -80,8 +83,9 @@ class RefreshTokenAuth:
             if self._client_secret:
                 form["client_secret"] = self._client_secret
         try:
-            body = self._http.request("POST", self.token_url, data=form, authenticate=False,
-                                      headers=headers)
+            where = {"params": form} if self._in_query else {"data": form}
+            body = self._http.request("POST", self.token_url, authenticate=False,
+                                      headers=headers, **where)
         except FatalHttpError as exc:
             if exc.status is None or exc.status >= 500:  # down or unreachable: no refusal
                 raise

@@ -129,7 +129,8 @@ class PageNumberPaging:
 @dataclass(frozen=True)
 class CursorPaging:
     """An opaque cursor in the body (`cursor_path`) sent back as `cursor_param`, as a query
-    parameter or, with `in_body`, at that path of the JSON body (search APIs)."""
+    parameter or, with `in_body`, at that place of the JSON body (search APIs; a dotted name is
+    a nested place, e.g. `pagination.starting_after`)."""
 
     cursor_path: Path
     page_size: int = 100
@@ -141,7 +142,8 @@ class CursorPaging:
         if self.size_param is None:
             return call
         if self.in_body:
-            return replace(call, json=put(call.json or {}, (self.size_param,), self.page_size))
+            return replace(call, json=put(call.json or {}, self.size_param.split("."),
+                                          self.page_size))
         return call.with_params(**{self.size_param: self.page_size})
 
     def next(self, call: Call, page: Page) -> Call | None:
@@ -149,7 +151,7 @@ class CursorPaging:
         if cursor in (None, "") or not page.records:
             return None
         if self.in_body:
-            return replace(call, json=put(call.json or {}, (self.cursor_param,), cursor))
+            return replace(call, json=put(call.json or {}, self.cursor_param.split("."), cursor))
         return call.with_params(**{self.cursor_param: cursor})
 
 
