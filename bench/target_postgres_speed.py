@@ -5,9 +5,16 @@
   (b') the same with a customer's field mapping (`_supaglue_mapped_data` of 4 schema fields and
        2 additional ones, one nested);
   (c) MeltanoLabs target-postgres (`meltanolabs-target-postgres`, its own virtualenv) upserting
-      on the same key.
+      on the same key;
+  (d) with --baseline DIR: the target-postgres of another checkout (e.g. an export of main), so
+      before and after run side by side.
+
+For (b) and (d) also: a full re-sync of the unchanged records (seconds, WAL bytes written and
+table growth, against the first load's), and an upsert-heavy incremental batch (half the
+records, each changed with a newer last-modified time).
 
 Usage: .venv/bin/python bench/target_postgres_speed.py [--records N] [--skip-meltanolabs]
+           [--baseline DIR]
 Prints records/s and peak RSS of each, and the ratios.
 """
 
@@ -92,7 +99,9 @@ def make_record(i: int, rnd: random.Random) -> dict:
     return rec
 
 
-def write_singer_file(path: Path, n: int) -> None:
+def write_singer_file(path: Path, n: int, changed: bool = False) -> None:
+    """N records; `changed`: every other one of them, each a newer version (an incremental
+    batch that updates existing rows)."""
     rnd = random.Random(42)
     props = {k: {} for k in make_record(0, rnd)}
     schema = {"type": "SCHEMA", "stream": "Account", "key_properties": ["Id"],
@@ -102,6 +111,11 @@ def write_singer_file(path: Path, n: int) -> None:
         f.write(json.dumps(schema) + "\n")
         for i in range(n):
             rec = make_record(i, rnd)
+            if changed:
+                if i % 2:
+                    continue
+                rec["Description"] += " changed"
+                rec["SystemModstamp"] = rec["LastModifiedDate"] = "2030-01-01T00:00:00.000+0000"
             f.write(json.dumps({"type": "RECORD", "stream": "Account", "record": rec}) + "\n")
             if (i + 1) % 10_000 == 0:
                 f.write(json.dumps({"type": "STATE", "value": {"bookmarks": {"Account": {
@@ -192,36 +206,82 @@ def count_rows(uri: str, table: str) -> int:
         return cur.fetchone()[0]
 
 
+def wal_and_size(uri: str, table: str) -> tuple[int, int]:
+    """(WAL position in bytes, total size of the table with its indexes and TOAST)."""
+    with psycopg2.connect(uri) as conn, conn.cursor() as cur:
+        cur.execute("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn, "
+                    "COALESCE(pg_total_relation_size(to_regclass(%s)), 0)", (table,))
+        wal, size = cur.fetchone()
+        return int(wal), int(size)
+
+
+def target_command(checkout: Path | None) -> list[str]:
+    """target-postgres of this repository, or of another checkout (its packages first)."""
+    if checkout is None:
+        return [str(ROOT / ".venv" / "bin" / "target-postgres")]
+    paths = [str(checkout), str(checkout / "targets"), str(checkout / "taps")]
+    return [str(ROOT / ".venv" / "bin" / "python"), "-c",
+            f"import sys; sys.path[:0] = {paths!r}; "
+            "from target_postgres.target import TargetPostgres; TargetPostgres.cli()"]
+
+
+def run_ours(cmd: list[str], cfg: Path, files: dict[str, Path], uri: str, schema: str,
+             n: int) -> dict[str, tuple]:
+    """Initial full load, full re-sync of the same records, upsert-heavy incremental batch:
+    {step: (seconds, peak RSS MB, WAL bytes, table growth bytes)}."""
+    table = f"{schema}.salesforce_account"
+    out = {}
+    for step, path in files.items():
+        wal0, size0 = wal_and_size(uri, table)
+        secs, rss = run_measured([*cmd, "--config", str(cfg)], path)
+        wal1, size1 = wal_and_size(uri, table)
+        out[step] = (secs, rss, wal1 - wal0, size1 - size0)
+        assert count_rows(uri, table) == n
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, default=200_000)
     parser.add_argument("--skip-meltanolabs", action="store_true")
+    parser.add_argument("--baseline", type=Path,
+                        help="another checkout whose target-postgres runs side by side")
     args = parser.parse_args()
     n = args.records
 
     with embedded_pg.scratch("tenantsync-bench-") as (work, uri):
         singer = work / "accounts.singer"
         write_singer_file(singer, n)
+        upserts = work / "accounts-changed.singer"
+        write_singer_file(upserts, n, changed=True)
+        n_upserts = (n + 1) // 2
         size_mb = singer.stat().st_size / 1e6
         print(f"{n} records, {size_mb:.0f} MB of Singer messages; Postgres {uri}")
         results: dict[str, tuple[float, int | None]] = {}
 
         results["raw COPY"] = (raw_copy(uri, singer, n), None)
+        raw_rate = n / results["raw COPY"][0]
 
-        cfg = work / "ours.json"
-        cfg.write_text(json.dumps({"application_id": "app", "customer_id": "cust",
-                                   "provider_name": "salesforce", "sqlalchemy_url": uri,
-                                   "schema": "bench_ours"}))
-        ours = str(ROOT / ".venv" / "bin" / "target-postgres")
-        results["tenantsync target-postgres"] = run_measured([ours, "--config", str(cfg)], singer)
-        assert count_rows(uri, "bench_ours.salesforce_account") == n
-        mapped_cfg = work / "ours_mapped.json"
-        mapped_cfg.write_text(json.dumps({**json.loads(cfg.read_text()),
-                                          "schema": "bench_mapped",
-                                          "field_mappings": {"Account": MAPPING}}))
+        def config(schema: str, **extra) -> Path:
+            path = work / f"{schema}.json"
+            path.write_text(json.dumps({"application_id": "app", "customer_id": "cust",
+                                        "provider_name": "salesforce", "sqlalchemy_url": uri,
+                                        "schema": schema, **extra}))
+            return path
+
+        files = {"full": singer, "re-sync": singer, "upserts": upserts}
+        steps = {"tenantsync target-postgres": run_ours(
+            target_command(None), config("bench_ours"), files, uri, "bench_ours", n)}
+        if args.baseline:
+            steps["baseline target-postgres"] = run_ours(
+                target_command(args.baseline.resolve()), config("bench_base"), files, uri,
+                "bench_base", n)
+        for name, by_step in steps.items():
+            results[name] = by_step["full"][:2]
         results["  with a field mapping"] = run_measured(
-            [ours, "--config", str(mapped_cfg)], singer)
+            [*target_command(None), "--config",
+             str(config("bench_mapped", field_mappings={"Account": MAPPING}))], singer)
         assert count_rows(uri, "bench_mapped.salesforce_account") == n
 
         if not args.skip_meltanolabs:
@@ -236,11 +296,21 @@ def main() -> None:
                 [str(exe), "--config", str(mcfg)], singer)
             assert count_rows(uri, 'bench_meltanolabs."Account"') == n
 
-        print(f"\n{'loader':32} {'seconds':>8} {'records/s':>10} {'peak RSS MB':>12}")
+        print(f"\n{'initial full load':32} {'seconds':>8} {'records/s':>10} {'of raw':>7} "
+              f"{'peak RSS MB':>12}")
         for name, (secs, rss) in results.items():
-            print(f"{name:32} {secs:8.2f} {n / secs:10.0f} {rss if rss is not None else '-':>12}")
+            print(f"{name:32} {secs:8.2f} {n / secs:10.0f} {n / secs / raw_rate:7.0%} "
+                  f"{rss if rss is not None else '-':>12}")
+        print(f"\n{'re-sync and upserts':32} {'re-sync s':>9} {'WAL MB':>7} {'of full':>8} "
+              f"{'growth MB':>9} {'upserts rec/s':>13} {'of raw':>7} {'RSS MB':>7}")
+        for name, by_step in steps.items():
+            full, again, upd = by_step["full"], by_step["re-sync"], by_step["upserts"]
+            print(f"{name:32} {again[0]:9.2f} {again[2] / 1e6:7.1f} {again[2] / full[2]:8.1%} "
+                  f"{again[3] / 1e6:9.1f} {n_upserts / upd[0]:13.0f} "
+                  f"{n_upserts / upd[0] / raw_rate:7.0%} {max(s[1] for s in by_step.values()):7}")
+        wal = ", ".join(f"{k} {v['full'][2] / 1e6:.0f} MB" for k, v in steps.items())
+        print(f"(first load WAL: {wal})")
         ours_s = results["tenantsync target-postgres"][0]
-        print(f"\ntenantsync / raw COPY throughput: {results['raw COPY'][0] / ours_s:.0%}")
         if "MeltanoLabs target-postgres" in results:
             ratio = results["MeltanoLabs target-postgres"][0] / ours_s
             print(f"tenantsync vs MeltanoLabs: {ratio:.1f}x")

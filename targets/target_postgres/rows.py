@@ -27,6 +27,10 @@ _TEXT_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\
 # the escape, an even run is literal text and must be kept.
 _JSON_NUL = re.compile(r"(\\+)u0000")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+# Timestamps PostgreSQL reads the same as TIMESTAMP and as TIMESTAMPTZ in a UTC session: no
+# offset, or a zero one (TIMESTAMP input ignores an offset, so any other must be converted).
+_UTC_TIMESTAMP = re.compile(
+    r"\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:\.\d*)?)?(?:Z|z|[+-]00(?::?00)?)?)?")
 NULL = "\\N"
 
 
@@ -96,6 +100,16 @@ def timestamp_text(value, field: str) -> str:
     raise RecordError(f"field {field!r}: expected a timestamp, got {type(value).__name__}")
 
 
+def reads_as_utc(value) -> bool:
+    """Whether COPY can load this timestamp straight into a TIMESTAMP column (see above);
+    epoch numbers are formatted in UTC by timestamp_text."""
+    if isinstance(value, str):
+        return _UTC_TIMESTAMP.fullmatch(value) is not None
+    if isinstance(value, dt.datetime):
+        return not value.utcoffset()
+    return isinstance(value, (int, float, decimal.Decimal)) and not isinstance(value, bool)
+
+
 def record_id(record: dict, key_properties: list[str] | tuple[str, ...]) -> str:
     """`_supaglue_id`: the single key's value, a JSON array for composite keys, or a content
     hash when the stream declares no key (identical records then collapse into one row)."""
@@ -113,18 +127,20 @@ def record_id(record: dict, key_properties: list[str] | tuple[str, ...]) -> str:
     return hashlib.sha256(_encoder.encode(record)).hexdigest()
 
 
-def object_line(seq: int, rid: str, last_modified, is_deleted: bool, raw: dict,
-                mapped: str = "{}") -> str:
-    """A COPY line for standard/custom tables: _seq, id, last modified, deleted, raw JSON,
-    mapped JSON (`mapped`: already COPY text, see json_text)."""
-    return (f"{seq}\t{text(rid)}\t{timestamp_text(last_modified, 'last modified')}\t"
+def object_line(rid: str, last_modified, is_deleted: bool, raw: dict, mapped: str = "{}") -> str:
+    """A COPY line for standard/custom tables: id, last modified, deleted, raw JSON, mapped JSON
+    (`mapped`: already COPY text, see json_text)."""
+    return (f"{text(rid)}\t{timestamp_text(last_modified, 'last modified')}\t"
             f"{'t' if is_deleted else 'f'}\t{json_text(raw)}\t{mapped}\n")
 
 
-def common_line(seq: int, spec: TableSpec, record: dict) -> str:
-    """A COPY line for a common-object table, in `spec.record_cols` order."""
+def common_line(spec: TableSpec, record: dict) -> tuple[str, bool]:
+    """A COPY line for a common-object table, in `spec.record_cols` order, and whether every
+    timestamp in it reads as UTC (`reads_as_utc`). Missing flags and required JSON get their
+    defaults here (false, `[]`), so the line holds exactly what the table will."""
     unified = {k: v for k, v in record.items() if k != "raw_data"}
-    parts = [str(seq), json_text(unified)]
+    parts = [json_text(unified)]
+    utc = True
     for name in spec.record_cols[1:]:
         col = spec.column(name)
         value = record.get(name)
@@ -134,15 +150,16 @@ def common_line(seq: int, spec: TableSpec, record: dict) -> str:
                 raise RecordError(f"common field {name!r} is required ({col.type} NOT NULL)")
             if name == spec.last_modified_col:
                 raise RecordError("common field 'last_modified_at' is required")
-            parts.append(NULL)
+            parts.append("f" if name == spec.deleted_col else "[]" if col.not_null else NULL)
         elif col.type == JSONB:
             parts.append(json_text(value))
         elif col.type.startswith("TIMESTAMP"):
             parts.append(timestamp_text(value, name))
+            utc = utc and reads_as_utc(value)
         elif col.type == BOOLEAN:
             if not isinstance(value, bool):
                 raise RecordError(f"common field {name!r}: expected a boolean, got {value!r}")
             parts.append("t" if value else "f")
         else:
             parts.append(text(value))
-    return "\t".join(parts) + "\n"
+    return "\t".join(parts) + "\n", utc

@@ -7,8 +7,10 @@ import datetime as dt
 import re
 import typing as t
 from concurrent.futures import Future, ThreadPoolExecutor
+from itertools import chain, repeat
 
 import psycopg2
+import psycopg2.errors
 from singer_sdk.sinks import Sink
 
 from tenantsync.contract import DEFAULT_SCHEMA, ContractError, Destination, resolve
@@ -30,28 +32,41 @@ META_KEYS = frozenset((
 ))
 
 
-class _LinesReader:
-    """A read()-able view over buffered COPY lines, so a batch is never joined into one string."""
+class _Batch:
+    """The buffered records of one stream: their COPY lines (without `_seq`) and input line
+    numbers, and what decides how they may be written."""
 
-    def __init__(self, lines: list[str]) -> None:
-        self._lines, self._i = lines, 0
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.seqs: list[int] = []
+        self.bytes = 0
+        self.ids: set[str] = set()
+        self.repeats = False  # an id appears twice: the merge must pick one version
+        self.loadable = True  # every line can be COPYed into the table as it is (see _load)
+
+
+class _PiecesReader:
+    """A read()-able view over an iterator of strings, so a batch is never joined into one."""
+
+    def __init__(self, pieces: t.Iterator[str]) -> None:
+        self._pieces = pieces
 
     def read(self, size: int = -1) -> str:
         out, total = [], 0
-        while self._i < len(self._lines) and (size < 0 or total < size):
-            out.append(self._lines[self._i])
-            total += len(self._lines[self._i])
-            self._i += 1
+        for piece in self._pieces:
+            out.append(piece)
+            total += len(piece)
+            if 0 <= size <= total:
+                break
         return "".join(out)
 
 
-
-def _input_line(exc: psycopg2.Error, lines: list[str]) -> str:
+def _input_line(exc: psycopg2.Error, seqs: list[int]) -> str:
     """', input line N' for a row COPY refused (its CONTEXT names the COPY line), else ''."""
     match = re.search(r"COPY \S+, line (\d+)", getattr(exc.diag, "context", None) or "")
-    if not match or not 0 < int(match.group(1)) <= len(lines):
+    if not match or not 0 < int(match.group(1)) <= len(seqs):
         return ""
-    return f", input line {lines[int(match.group(1)) - 1].split(chr(9), 1)[0]}"
+    return f", input line {seqs[int(match.group(1)) - 1]}"
 
 
 class SinkError(RuntimeError):
@@ -94,18 +109,20 @@ class SupaglueSink(Sink):
             self.destination.object)
         self._max_rows = int(target.config.get("batch_size_rows") or 10_000)
         self._max_bytes = int(target.config.get("batch_size_bytes") or 16 * 1024 * 1024)
-        self._lines: list[str] = []
-        self._bytes = 0
+        self._batch = _Batch()
         self._conn = None
+        # Whether this tenant had no rows of this object when the run began: then a batch that
+        # names each id once is COPYed straight into the table (no temp table, no merge) until
+        # one collides with a row (a concurrent run's, or a repeat across batches).
+        self._fresh = False
         # One writer thread per sink: Postgres merges batch N while this thread formats batch
         # N+1. At most one batch is in flight, so memory stays bounded to two batches.
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sink-{stream_name}")
         self._inflight: Future | None = None
         self._merge = {dedupe: tables.merge_sql(self.schema_name, self.spec, dedupe=dedupe)
                        for dedupe in (True, False)}
-        self._ids: set[str] = set()  # ids in the buffered batch, to know if it repeats one
-        self._repeats = False
         self._copy = tables.copy_sql(self.spec)
+        self._load = tables.load_sql(self.schema_name, self.spec)
 
     # Lifecycle
 
@@ -115,6 +132,8 @@ class SupaglueSink(Sink):
             with self._conn.cursor() as cur:
                 tables.ensure_table(cur, self.schema_name, self.spec)
                 tables.create_temp_table(cur, self.spec)
+                cur.execute(tables.has_rows_sql(self.schema_name, self.spec), self.params)
+                self._fresh = not cur.fetchone()[0]
             self._conn.commit()
         except psycopg2.Error as exc:
             self._conn.rollback()
@@ -134,8 +153,10 @@ class SupaglueSink(Sink):
         """Buffer one record as a COPY line; raises rows.RecordError on a record that can't be
         stored as it is. The input line number is the record's sequence (`_seq`): it orders
         versions of one id by arrival and lets a refused row be traced to its input line."""
+        batch = self._batch
         if self._is_common:
-            line = rows.common_line(line_number, self.spec, record)
+            line, utc = rows.common_line(self.spec, record)
+            batch.loadable = batch.loadable and utc
             rid = record.get("id")
         else:
             rid = rows.record_id(record, self._keys)
@@ -153,13 +174,17 @@ class SupaglueSink(Sink):
                         last_modified = value
             mapped = rows.json_text(mapped_data(record, self._mapping)) if self._mapping \
                 else "{}"
-            line = rows.object_line(line_number, rid, last_modified, deleted, record, mapped)
-        if rid in self._ids:
-            self._repeats = True
+            line = rows.object_line(rid, last_modified, deleted, record, mapped)
+            # no last-modified time (the write time stands in, set by the merge) or one COPY
+            # would misread: this batch goes through the merge
+            batch.loadable = batch.loadable and rows.reads_as_utc(last_modified)
+        if rid in batch.ids:
+            batch.repeats = True
         else:
-            self._ids.add(rid)
-        self._lines.append(line)
-        self._bytes += len(line)
+            batch.ids.add(rid)
+        batch.lines.append(line)
+        batch.seqs.append(line_number)
+        batch.bytes += len(line)
         self._batch_records_read += 1
 
     def process_record(self, record: dict, context: dict) -> None:
@@ -167,11 +192,11 @@ class SupaglueSink(Sink):
 
     @property
     def current_size(self) -> int:
-        return len(self._lines)
+        return len(self._batch.lines)
 
     @property
     def is_full(self) -> bool:
-        return len(self._lines) >= self._max_rows or self._bytes >= self._max_bytes
+        return len(self._batch.lines) >= self._max_rows or self._batch.bytes >= self._max_bytes
 
     # Writing
 
@@ -179,12 +204,11 @@ class SupaglueSink(Sink):
         """Hand the buffered batch to the writer thread and return its future (None if empty).
         Waits for the previous batch first, so its error, if any, surfaces here."""
         self.wait()
-        if not self._lines:
+        if not self._batch.lines:
             return None
-        lines, repeats = self._lines, self._repeats
-        self._lines, self._bytes, self._ids, self._repeats = [], 0, set(), False
+        batch, self._batch = self._batch, _Batch()
         self._batch_records_read = 0
-        self._inflight = self._writer.submit(self._write, lines, repeats)
+        self._inflight = self._writer.submit(self._write, batch)
         return self._inflight
 
     @property
@@ -202,23 +226,48 @@ class SupaglueSink(Sink):
         self.submit()
         self.wait()
 
-    def _write(self, lines: list[str], repeats: bool) -> None:
-        payload = _LinesReader(lines)
-        count = len(lines)
+    def _write(self, batch: _Batch) -> None:
+        count = len(batch.lines)
+        how = "loaded"
         try:
-            with self._conn.cursor() as cur:
-                cur.copy_expert(self._copy, payload, size=1 << 20)
-                cur.execute(self._merge[repeats], self.params)
-            self._conn.commit()
+            if not (self._fresh and batch.loadable and not batch.repeats
+                    and self._try_load(batch)):
+                how = "merged"
+                with self._conn.cursor() as cur:
+                    pieces = chain.from_iterable(
+                        zip(map("{}\t".format, batch.seqs), batch.lines, strict=True))
+                    cur.copy_expert(self._copy, _PiecesReader(pieces), size=1 << 20)
+                    cur.execute(self._merge[batch.repeats], self.params)
+                self._conn.commit()
         except psycopg2.Error as exc:
             self._conn.rollback()
             raise SinkError(
-                f"stream {self.stream_name!r}{_input_line(exc, lines)}: writing a batch of "
+                f"stream {self.stream_name!r}{_input_line(exc, batch.seqs)}: writing a batch of "
                 f"{count} records to {self.schema_name}.{self.spec.table} failed; nothing of this "
                 f"batch was written and no STATE was emitted for it: {str(exc).strip()}") from exc
         self.record_counter_metric.increment(count)
-        self.logger.info("stream %s: merged %d records into %s.%s", self.stream_name, count,
+        self.logger.info("stream %s: %s %d records into %s.%s", self.stream_name, how, count,
                          self.schema_name, self.spec.table)
+
+    def _try_load(self, batch: _Batch) -> bool:
+        """COPY the batch straight into the table, committed; False (nothing written, and
+        merges from now on) if one of its ids is there already."""
+        with self._conn.cursor() as cur:
+            cur.execute("SELECT now()")  # emitted-at: the transaction's time, as the merge's
+            stamp = [self.params["app"], self.params["provider"], self.params["customer"],
+                     cur.fetchone()[0].isoformat()]
+            if self.spec.object_name:
+                stamp.append(self.spec.object_name)
+            prefix = "\t".join(map(rows.text, stamp)) + "\t"
+            pieces = chain.from_iterable(zip(repeat(prefix), batch.lines))
+            try:
+                cur.copy_expert(self._load, _PiecesReader(pieces), size=1 << 20)
+            except psycopg2.errors.UniqueViolation:
+                self._conn.rollback()
+                self._fresh = False
+                return False
+        self._conn.commit()
+        return True
 
     def activate_version(self, new_version: int) -> None:
         """A full sync that began at `new_version` (epoch ms, or s) has completed: mark deleted

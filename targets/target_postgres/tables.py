@@ -195,6 +195,31 @@ def copy_sql(spec: TableSpec) -> str:
         ", ".join(sql.Identifier(n).string for n in spec.record_cols))
 
 
+def load_sql(schema: str, spec: TableSpec) -> str:
+    """COPY straight into the Supaglue table (no merge): the tenant stamp, emitted-at and, for
+    custom objects, the object name lead each line, then the record columns."""
+    cols = [*TENANT_COLUMNS, EMITTED_AT, *((OBJECT_NAME,) if spec.object_name else ()),
+            *spec.record_cols]
+    return "COPY {}.{} ({}) FROM STDIN".format(
+        sql.Identifier(schema).string, sql.Identifier(spec.table).string,
+        ", ".join(sql.Identifier(n).string for n in cols))
+
+
+def _tenant_filter(spec: TableSpec) -> list[sql.Composable]:
+    """`column = %(param)s` for the tenant stamp (and the object name of a custom object)."""
+    where = [sql.SQL("{} = {}").format(sql.Identifier(c), sql.Placeholder(p))
+             for c, p in zip(TENANT_COLUMNS, ("app", "provider", "customer"), strict=True)]
+    if spec.object_name:
+        where.append(sql.SQL("{} = %(object_name)s").format(sql.Identifier(OBJECT_NAME)))
+    return where
+
+
+def has_rows_sql(schema: str, spec: TableSpec) -> sql.Composed:
+    """Whether the table holds any row of this tenant and object."""
+    return sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE {})").format(
+        _ident(schema, spec.table), sql.SQL(" AND ").join(_tenant_filter(spec)))
+
+
 def merge_sql(schema: str, spec: TableSpec, *, dedupe: bool = True) -> sql.Composed:
     """One set-based upsert from the temp table: newest last-modified wins, ties go to the later
     arrival; an older version never overwrites a newer one but still refreshes emitted-at (the
@@ -253,11 +278,7 @@ def sweep_sql(schema: str, spec: TableSpec) -> sql.Composed:
     if spec.unified_col:  # keep the unified JSON consistent with the column
         sets.append(sql.SQL("{u} = jsonb_set(COALESCE({u}, '{{}}'::jsonb), '{{is_deleted}}', "
                             "'true'::jsonb)").format(u=sql.Identifier(spec.unified_col)))
-    where = [sql.SQL("{} = {}").format(sql.Identifier(c), sql.Placeholder(p))
-             for c, p in zip(TENANT_COLUMNS, ("app", "provider", "customer"), strict=True)]
-    if spec.object_name:
-        where.append(sql.SQL("{} = %(object_name)s").format(sql.Identifier(OBJECT_NAME)))
-    where += [sql.SQL("NOT {}").format(deleted),
-              sql.SQL("{} < %(since)s").format(sql.Identifier(EMITTED_AT))]
+    where = [*_tenant_filter(spec), sql.SQL("NOT {}").format(deleted),
+             sql.SQL("{} < %(since)s").format(sql.Identifier(EMITTED_AT))]
     return sql.SQL("UPDATE {} SET {} WHERE {}").format(
         _ident(schema, spec.table), sql.SQL(", ").join(sets), sql.SQL(" AND ").join(where))
