@@ -122,6 +122,7 @@ class SupaglueSink(Sink):
         self._merge = {dedupe: tables.merge_sql(self.schema_name, self.spec, dedupe=dedupe)
                        for dedupe in (True, False)}
         self._copy = tables.copy_sql(self.spec)
+        self._unchanged = tables.unchanged_sql(self.schema_name, self.spec)
         self._load = tables.load_sql(self.schema_name, self.spec)
 
     # Lifecycle
@@ -131,6 +132,7 @@ class SupaglueSink(Sink):
         try:
             with self._conn.cursor() as cur:
                 tables.ensure_table(cur, self.schema_name, self.spec)
+                tables.ensure_seen_ids(cur)
                 tables.create_temp_table(cur, self.spec)
                 cur.execute(tables.has_rows_sql(self.schema_name, self.spec), self.params)
                 self._fresh = not cur.fetchone()[0]
@@ -228,15 +230,16 @@ class SupaglueSink(Sink):
 
     def _write(self, batch: _Batch) -> None:
         count = len(batch.lines)
-        how = "loaded"
+        how = " (copied straight in)"
         try:
             if not (self._fresh and batch.loadable and not batch.repeats
                     and self._try_load(batch)):
-                how = "merged"
+                how = ""
                 with self._conn.cursor() as cur:
                     pieces = chain.from_iterable(
                         zip(map("{}\t".format, batch.seqs), batch.lines, strict=True))
                     cur.copy_expert(self._copy, _PiecesReader(pieces), size=1 << 20)
+                    cur.execute(self._unchanged, self.params)
                     cur.execute(self._merge[batch.repeats], self.params)
                 self._conn.commit()
         except psycopg2.Error as exc:
@@ -246,8 +249,9 @@ class SupaglueSink(Sink):
                 f"{count} records to {self.schema_name}.{self.spec.table} failed; nothing of this "
                 f"batch was written and no STATE was emitted for it: {str(exc).strip()}") from exc
         self.record_counter_metric.increment(count)
-        self.logger.info("stream %s: %s %d records into %s.%s", self.stream_name, how, count,
-                         self.schema_name, self.spec.table)
+        # the runner counts committed records from this line (tenantsync.controller.runner)
+        self.logger.info("stream %s: merged %d records into %s.%s%s", self.stream_name, count,
+                         self.schema_name, self.spec.table, how)
 
     def _try_load(self, batch: _Batch) -> bool:
         """COPY the batch straight into the table, committed; False (nothing written, and
@@ -271,15 +275,18 @@ class SupaglueSink(Sink):
 
     def activate_version(self, new_version: int) -> None:
         """A full sync that began at `new_version` (epoch ms, or s) has completed: mark deleted
-        this tenant's rows of this object that were not written since then. The caller has
-        committed every buffered record first."""
+        this tenant's rows of this object that were neither written nor seen unchanged since
+        then. The caller has committed every buffered record first."""
         seconds = new_version / 1000 if new_version > 1e11 else new_version
         since = dt.datetime.fromtimestamp(seconds, tz=dt.timezone.utc).replace(tzinfo=None)
         try:
+            params = {**self.params, "since": since}
+            gather, mark, forget = tables.sweep_sql(self.schema_name, self.spec)
             with self._conn.cursor() as cur:
-                cur.execute(tables.sweep_sql(self.schema_name, self.spec), {**self.params,
-                                                                          "since": since})
+                cur.execute(gather, params)
+                cur.execute(mark, params)
                 swept = cur.rowcount
+                cur.execute(forget, params)
             self._conn.commit()
         except psycopg2.Error as exc:
             self._conn.rollback()

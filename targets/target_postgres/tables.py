@@ -39,6 +39,7 @@ _OBJECT = (
     Column("_supaglue_mapped_data", JSONB, True),
 )
 TENANT_COLUMNS = tuple(c.name for c in _TENANT)
+SEEN_IDS = ("_tenantsync", "seen_ids")  # schema and table of the seen-ids log
 EMITTED_AT = "_supaglue_emitted_at"
 OBJECT_NAME = "_supaglue_object_name"
 
@@ -100,6 +101,35 @@ def _lock(cur, key: str) -> None:
     cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (key,))
 
 
+def _ensure_schema(cur, schema: str) -> None:
+    cur.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,))
+    if cur.fetchone() is None:  # lock only while the schema is missing: it is created once
+        _lock(cur, f"tenantsync:{schema}")
+        cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+
+
+def ensure_seen_ids(cur) -> None:
+    """The seen-ids log (see merge_sql), created when missing: in a schema of its own, so the
+    destination schema holds only Supaglue's tables."""
+    table = _ident(*SEEN_IDS)
+    cur.execute("SELECT to_regclass(%s)", (table.as_string(cur),))
+    if cur.fetchone()[0] is not None:
+        return
+    _ensure_schema(cur, SEEN_IDS[0])
+    _lock(cur, "tenantsync:{}.{}".format(*SEEN_IDS))
+    cur.execute(sql.SQL(
+        "CREATE TABLE IF NOT EXISTS {} (schema_name TEXT NOT NULL, table_name TEXT NOT NULL, "
+        "application_id TEXT NOT NULL, provider_name TEXT NOT NULL, customer_id TEXT NOT NULL, "
+        "object_name TEXT NOT NULL, seen_at TIMESTAMPTZ NOT NULL DEFAULT now(), "
+        "ids TEXT[] NOT NULL)").format(table))
+    cur.execute(sql.SQL("CREATE INDEX IF NOT EXISTS seen_ids_tenant_idx ON {} (customer_id, "
+                        "table_name, schema_name, application_id, provider_name, object_name)"
+                        ).format(table))
+    cur.execute(sql.SQL("COMMENT ON TABLE {} IS {}").format(table, sql.Literal(
+        "tenantsync target-postgres: ids of records a sync saw unchanged (their rows were not "
+        "rewritten), read and cleared by the full-sync delete sweep")))
+
+
 def ensure_table(cur, schema: str, spec: TableSpec) -> None:
     """Create schema, table, indexes and view when missing; add missing columns. Never drops.
 
@@ -108,10 +138,7 @@ def ensure_table(cur, schema: str, spec: TableSpec) -> None:
     schema is created under a lock of its own, the table's DDL under one per table, each a
     transaction-level advisory lock (held until the caller commits; taken in that order).
     """
-    cur.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,))
-    if cur.fetchone() is None:  # lock only while the schema is missing: it is created once
-        _lock(cur, f"tenantsync:{schema}")
-        cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+    _ensure_schema(cur, schema)
     _lock(cur, f"tenantsync:{schema}.{spec.table}")
     table = _ident(schema, spec.table)
     cols = sql.SQL(", ").join(
@@ -220,65 +247,119 @@ def has_rows_sql(schema: str, spec: TableSpec) -> sql.Composed:
         _ident(schema, spec.table), sql.SQL(" AND ").join(_tenant_filter(spec)))
 
 
-def merge_sql(schema: str, spec: TableSpec, *, dedupe: bool = True) -> sql.Composed:
-    """One set-based upsert from the temp table: newest last-modified wins, ties go to the later
-    arrival; an older version never overwrites a newer one but still refreshes emitted-at (the
-    record was seen, which the full-sync delete sweep relies on). A batch known to hold each id
-    once skips the sort that picks one version per id (`dedupe=False`).
-
-    Parameters: %(app)s, %(provider)s, %(customer)s, and %(object_name)s for custom objects.
-    """
-    main = _ident(schema, spec.table)
-    lm = sql.Identifier(spec.last_modified_col)
-    consts = [sql.Placeholder("app"), sql.Placeholder("provider"), sql.Placeholder("customer")]
-    insert_cols = [*TENANT_COLUMNS, EMITTED_AT, *spec.record_cols]
-    select = [*consts, sql.SQL("now()")]
+def _values(spec: TableSpec) -> dict[str, sql.Composable]:
+    """Each column written by the merge: its value, from the temp table's row `t`."""
+    values = {c: sql.Placeholder(p) for c, p in zip(TENANT_COLUMNS, ("app", "provider",
+                                                                    "customer"), strict=True)}
+    values[EMITTED_AT] = sql.SQL("now()")
     for name in spec.record_cols:
-        expr = sql.Identifier(name)
+        col = spec.column(name)
+        expr = sql.SQL("t.{}").format(sql.Identifier(name))
         if name == spec.last_modified_col:
             expr = sql.SQL("COALESCE({}, now())").format(expr)
         elif name == spec.deleted_col:
             expr = sql.SQL("COALESCE({}, false)").format(expr)
-        elif spec.column(name).type == JSONB:
+        elif col.type == JSONB:
             expr = sql.SQL("{}::jsonb").format(expr)
-            if spec.column(name).not_null:
+            if col.not_null:
                 expr = sql.SQL("COALESCE({}, '[]'::jsonb)").format(expr)
-        select.append(expr)
+        if col.type == TIMESTAMP:  # the stored precision, so that equal compares equal
+            expr = sql.SQL("CAST({} AS {})").format(expr, sql.SQL(TIMESTAMP))
+        values[name] = expr
     if spec.object_name:
-        insert_cols.append(OBJECT_NAME)
-        select.append(sql.Placeholder("object_name"))
-    newer = sql.SQL("{main}.{lm} <= EXCLUDED.{lm}").format(main=main, lm=lm)
-    updates = [sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(EMITTED_AT))]
-    for name in spec.record_cols:
-        if name == spec.id_col:
-            continue
-        updates.append(sql.SQL("{c} = CASE WHEN {newer} THEN EXCLUDED.{c} ELSE {main}.{c} END")
-                       .format(c=sql.Identifier(name), newer=newer, main=main))
-    pick = ("SELECT DISTINCT ON ({id}) {select} FROM {tmp} "
-            "ORDER BY {id}, {lm} DESC NULLS LAST, _seq DESC " if dedupe
-            else "SELECT {select} FROM {tmp} ")
+        values[OBJECT_NAME] = sql.Placeholder("object_name")
+    return values
+
+
+def unchanged_sql(schema: str, spec: TableSpec) -> sql.Composed:
+    """Take out of the temp table every record whose stored row is newer, or the same (same
+    last-modified time, same content), and log their ids in the seen-ids log, which the
+    full-sync delete sweep reads: such rows are not rewritten. Run before merge_sql.
+
+    Parameters: %(app)s, %(provider)s, %(customer)s, and %(object_name)s for custom objects.
+    """
+    values = _values(spec)
+    lm = spec.last_modified_col
+    # Same content and, when the record has one, the same last-modified time (a stream without
+    # one gets the write time, which must not make every row look changed).
+    same = [sql.SQL("(t.{lm} IS NULL OR m.{lm} = {v})").format(lm=sql.Identifier(lm),
+                                                               v=values[lm])]
+    same += [sql.SQL("m.{} IS NOT DISTINCT FROM {}").format(sql.Identifier(name), values[name])
+             for name in spec.record_cols if name not in (spec.id_col, lm)]
     return sql.SQL(
-        "INSERT INTO {main} ({cols}) " + pick + "ON CONFLICT ({key}) DO UPDATE SET {updates}"
+        "WITH unchanged AS (DELETE FROM {tmp} t USING {main} m WHERE {join} "
+        "AND (m.{lm} > {lm_value} OR ({same})) RETURNING t.{id}) "
+        "INSERT INTO {seen} (schema_name, table_name, application_id, provider_name, "
+        "customer_id, object_name, ids) SELECT {schema}, {table}, %(app)s, %(provider)s, "
+        "%(customer)s, {object_name}, array_agg({id}) FROM unchanged HAVING count(*) > 0"
     ).format(
-        main=main, cols=sql.SQL(", ").join(map(sql.Identifier, insert_cols)),
-        id=sql.Identifier(spec.id_col), select=sql.SQL(", ").join(select),
-        tmp=sql.Identifier(temp_table_name(spec)), lm=lm,
-        key=sql.SQL(", ").join(map(sql.Identifier, spec.key)),
-        updates=sql.SQL(", ").join(updates),
+        tmp=sql.Identifier(temp_table_name(spec)), main=_ident(schema, spec.table),
+        join=sql.SQL(" AND ").join(sql.SQL("m.{} = {}").format(sql.Identifier(c), values[c])
+                                   for c in spec.key),
+        lm=sql.Identifier(lm), lm_value=values[lm], same=sql.SQL(" AND ").join(same),
+        id=sql.Identifier(spec.id_col), seen=_ident(*SEEN_IDS), schema=sql.Literal(schema),
+        table=sql.Literal(spec.table), object_name=sql.Literal(spec.object_name or ""),
     )
 
 
-def sweep_sql(schema: str, spec: TableSpec) -> sql.Composed:
-    """Mark deleted every row of one tenant and object not written since the full sync began.
+def merge_sql(schema: str, spec: TableSpec, *, dedupe: bool = True) -> sql.Composed:
+    """One set-based upsert from the temp table (after unchanged_sql): newest last-modified
+    wins, ties go to the later arrival. A batch known to hold each id once skips the sort that
+    picks one version per id (`dedupe=False`).
+
+    Parameters: %(app)s, %(provider)s, %(customer)s, and %(object_name)s for custom objects.
+    """
+    values = _values(spec)
+    lm = sql.Identifier(spec.last_modified_col)
+    pick = ("SELECT DISTINCT ON (t.{id}) {select} FROM {tmp} t "
+            "ORDER BY t.{id}, t.{lm} DESC NULLS LAST, t._seq DESC " if dedupe
+            else "SELECT {select} FROM {tmp} t ")
+    return sql.SQL(
+        "INSERT INTO {main} AS m ({cols}) " + pick + "ON CONFLICT ({key}) DO UPDATE SET "
+        "{updates} WHERE m.{lm} <= EXCLUDED.{lm}"
+    ).format(
+        main=_ident(schema, spec.table), cols=sql.SQL(", ").join(map(sql.Identifier, values)),
+        id=sql.Identifier(spec.id_col), select=sql.SQL(", ").join(values.values()),
+        tmp=sql.Identifier(temp_table_name(spec)), lm=lm,
+        key=sql.SQL(", ").join(map(sql.Identifier, spec.key)),
+        updates=sql.SQL(", ").join(sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c))
+                                   for c in values if c not in spec.key),
+    )
+
+
+def _seen_ids_of(schema: str, spec: TableSpec) -> sql.Composed:
+    """The seen-ids log's rows of one tenant and object."""
+    return sql.SQL(
+        "FROM {} WHERE customer_id = %(customer)s AND table_name = {} AND schema_name = {} "
+        "AND application_id = %(app)s AND provider_name = %(provider)s AND object_name = {}"
+    ).format(_ident(*SEEN_IDS), sql.Literal(spec.table), sql.Literal(schema),
+             sql.Literal(spec.object_name or ""))
+
+
+SEEN_TEMP = "tenantsync_seen_since"
+
+
+def sweep_sql(schema: str, spec: TableSpec) -> tuple[sql.Composed, sql.Composed, sql.Composed]:
+    """The full-sync delete sweep, three statements for one transaction: gather the ids seen
+    unchanged since the full sync began (a temp table, dropped at commit); mark deleted every
+    row of one tenant and object neither written nor seen since then; forget the seen ids.
 
     Parameters: %(app)s, %(provider)s, %(customer)s, %(since)s, and %(object_name)s for custom.
     """
+    gather = sql.SQL(
+        "CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT DISTINCT unnest(ids) AS id {} "
+        "AND seen_at >= %(since)s; ANALYZE {}"
+    ).format(sql.Identifier(SEEN_TEMP), _seen_ids_of(schema, spec), sql.Identifier(SEEN_TEMP))
     deleted = sql.Identifier(spec.deleted_col)
     sets = [sql.SQL("{} = true").format(deleted)]
     if spec.unified_col:  # keep the unified JSON consistent with the column
         sets.append(sql.SQL("{u} = jsonb_set(COALESCE({u}, '{{}}'::jsonb), '{{is_deleted}}', "
                             "'true'::jsonb)").format(u=sql.Identifier(spec.unified_col)))
     where = [*_tenant_filter(spec), sql.SQL("NOT {}").format(deleted),
-             sql.SQL("{} < %(since)s").format(sql.Identifier(EMITTED_AT))]
-    return sql.SQL("UPDATE {} SET {} WHERE {}").format(
+             sql.SQL("{} < %(since)s").format(sql.Identifier(EMITTED_AT)),
+             sql.SQL("NOT EXISTS (SELECT FROM {} s WHERE s.id = m.{})").format(
+                 sql.Identifier(SEEN_TEMP), sql.Identifier(spec.id_col))]
+    mark = sql.SQL("UPDATE {} AS m SET {} WHERE {}").format(
         _ident(schema, spec.table), sql.SQL(", ").join(sets), sql.SQL(" AND ").join(where))
+    forget = sql.SQL("DELETE {}").format(_seen_ids_of(schema, spec))
+    return gather, mark, forget

@@ -4,6 +4,7 @@ object (a first full sync), merged otherwise; both keep the guarantees of "How i
 from __future__ import annotations
 
 import logging
+import time
 
 from .helpers import config, rec, rows, run_target, schema_msg
 
@@ -11,7 +12,8 @@ ACC = "Account"
 
 
 def _paths(caplog) -> list[str]:
-    return [m.split()[2] for m in caplog.messages if " records into " in m]
+    return ["loaded" if m.endswith("(copied straight in)") else "merged"
+            for m in caplog.messages if " records into " in m]
 
 
 def test_a_first_sync_is_loaded_straight_and_matches_a_merged_one(pg_server_uri, pg_schema,
@@ -65,3 +67,65 @@ def test_batches_copy_could_misread_are_merged(pg_server_uri, pg_schema, pg_conn
            for r in rows(pg_conn, pg_schema, "salesforce_account")}
     assert got["cust1"] == ("2024-01-01 00:00:00", None)
     assert got["c2"] == ("2024-01-01 00:00:00", "b")
+
+
+def _versions(conn, schema) -> dict[str, tuple]:
+    """id -> (row version (xmin), emitted-at, deleted) of every row."""
+    with conn.cursor() as cur:
+        cur.execute(f'SELECT _supaglue_id, xmin::text, _supaglue_emitted_at, _supaglue_is_deleted '
+                    f'FROM "{schema}".salesforce_account')
+        return {r[0]: r[1:] for r in cur.fetchall()}
+
+
+def _seen_log(conn, schema) -> list[list[str]]:
+    with conn.cursor() as cur:
+        cur.execute("SELECT ids FROM _tenantsync.seen_ids WHERE schema_name = %s ORDER BY seen_at",
+                    (schema,))
+        return [sorted(r[0]) for r in cur.fetchall()]
+
+
+def _activate(version: int) -> dict:
+    return {"type": "ACTIVATE_VERSION", "stream": ACC, "version": version}
+
+
+def test_a_resync_of_unchanged_records_rewrites_no_row_and_the_sweep_stays_exact(
+        pg_server_uri, pg_schema, pg_conn):
+    cfg = config(pg_server_uri, pg_schema, batch_size_rows=2)
+    first = [rec(ACC, i, "2024-01-01T00:00:00Z", Name=i) for i in ("1", "2", "3", "4", "5")]
+    run_target(cfg, [schema_msg(ACC), *first])
+    before = _versions(pg_conn, pg_schema)
+    time.sleep(0.01)
+    version = int(time.time() * 1000)
+    # A full sync that is interrupted after "1" and "2" and resumed by another run, which also
+    # gets "3" in an older version and "4" changed; "5" is gone.
+    run_target(cfg, [schema_msg(ACC), *first[:2]])
+    assert _seen_log(pg_conn, pg_schema) == [["1", "2"]]
+    run_target(cfg, [schema_msg(ACC), rec(ACC, "3", "2023-06-01T00:00:00Z", Name="old"),
+                     rec(ACC, "4", "2024-01-01T00:00:00Z", Name="changed"), _activate(version)])
+    after = _versions(pg_conn, pg_schema)
+    assert {i: after[i] for i in ("1", "2", "3")} == {i: before[i] for i in ("1", "2", "3")}
+    assert after["4"][0] != before["4"][0] and after["4"][1] > before["4"][1]  # rewritten
+    assert not after["4"][2]
+    assert after["5"][2] and after["5"][1] == before["5"][1]  # swept: flagged only
+    assert _seen_log(pg_conn, pg_schema) == []  # read and cleared by the sweep
+    names = {r["_supaglue_id"]: r["_supaglue_raw_data"]["Name"]
+             for r in rows(pg_conn, pg_schema, "salesforce_account")}
+    assert names == {"1": "1", "2": "2", "3": "3", "4": "changed", "5": "5"}
+    # a swept record seen again as it was is alive again
+    run_target(cfg, [schema_msg(ACC), first[4]])
+    assert not _versions(pg_conn, pg_schema)["5"][2]
+
+
+def test_unchanged_records_without_a_last_modified_time_are_not_rewritten(
+        pg_server_uri, pg_schema, pg_conn):
+    cfg = config(pg_server_uri, pg_schema)
+    msgs = [schema_msg(ACC, bookmark=None), rec(ACC, "1", "x", Name="a"),
+            rec(ACC, "2", "x", Name="b")]
+    run_target(cfg, msgs)
+    before = _versions(pg_conn, pg_schema)
+    version = int(time.time() * 1000)
+    time.sleep(0.01)
+    run_target(cfg, [*msgs[:2], rec(ACC, "2", "x", Name="c"), _activate(version)])
+    after = _versions(pg_conn, pg_schema)
+    assert after["1"] == before["1"]
+    assert after["2"][1] > before["2"][1] and not after["2"][2]
