@@ -119,6 +119,9 @@ class TapkitStream(Stream):
         self._bookmark: dict = {}
         self._last_emitted: Any = None
         self.plan: strategies.SyncPlan | None = None
+        # Why the full pass just read cannot be the whole object (a provider's display limit
+        # cut it): then it ends without ACTIVATE_VERSION, so nothing unread is swept as deleted.
+        self.partial_pass: str | None = None
 
     # --- what a provider stream implements -------------------------------------------------
 
@@ -170,6 +173,7 @@ class TapkitStream(Stream):
             now_ms=int(datetime.now(timezone.utc).timestamp() * 1000))
         strategies.begin(state, plan)
         self.plan = plan
+        self.partial_pass = None
         self.logger.info("Stream %s: %s sync (%s)%s%s", self.name,
                          "full" if plan.full else "incremental", plan.reason,
                          f", version {plan.version}" if plan.full else "",
@@ -207,7 +211,10 @@ class TapkitStream(Stream):
             close = getattr(pages, "close", None)
             if close is not None:
                 close()  # stops a prefetching worker now, even when the sync is aborted
-        if plan.full:
+        if plan.full and self.partial_pass:
+            self.logger.warning("Stream %s: no delete sweep after this full sync: %s",
+                                self.name, self.partial_pass)
+        elif plan.full:
             self._write_activate_version_message(plan.version)
         strategies.complete(state, plan)
 
