@@ -61,15 +61,19 @@ class RunOutcome:
 
 class Deployment:
     """A registry + Meltano project under `root` with one sync per tenant, into `schema`.
-    `objects[provider]`: the standard objects synced (default: its twin's `objects`)."""
+    `objects[provider]`: the standard objects synced (default: its twin's `objects`);
+    `common[provider]`: the common objects synced (default: none)."""
 
     def __init__(self, root: Path, pg_uri: str, schema: str, tenants: Iterable[Tenant], *,
                  objects: Mapping[str, Iterable[str]] | None = None,
+                 common: Mapping[str, Iterable[str]] | None = None,
                  strategy: str = "full then incremental", tap_config: dict | None = None):
         self.root, self.pg_uri, self.schema = root, pg_uri, schema
         self.tenants = list(tenants)
-        self.objects = {t.provider: tuple((objects or {}).get(t.provider)
-                                          or t.spec.twin.objects) for t in self.tenants}
+        self.objects = {t.provider: tuple(t.spec.twin.objects if (objects or {}).get(
+            t.provider) is None else objects[t.provider]) for t in self.tenants}
+        self.common = {t.provider: tuple((common or {}).get(t.provider) or ())
+                       for t in self.tenants}
         root.mkdir(parents=True, exist_ok=True)
         self.env = {**os.environ, crypto.KEY_ENV: SECRET_KEY,
                     db.URL_ENV: f"sqlite:///{root}/registry.db", db.PROJECT_ENV: str(root),
@@ -133,7 +137,9 @@ class Deployment:
                               "destination_name": "warehouse",
                               "default_config": {"period_ms": 3_600_000, "strategy": strategy},
                               "standard_objects": [{"object": o}
-                                                   for o in objects[p["provider_name"]]]}
+                                                   for o in objects[p["provider_name"]]],
+                              "common_objects": [{"object": o}
+                                                 for o in self.common[p["provider_name"]]]}
                              for p in docs],
             "customers": [{"customer_id": c, "name": c}
                           for c in sorted({t.customer for t in self.tenants})],

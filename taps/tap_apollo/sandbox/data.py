@@ -14,8 +14,10 @@ from tenantsync.sandbox.datagen import World
 # id prefixes per table: ids stay distinct across tables and the next one is easy to make
 PREFIX = {"accounts": "a0", "contacts": "c0", "users": "5e", "emailer_campaigns": "6a",
           "email_accounts": "ea", "contact_campaign_statuses": "cc"}
-# world sequence-state statuses -> Apollo's membership `status`
-STATUSES = ("active", "paused", "finished", "failed", "bounced")
+# the world's sequence states -> Apollo's membership (`status`, `inactive_reason`)
+STATUSES = {"active": ("active", None), "paused": ("paused", "Paused manually"),
+            "finished": ("finished", None), "bounced": ("bounced", "Email bounced"),
+            "opted_out": ("finished", "Contact unsubscribed")}
 
 
 def oid(table: str, seed: int, n: int) -> str:
@@ -64,18 +66,19 @@ class ApolloWorld:
                    "created_at": stamp(c["created"])}
 
     def _memberships(self) -> dict[int, list[dict]]:
-        """contact index -> its sequence memberships (from the world's sequence states)."""
+        """contact index -> its sequence memberships (the world's sequence states)."""
         out: dict[int, list[dict]] = defaultdict(list)
-        if not self.w.counts.get("sequence_state"):
-            return out
         for s in self.w.iter("sequence_state"):
+            if s["contact"] is None or s["sequence"] is None:
+                continue
+            status, reason = STATUSES[s["state"]]
             out[s["contact"]].append({
                 "id": self.id("contact_campaign_statuses", s["index"]),
                 "emailer_campaign_id": self.id("emailer_campaigns", s["sequence"]),
                 "send_email_from_email_account_id": self.id("email_accounts", s["mailbox"]),
                 "added_by_user_id": self.id("users", s["user"]),
-                "status": s["state"], "added_at": stamp(s["created"]),
-                "current_step_id": None, "inactive_reason": None})
+                "status": status, "added_at": stamp(s["created"]),
+                "current_step_position": s["step"], "inactive_reason": reason})
         return out
 
     def contacts(self) -> Iterator[dict]:
@@ -96,19 +99,27 @@ class ApolloWorld:
                    "created_at": stamp(c["created"]), "updated_at": stamp(c["modified"])}
 
     def emailer_campaigns(self) -> Iterator[dict]:
-        for s in self.w.iter("sequence") if self.w.counts.get("sequence") else ():
+        for s in self.w.iter("sequence"):
+            m = s["metrics"]
+            delivered = max(1, m["delivered"])
             yield {"id": self.id("emailer_campaigns", s["index"]), "name": s["name"],
-                   "archived": s["archived"], "active": s["enabled"],
+                   "archived": s["archived"], "active": s["active"],
                    "created_at": stamp(s["created"]), "user_id": self.id("users", s["owner"]),
                    "permissions": "team_can_use" if s["shared"] else "private",
                    "label_ids": list(s["tags"]), "num_steps": s["steps"],
-                   **{f"unique_{k}": v for k, v in s["counts"].items()},
-                   **{f"{k}_rate": v for k, v in s["rates"].items()},
+                   "unique_scheduled": m["contacted"], "unique_delivered": m["delivered"],
+                   "unique_bounced": m["bounced"], "unique_opened": m["opened"],
+                   "unique_replied": m["replied"], "unique_demoed": 0,
+                   "unique_clicked": m["clicked"], "unique_unsubscribed": m["opted_out"],
+                   **{f"{rate}_rate": round(m[key] / delivered, 4) for rate, key in (
+                       ("bounce", "bounced"), ("open", "opened"), ("click", "clicked"),
+                       ("reply", "replied"), ("opt_out", "opted_out"))},
+                   "spam_blocked_rate": 0.0, "demo_rate": 0.0,
                    "last_used_at": stamp(s["modified"])}
 
     def email_accounts(self) -> Iterator[dict]:
-        for m in self.w.iter("mailbox") if self.w.counts.get("mailbox") else ():
+        for m in self.w.iter("mailbox"):
             yield {"id": self.id("email_accounts", m["index"]),
                    "user_id": self.id("users", m["user"]), "email": m["email"],
-                   "type": "gmail", "active": m["active"], "default": m["default"],
+                   "type": m["provider"], "active": not m["disabled"], "default": m["primary"],
                    "last_synced_at": stamp(m["modified"]), "created_at": stamp(m["created"])}

@@ -24,6 +24,7 @@ the twin kit.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import threading
 import time
@@ -35,6 +36,7 @@ from tap_apollo.sandbox.data import PREFIX, ApolloWorld, stamp
 from tenantsync.sandbox.server import Request, Response, Route
 from tenantsync.sandbox.twinkit import ApiError, Resource, RestTwin, Table
 
+_ID = re.compile(r'^\{"id":"([^"]+)"')  # a stored record's id (records are stored id first)
 MAX_PAGES = 500  # Apollo displays at most 500 pages of a search
 WINDOWS = (("minute", 60.0), ("hour", 3600.0), ("day", 86400.0))
 HEADER = {"minute": "minute", "hour": "hourly", "day": "24-hour"}
@@ -118,6 +120,7 @@ class ApolloSandbox(RestTwin):
         self.plan = plan
         self.windows = EndpointWindows(PLANS[plan])
         self.data = ApolloWorld(self.world, self.seed)
+        self.served: dict[str, set[str]] = {}  # table -> ids some answer has shown
 
     # -- declarations ----------------------------------------------------------------------
 
@@ -176,6 +179,8 @@ class ApolloSandbox(RestTwin):
                 raise ApiError(422, f"You can only view up to {MAX_PAGES} pages of results "
                                     f"(page {page} requested). Narrow the search with filters.")
         docs, info = super().list_page(resource, request)
+        shown = self.served.setdefault(resource.table, set())
+        shown.update(m.group(1) for m in map(_ID.match, docs) if m)
         where, args = resource.visible(request)
         info["total"] = self.store.count(resource.table, where, args)
         return docs, info
@@ -273,7 +278,8 @@ class ApolloSandbox(RestTwin):
         return self.save(obj, doc)
 
     def delete(self, obj: str, record_id: str) -> None:
-        """As in Apollo: a deleted record leaves every search (nothing marks it)."""
+        """As in Apollo: a deleted record leaves every search (nothing marks it). (`served`
+        says whether any client can have seen it.)"""
         doc, _ = self.stored(obj, record_id)
         self.save(obj, doc, deleted=True)
 

@@ -107,8 +107,8 @@ def test_a_search_cut_by_the_display_limit_is_not_swept(monkeypatch):
     for module in (objects, twin, streams):
         monkeypatch.setattr(module, "MAX_PAGES", 2)
     with ApolloSandbox(records=1000, seed=1, tls=False) as sb:
-        records, versions, _, tap = run_tap(config(sb, standard_objects=["contacts",
-                                                                         "accounts"]))
+        records, versions, _, _ = run_tap(config(sb, standard_objects=["contacts",
+                                                                       "accounts"]))
         assert len(records["contacts"]) == 200 < len(live(sb, "contacts"))
         assert not versions["contacts"]
         assert versions["accounts"] and len(records["accounts"]) == len(live(sb, "accounts"))
@@ -145,19 +145,22 @@ def test_over_the_hour_apollo_answers_plain_text_and_the_tap_stops():
 
 
 def test_the_key_is_sent_in_the_header_only_and_the_twin_takes_all_three_forms(ap):
+    import functools
+
     import requests
 
+    post = functools.partial(requests.post, timeout=10)
     key = ap.mint_api_key()
     url = f"{ap.base_url}/v1/contacts/search"
-    assert requests.post(url, json={"api_key": key, "per_page": 1}).status_code == 200
-    assert requests.post(url, params={"api_key": key}, json={}).status_code == 200
-    r = requests.post(url, headers={"X-Api-Key": key}, json={"page": 2, "per_page": 3})
+    assert post(url, json={"api_key": key, "per_page": 1}).status_code == 200
+    assert post(url, params={"api_key": key}, json={}).status_code == 200
+    r = post(url, headers={"X-Api-Key": key}, json={"page": 2, "per_page": 3})
     body = r.json()
     assert r.status_code == 200 and body["pagination"]["page"] == "2"  # a string, as Apollo
     assert len(body["contacts"]) == 3 and r.headers["x-minute-requests-left"]
-    bad = requests.post(url, headers={"X-Api-Key": "nope"}, json={})
+    bad = post(url, headers={"X-Api-Key": "nope"}, json={})
     assert bad.status_code == 401 and "x-minute-requests-left" not in bad.headers
-    assert requests.post(url, headers={"X-Api-Key": key},
+    assert post(url, headers={"X-Api-Key": key},
                          json={"per_page": 101}).status_code == 400
-    assert requests.post(url, headers={"X-Api-Key": key},
+    assert post(url, headers={"X-Api-Key": key},
                          json={"page": 501}).status_code == 422
