@@ -1,9 +1,11 @@
 """`tenantsync demo`: the whole flow on one machine, offline.
 
 Starts a twin of every registered provider that has one (tenantsync.providers), per customer
-(acme, globex), and the embedded Postgres; registers an application, the two customers, the
-providers' OAuth apps, the destination, a sync config per provider (its spec's demo objects)
-and each customer's connections (imported tokens);
+of its category (acme and globex connect the CRM and uncategorised providers, initech the
+engagement ones), and the embedded Postgres; registers an application, the customers, the
+providers' OAuth apps, the destination, a sync config per provider (its spec's demo objects;
+an engagement provider's every common object) and each customer's connections (imported
+tokens or API keys);
 renders the Meltano project; runs `meltano run` for every sync (full); changes data in the
 twins (each provider's own `mutate`: new, renamed and deleted records); runs every sync again
 (incremental); and prints what landed, the runs, and a psql command to look at the data.
@@ -29,7 +31,9 @@ from tenantsync.controller.runner import run_sync
 
 SCHEMA = "supaglue"
 APPLICATION = "demo-app"
-CUSTOMERS = {"acme": 11, "globex": 22}  # customer -> seed of its twins' data
+# customer -> (seed of its twins' data, the provider categories it connects)
+CUSTOMERS = {"acme": (11, ("crm", "none")), "globex": (22, ("crm", "none")),
+             "initech": (33, ("engagement",))}
 def summary(uri: str) -> list[tuple[str, str, str, int, int]]:
     """(table, customer, provider, rows, deleted rows) of every table of the demo schema."""
     out = []
@@ -47,6 +51,15 @@ def summary(uri: str) -> list[tuple[str, str, str, int, int]]:
                         (APPLICATION,))
             out += [(name, *row) for row in cur.fetchall()]
     return out
+
+
+def demo_objects(spec: providers.ProviderSpec) -> dict[str, list]:
+    """The provider's demo sync config objects: its spec's, and for an engagement provider
+    every common object it offers (the demo's engagement customer lands all six tables)."""
+    objects = dict(spec.twin.demo_objects)
+    if spec.category == "engagement":
+        objects["common_objects"] = [{"object": o} for o in spec.objects.common]
+    return objects
 
 
 def _clear_previous_demo(uri: str) -> None:
@@ -73,29 +86,28 @@ def _secret_key(project: Path) -> str:
 
 def _register(reg: Registry, uri: str, twins: dict) -> None:
     """`twins`: provider spec -> customer -> its running twin."""
-    first = next(iter(CUSTOMERS))
-    for boxes in twins.values():  # one OAuth app per provider: every twin knows it
-        app = boxes[first]
+    apps = {spec: next(iter(boxes.values())) for spec, boxes in twins.items()}
+    for spec, boxes in twins.items():  # one OAuth app per provider: every twin knows it
+        app = apps[spec]
         for box in boxes.values():
             if box is not app:
                 box.oauth.register_client(app.client_id, app.client_secret)
     reg.application("tenantsync demo")
     reg.apply({
-        "providers": [providers.registry_provider(spec, boxes[first].client_id,
-                                                  boxes[first].client_secret)
-                      for spec, boxes in twins.items()],
+        "providers": [providers.registry_provider(spec, app.client_id, app.client_secret)
+                      for spec, app in apps.items()],
         "destinations": [{"name": "demo-postgres", "type": "postgres",
                           "credentials": {"sqlalchemy_url": uri, "schema": SCHEMA}}],
         "sync_configs": [{"provider_name": spec.name, "destination_name": "demo-postgres",
                           "default_config": {"period_ms": 3_600_000,
                                              "strategy": "full then incremental",
                                              "full_sync_every_n_incrementals": 6},
-                          **spec.twin.demo_objects} for spec in twins],
+                          **demo_objects(spec)} for spec in twins],
         "customers": [{"customer_id": c, "name": c.title(), "email": f"it@{c}.example"}
                       for c in CUSTOMERS],
         # Imported tokens, as the management API's "create connection" takes them.
         "connections": [{"customer_id": c, "provider_name": spec.name,
-                         **providers.twin_connection(spec, box, boxes[first].client_id)}
+                         **providers.twin_connection(spec, box, apps[spec].client_id)}
                         for spec, boxes in twins.items() for c, box in boxes.items()]})
     reg.s.commit()
 
@@ -108,7 +120,9 @@ def _mutate(twins: dict) -> list[str]:
     for box in boxes:
         box.advance_clock(600)  # the changes happen after the first sync
     for spec, per_customer in twins.items():
-        for step, (customer, box) in enumerate(per_customer.items()):
+        # steps 0, 1 for two customers, 1 for one: the last one's change includes a delete
+        for step, (customer, box) in enumerate(per_customer.items(),
+                                               start=len(per_customer) % 2):
             done.append(f"{customer}/{spec.name}: {spec.twin.mutate(box, step)}")
     for box in boxes:
         box.advance_clock(600)
@@ -132,11 +146,13 @@ def run_demo(data_dir: str | None = None) -> None:
         print("Starting the provider twins, one per customer: "
               + ", ".join(spec.label or spec.name for spec in specs))
         twins = {spec: {c: stack.enter_context(spec.twin.start("demo", seed=seed))
-                        for c, seed in CUSTOMERS.items()} for spec in specs}
+                        for c, (seed, categories) in CUSTOMERS.items()
+                        if spec.category in categories} for spec in specs}
+        twins = {spec: boxes for spec, boxes in twins.items() if boxes}
         reg = Registry(db.session(), APPLICATION)
         _register(reg, uri, twins)
         result = render.render(reg.s, project)
-        print(f"Registered {len(CUSTOMERS)} customers x {len(specs)} providers; rendered "
+        print(f"Registered {len(CUSTOMERS)} customers and {len(twins)} providers; rendered "
               f"{result.syncs} syncs into {result.path}")
         timings = []
         for phase in ("first sync (full)", "second sync (incremental)"):
@@ -145,7 +161,7 @@ def run_demo(data_dir: str | None = None) -> None:
                     print(f"Changed in the twins: {line}")
             print(f"\n== {phase} ==")
             for customer in CUSTOMERS:
-                for provider in (spec.name for spec in specs):
+                for provider in (spec.name for spec in twins if customer in twins[spec]):
                     started = time.monotonic()
                     run = run_sync(reg, customer, provider, project, echo=print)
                     if run.status != "SUCCESS":
@@ -160,7 +176,7 @@ def run_demo(data_dir: str | None = None) -> None:
     print(f"\nWhat landed in schema {SCHEMA!r} (application {APPLICATION!r}):")
     print(table(["table", "customer", "provider", "rows", "deleted"], summary(uri)))
     psql = shutil.which("psql") or "psql"
-    spec = specs[0]
+    spec = next(s for s in twins if s.twin.demo_objects.get("standard_objects"))
     first = spec.twin.demo_objects["standard_objects"][0]["object"]
     query = (f"SELECT _supaglue_customer_id, _supaglue_id, _supaglue_is_deleted, "
              f"left(_supaglue_raw_data::text, 60) FROM {SCHEMA}.{spec.name}_{slug(first)} "
