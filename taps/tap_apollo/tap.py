@@ -10,14 +10,14 @@ from __future__ import annotations
 from functools import cached_property
 
 from singer_sdk import typing as th
-from singer_sdk.exceptions import ConfigValidationError, DiscoveryError
+from singer_sdk.exceptions import DiscoveryError
 
 from tap_apollo.client import DEFAULT_BASE_URL, ApolloClient
 from tap_apollo.common import COMMON_BY_TABLE, COMMON_OBJECTS
 from tap_apollo.objects import OBJECTS
 from tap_apollo.streams import common_schema, object_schema, stream_for
 from tenantsync.tapkit.catalog import catalog_streams
-from tenantsync.tapkit.settings import COMMON_SETTINGS
+from tenantsync.tapkit.settings import COMMON_SETTINGS, object_settings, wanted_objects
 from tenantsync.tapkit.stream import TapkitTap
 
 PROVIDER = "apollo"
@@ -32,13 +32,7 @@ class TapApollo(TapkitTap):
                                 "key for the users and sequences searches)."),
         th.Property("base_url", th.StringType, default=DEFAULT_BASE_URL,
                     description="Apollo's API host."),
-        th.Property("common_objects", th.ArrayType(th.StringType),
-                    description=f"Engagement common objects: {', '.join(COMMON_OBJECTS)}."),
-        th.Property("standard_objects", th.ArrayType(th.StringType),
-                    description=f"Standard objects: {', '.join(OBJECTS)}. When both lists are "
-                                "empty, everything is offered."),
-        th.Property("custom_objects", th.ArrayType(th.StringType),
-                    description="Must stay empty: Apollo has no custom objects."),
+        *object_settings(COMMON_OBJECTS, OBJECTS, "Engagement"),
         *COMMON_SETTINGS,
     ).to_dict()
 
@@ -46,25 +40,10 @@ class TapApollo(TapkitTap):
     def client(self) -> ApolloClient:
         return ApolloClient(self.config, self.logger)
 
-    def _wanted(self) -> tuple[list[str], list[str]]:
-        if self.config.get("custom_objects"):
-            raise ConfigValidationError("custom_objects: Apollo has no custom objects")
-        common = list(self.config.get("common_objects") or [])
-        standard = list(self.config.get("standard_objects") or [])
-        if not (common or standard):
-            return list(COMMON_OBJECTS), list(OBJECTS)
-        problems = [f"common object {n!r} is not one of {', '.join(COMMON_OBJECTS)}"
-                    for n in common if n not in COMMON_OBJECTS]
-        problems += [f"standard object {n!r} is not one of {', '.join(OBJECTS)}"
-                     for n in standard if n not in OBJECTS]
-        if problems:
-            raise ConfigValidationError("; ".join(problems))
-        return common, standard
-
     def discover_streams(self) -> list:
         if self.input_catalog is not None:
             return self._from_catalog()
-        common, standard = self._wanted()
+        common, standard = wanted_objects(self.config, COMMON_OBJECTS, OBJECTS, "Apollo")
         streams = [stream_for(self, o, object_schema(o)) for o in standard]
         for name in common:
             table = COMMON_OBJECTS[name][1]

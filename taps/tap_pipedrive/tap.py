@@ -11,14 +11,14 @@ from __future__ import annotations
 from functools import cached_property
 
 from singer_sdk import typing as th
-from singer_sdk.exceptions import ConfigValidationError, DiscoveryError
+from singer_sdk.exceptions import DiscoveryError
 
 from tap_pipedrive.client import DEFAULT_API_DOMAIN, DEFAULT_OAUTH_URL, PipedriveClient
 from tap_pipedrive.common import COMMON_BY_TABLE, COMMON_OBJECTS
 from tap_pipedrive.objects import FIELDS_ENDPOINT, OBJECTS
 from tap_pipedrive.streams import common_schema, custom_names, object_schema, stream_for
 from tenantsync.tapkit.catalog import catalog_streams
-from tenantsync.tapkit.settings import COMMON_SETTINGS
+from tenantsync.tapkit.settings import COMMON_SETTINGS, object_settings, wanted_objects
 from tenantsync.tapkit.stream import TapkitTap
 
 PROVIDER = "pipedrive"
@@ -45,36 +45,13 @@ class TapPipedrive(TapkitTap):
         th.Property("requests_per_2_seconds", th.IntegerType(minimum=0), default=0,
                     description="Send at most this many requests per 2 s (0: pace by the "
                                 "x-ratelimit headers alone)."),
-        th.Property("common_objects", th.ArrayType(th.StringType),
-                    description=f"CRM common objects: {', '.join(COMMON_OBJECTS)}."),
-        th.Property("standard_objects", th.ArrayType(th.StringType),
-                    description=f"Standard objects: {', '.join(OBJECTS)}. When both lists are "
-                                "empty, everything is offered."),
-        th.Property("custom_objects", th.ArrayType(th.StringType),
-                    description="Must stay empty: Pipedrive has no custom objects (custom "
-                                "fields are synced with their objects)."),
+        *object_settings(COMMON_OBJECTS, OBJECTS, "CRM"),
         *COMMON_SETTINGS,
     ).to_dict()
 
     @cached_property
     def client(self) -> PipedriveClient:
         return PipedriveClient(self.config, self.logger)
-
-    def _wanted(self) -> tuple[list[str], list[str]]:
-        if self.config.get("custom_objects"):
-            raise ConfigValidationError("custom_objects: Pipedrive has no custom objects; "
-                                        "custom fields come with their standard objects")
-        common = list(self.config.get("common_objects") or [])
-        standard = list(self.config.get("standard_objects") or [])
-        if not (common or standard):
-            return list(COMMON_OBJECTS), list(OBJECTS)
-        problems = [f"common object {n!r} is not one of {', '.join(COMMON_OBJECTS)}"
-                    for n in common if n not in COMMON_OBJECTS]
-        problems += [f"standard object {n!r} is not one of {', '.join(OBJECTS)} (Pipedrive "
-                     "has no custom objects)" for n in standard if n not in OBJECTS]
-        if problems:
-            raise ConfigValidationError("; ".join(problems))
-        return common, standard
 
     def custom_fields(self, obj: str) -> dict[str, str]:
         """key -> name of the object's custom fields (its `/v1/{entity}Fields` listing)."""
@@ -87,7 +64,8 @@ class TapPipedrive(TapkitTap):
     def discover_streams(self) -> list:
         if self.input_catalog is not None:
             return self._from_catalog()
-        common, standard = self._wanted()
+        common, standard = wanted_objects(self.config, COMMON_OBJECTS, OBJECTS,
+                                          "Pipedrive")
         custom = {o: self.custom_fields(o) for o in
                   dict.fromkeys([*standard, *(COMMON_OBJECTS[c][0] for c in common)])}
         streams = [stream_for(self, o, object_schema(o, custom[o]), custom[o])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from singer_sdk import typing as th
@@ -92,3 +92,37 @@ def stored_refresh_token(config: Mapping[str, Any], configured: str) -> str:
         if stored:
             return stored
     return configured
+
+
+def object_settings(common: Collection[str], standard: Collection[str], category: str
+                    ) -> tuple[th.Property, ...]:
+    """`common_objects`, `standard_objects` and `custom_objects` of a tap whose provider has
+    no custom objects (see `wanted_objects`)."""
+    return (
+        th.Property("common_objects", th.ArrayType(th.StringType),
+                    description=f"{category} common objects: {', '.join(common)}."),
+        th.Property("standard_objects", th.ArrayType(th.StringType),
+                    description=f"Standard objects: {', '.join(standard)}. When both lists are "
+                                "empty, everything is offered."),
+        th.Property("custom_objects", th.ArrayType(th.StringType),
+                    description="Must stay empty: the provider has no custom objects."))
+
+
+def wanted_objects(config: Mapping[str, Any], common: Collection[str],
+                   standard: Collection[str], label: str) -> tuple[list[str], list[str]]:
+    """The common and standard objects a config asks for (both lists empty: all of them);
+    unknown names and any custom object (`label`, the provider, has none) are refused."""
+    if config.get("custom_objects"):
+        raise ConfigValidationError(f"custom_objects: {label} has no custom objects (custom "
+                                    "fields come with their standard objects)")
+    wanted_common = list(config.get("common_objects") or [])
+    wanted_standard = list(config.get("standard_objects") or [])
+    if not (wanted_common or wanted_standard):
+        return list(common), list(standard)
+    problems = [f"common object {n!r} is not one of {', '.join(common)}"
+                for n in wanted_common if n not in common]
+    problems += [f"standard object {n!r} is not one of {', '.join(standard)} ({label} has "
+                 "no custom objects)" for n in wanted_standard if n not in standard]
+    if problems:
+        raise ConfigValidationError("; ".join(problems))
+    return wanted_common, wanted_standard
