@@ -193,20 +193,37 @@ def document(session: Session) -> dict[str, Any]:
     extractors = {p["name"]: p for (app, provider), provider_groups in groups.items()
                   for p in (_extractor(app, provider, g) for g in provider_groups)}
     loaders = {p["name"]: p for p in map(_loader, session.scalars(select(Destination)))}
-    jobs, schedules = [], []
-    for view in sorted(Registry(session).sync_views(), key=sync_name):
-        name = sync_name(view)
-        tasks = job_tasks(view, groups[(view.application_id, view.provider)])
-        jobs.append({"name": name, "tasks": tasks})
-        spread = f"{view.application_id}/{view.customer_id}/{view.provider}"
-        schedules.append({"name": name, "job": name,
-                          # nothing to read (every object paused): never scheduled
-                          "interval": "@manual" if view.paused or not tasks
-                          else cron_interval(view.period_ms, spread),
-                          "env": tenant_env(view)})
+    entries = [sync_entries(view, groups[(view.application_id, view.provider)])
+               for view in sorted(Registry(session).sync_views(), key=sync_name)]
     return {"plugins": {"extractors": [extractors[k] for k in sorted(extractors)],
                         "loaders": [loaders[k] for k in sorted(loaders)]},
-            "jobs": jobs, "schedules": schedules}
+            "jobs": [job for job, _ in entries], "schedules": [sch for _, sch in entries]}
+
+
+def sync_entries(view: SyncView, groups: Iterable[Group]) -> tuple[dict, dict]:
+    """The job and the schedule of one sync."""
+    name = sync_name(view)
+    tasks = job_tasks(view, groups)
+    spread = f"{view.application_id}/{view.customer_id}/{view.provider}"
+    return {"name": name, "tasks": tasks}, {
+        "name": name, "job": name,
+        # nothing to read (every object paused): never scheduled
+        "interval": "@manual" if view.paused or not tasks
+        else cron_interval(view.period_ms, spread),
+        "env": tenant_env(view)}
+
+
+def sync_document(config: SyncConfig, view: SyncView) -> dict[str, Any]:
+    """One sync's part of `document`: the extractors and the loader its job runs, its job
+    and its schedule (what a run of it needs, whatever the size of the registry)."""
+    groups = strategy_groups(config)
+    job, schedule = sync_entries(view, groups)
+    used = {name for task in job["tasks"] for name in task.split()}
+    extractors = [p for p in (_extractor(view.application_id, view.provider, g)
+                              for g in groups) if p["name"] in used]
+    return {"plugins": {"extractors": sorted(extractors, key=lambda p: p["name"]),
+                        "loaders": [_loader(config.destination)]},
+            "jobs": [job], "schedules": [schedule]}
 
 
 def dump(doc: dict[str, Any]) -> str:

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from tenantsync import contract
 from tenantsync.common_schema import COMMON_OBJECTS
-from tenantsync.controller import crypto, db, render, run_lock
+from tenantsync.controller import crypto, db, render, run_lock, sync_project
 from tenantsync.controller.models import Destination, Sync, SyncRun, utcnow
 from tenantsync.controller.registry import (
     Registry,
@@ -136,7 +136,7 @@ def run_env(session: Session, view: SyncView, project: Path) -> dict[str, str]:
     return env
 
 
-SYSTEM_DIR = ".meltano"
+SYSTEM_DIR = sync_project.SYSTEM_DIR
 SYSTEM_DB_BUSY_SECONDS = 120
 # Kept per sync: Meltano's generated plugin files. Shared: everything else in .meltano.
 _PER_SYNC = {"run", "syncs", "meltano.db", "meltano.db-journal", "meltano.db-wal",
@@ -217,15 +217,15 @@ def run_sync(registry: Registry, customer_id: str, provider: str, project: Path,
     if not run_objects(sync):
         raise RegistryError(f"every object of sync {customer_id} x {provider} is paused: "
                             "resume one first")
-    render.render(s, project)
     (view,) = registry.sync_views(sync.id)
     full = full_refresh or bool(sync.args_for_next_run.get("perform_full_refresh"))
+    cwd = sync_project.write(s, project, view)  # a one-job project, not the registry's
     env = run_env(s, view, project)
     name = render.sync_name(view)
     try:
         with run_lock.hold(s, sync.id, project / SYSTEM_DIR / "syncs" / name):
             return _run(registry, sync, name, f"{customer_id} x {provider}", env, project,
-                        full, echo, echo_log)
+                        full, echo, echo_log, cwd)
     except run_lock.RunInProgress:
         raise RunError(f"a run of {customer_id} x {provider} is in progress: wait for it, or "
                        "see `tenantsync runs`") from None
@@ -233,8 +233,9 @@ def run_sync(registry: Registry, customer_id: str, provider: str, project: Path,
 
 def _run(registry: Registry, sync: Sync, name: str, label: str, env: dict[str, str],
          project: Path, full: bool, echo: Callable[[str], None],
-         echo_log: bool = False) -> SyncRun:
-    """`meltano run` of a sync whose run lock is held, recorded as a sync run."""
+         echo_log: bool, cwd: Path) -> SyncRun:
+    """`meltano run` of a sync whose run lock is held, in `cwd` (its own project), recorded
+    as a sync run."""
     s = registry.s
     # With the lock ours, a run still IN_PROGRESS lost its process before recording its end,
     # and its meltano left a job RUNNING that would block this one for 5 minutes: --force.
@@ -254,7 +255,7 @@ def _run(registry: Registry, sync: Sync, name: str, label: str, env: dict[str, s
     log = run_log(project, name, run.id)
     prune_logs(log, KEEP_LOGS - 1)
     try:
-        with subprocess.Popen(cmd, cwd=project, env=env, stdout=subprocess.PIPE,
+        with subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True, errors="replace") as proc, \
                 open(log, "w", encoding="utf-8") as kept:
             assert proc.stdout is not None
