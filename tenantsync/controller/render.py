@@ -242,7 +242,6 @@ class RenderResult:
 def render(session: Session, project: Path) -> RenderResult:
     """Write the include file (only when its content changes) and make sure meltano.yml
     exists and includes it."""
-    project.mkdir(parents=True, exist_ok=True)
     ensure_project(project)
     doc = document(session)
     text = dump(doc)
@@ -255,6 +254,7 @@ def render(session: Session, project: Path) -> RenderResult:
 
 
 def ensure_project(project: Path) -> None:
+    project.mkdir(parents=True, exist_ok=True)
     meltano_yml = project / "meltano.yml"
     if not meltano_yml.exists():
         write_atomic(meltano_yml, TEMPLATE.read_text())

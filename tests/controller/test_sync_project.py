@@ -1,0 +1,94 @@
+"""A sync's own Meltano project: its part of the whole registry's project, written in a
+number of queries that does not grow with the registry, and what Meltano resolves there."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import yaml
+from sqlalchemy import event
+
+from tenantsync.controller import render, sync_project
+from tenantsync.controller.runner import meltano_executable
+
+from .test_render import build
+
+
+def view_of(reg, customer, provider):
+    return next(v for v in reg.sync_views() if (v.customer_id, v.provider)
+                == (customer, provider))
+
+
+def statements(reg, fn) -> int:
+    """How many SQL statements `fn` sends."""
+    seen = []
+    engine = reg.s.get_bind()
+    listener = lambda *_a: seen.append(1)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        fn()
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    return len(seen)
+
+
+def test_it_is_the_sync_s_part_of_the_whole_project(tmp_path, secret_key):
+    reg = build(tmp_path, "r", [f"cust{i:03d}" for i in range(50)])
+    whole = render.document(reg.s)
+    view = view_of(reg, "cust007", "hubspot")
+    own = sync_project.write(reg.s, tmp_path / "p", view)
+    doc = yaml.safe_load((own / render.INCLUDE_FILE).read_text())
+    name = render.sync_name(view)
+    assert doc["jobs"] == [j for j in whole["jobs"] if j["name"] == name]
+    assert doc["schedules"] == [s for s in whole["schedules"] if s["name"] == name]
+    for kind in ("extractors", "loaders"):  # only the plugins its job runs
+        assert doc["plugins"][kind] and all(p in whole["plugins"][kind]
+                                            for p in doc["plugins"][kind])
+    tasks = {n for task in doc["jobs"][0]["tasks"] for n in task.split()}
+    assert {p["name"] for k in ("extractors", "loaders") for p in doc["plugins"][k]} == tasks
+    assert (own / "meltano.yml").read_text() == (tmp_path / "p" / "meltano.yml").read_text()
+    assert (own / ".meltano").resolve() == (tmp_path / "p" / ".meltano").resolve()
+
+
+def test_writing_it_costs_the_same_in_a_registry_20_times_larger(tmp_path, secret_key):
+    small = build(tmp_path, "small", ["acme", "globex"])
+    large = build(tmp_path, "large", ["acme", *(f"cust{i:03d}" for i in range(39))])
+    counts = [statements(reg, lambda r=reg: sync_project.write(
+        r.s, tmp_path / str(id(r)), view_of(r, "acme", "salesforce"))) for reg in (small, large)]
+    assert counts[0] == counts[1] <= 5
+
+
+def test_only_what_changed_is_rewritten_and_hand_edits_follow(tmp_path, secret_key):
+    reg = build(tmp_path, "r", ["acme", "globex"])
+    project = tmp_path / "p"
+    own = sync_project.write(reg.s, project, view_of(reg, "globex", "hubspot"))
+    include = own / render.INCLUDE_FILE
+    stamps = {p: p.stat().st_mtime_ns for p in (include, own / "meltano.yml")}
+    sync_project.write(reg.s, project, view_of(reg, "globex", "hubspot"))
+    assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
+    reg.sync("globex", "hubspot").paused = True
+    reg.s.commit()
+    sync_project.write(reg.s, project, view_of(reg, "globex", "hubspot"))
+    assert "interval: '@manual'" in include.read_text()
+    assert (own / "meltano.yml").stat().st_mtime_ns == stamps[own / "meltano.yml"]
+    # the user's meltano.yml and the other files it includes come along
+    (project / "extra.meltano.yml").write_text("jobs:\n- name: mine\n  tasks: [tap-x target-y]\n")
+    (project / "meltano.yml").write_text((project / "meltano.yml").read_text().replace(
+        "include_paths:\n", "include_paths:\n- ./extra.meltano.yml\n"))
+    sync_project.write(reg.s, project, view_of(reg, "globex", "hubspot"))
+    assert (own / "meltano.yml").read_text() == (project / "meltano.yml").read_text()
+    assert (own / "extra.meltano.yml").read_text().startswith("jobs:\n- name: mine")
+
+
+def test_meltano_resolves_only_the_sync_s_schedule_there(tmp_path, secret_key):
+    reg = build(tmp_path, "r", ["acme", "globex", "initech"])
+    view = view_of(reg, "initech", "salesforce")
+    own = sync_project.write(reg.s, tmp_path / "p", view)
+    env = {**os.environ, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    out = subprocess.run([meltano_executable(), "schedule", "list", "--format=json"], cwd=own,
+                         env=env, capture_output=True, text=True, check=True)
+    (schedule,) = json.loads(out.stdout)["schedules"]["job"]
+    assert schedule["name"] == render.sync_name(view)
+    assert schedule["env"] == render.tenant_env(view)
