@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -119,7 +120,8 @@ def main() -> None:
         finally:
             for sb in twins.values():
                 sb.stop()
-    print(f"providers: {', '.join(twins)}; seconds unless said")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"providers: {', '.join(twins)}; seconds unless said; load average {load}")
     head = ["customers", "syncs", "render", "render again", "include MB", "listing",
             "full run", "no-change run", "own start-up", "whole start-up"]
     print(" | ".join(head))
