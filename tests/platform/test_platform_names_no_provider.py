@@ -1,5 +1,5 @@
 """The platform names no provider: outside a provider's folder under taps/, no module of
-tenantsync/ or targets/ imports a provider package or names a provider in a string (a name
+tenantsync/, kit/ or targets/ imports a provider package or names a provider in a string (a name
 there means a hook of tenantsync.providers is missing). Tests and provider folders are exempt."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 from tenantsync import providers
 
 ROOT = Path(__file__).resolve().parents[2]
-PLATFORM = ("tenantsync", "targets")
+PLATFORM = ("tenantsync", "kit", "targets")
 # Supaglue's providers (registered or not yet) and every registered one.
 NAMES = {"salesforce", "hubspot", "pipedrive", "ms_dynamics_365_sales", "outreach",
          "salesloft", "apollo", "gong", "intercom", "linear", *providers.names()}

@@ -268,6 +268,12 @@ def _registered() -> dict[str, ProviderSpec]:
     return specs
 
 
+def distribution(name: str) -> str:
+    """The distribution that registers provider `name` (its tap's, e.g.
+    `tap-hubspot-tenantsync`): what the tap's Meltano plugin definition installs."""
+    return next(ep.dist.name for ep in entry_points(group=GROUP, name=name) if ep.dist)
+
+
 def all_specs() -> list[ProviderSpec]:
     """Every registered provider, by name."""
     return list(_registered().values())
