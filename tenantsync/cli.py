@@ -84,6 +84,29 @@ def plugins_render(root: str, check: bool) -> None:
         click.echo(f"wrote {path}")
 
 
+@plugins.command("wheels")
+@click.option("--root", type=click.Path(file_okay=False), default=".", show_default=True,
+              help="The tenantsync repository.")
+@click.option("--out", type=click.Path(file_okay=False), default="dist", show_default=True,
+              help="Folder the wheels are written to.")
+@click.option("--sizes", is_flag=True,
+              help="Also install each plugin's wheel alone in a fresh virtual environment "
+                   "and report what it adds (slow: a minute or so per plugin).")
+def plugins_wheels(root: str, out: str, sizes: bool) -> None:
+    """Build the wheel of every distribution: tenantsync-kit, each tap and target, tenantsync."""
+    from pathlib import Path
+
+    from tenantsync.controller import distributions
+
+    wheels = distributions.build(Path(root), Path(out))
+    for dist, wheel in wheels.items():
+        line = f"{dist:<28} {wheel}"
+        if sizes and dist != "tenantsync-kit":
+            size = distributions.installed_size(wheel, Path(out))
+            line = f"{dist:<28} installed alone: {size / 1e6:6.1f} MB   {wheel}"
+        click.echo(line)
+
+
 main.add_command(sandbox)
 main.add_command(airflow)
 register_controller(main)
