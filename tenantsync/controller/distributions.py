@@ -22,7 +22,9 @@ def plugin_folders(root: Path) -> list[Path]:
 
 
 def folders(root: Path) -> list[Path]:
-    """Every distribution's folder, dependencies first."""
+    """Every distribution's folder, dependencies first (absolute: pip reads a bare `kit` as
+    a package name)."""
+    root = root.resolve()
     return [root / "kit", *plugin_folders(root), root]
 
 

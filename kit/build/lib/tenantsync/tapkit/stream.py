@@ -1,0 +1,267 @@
+"""The stream and tap base classes every tapkit tap builds on.
+
+A provider stream only says how to read pages of records for a `SyncPlan` (`fetch_pages`), in
+watermark order. The engine decides the plan from the stream's state (tapkit.strategy),
+checkpoints a STATE after every page, ends a completed full sync with ACTIVATE_VERSION
+(the version kept in state across interruptions), stops cleanly on `StopSync`, and emits
+records through a fast path that skips the per-record work singer-sdk does for features the
+stream does not use (field deselection, stream maps, type conformance).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timezone
+from typing import Any
+
+from singer_sdk import Stream, Tap
+from singer_sdk.exceptions import InvalidStreamSortException
+from singer_sdk.helpers.capabilities import PluginCapabilities, TapCapabilities
+from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.mapper import SameRecordTransform
+from singer_sdk.singerlib.catalog import REPLICATION_FULL_TABLE
+
+from tenantsync.tapkit import strategy as strategies
+from tenantsync.tapkit.errors import StopSync
+from tenantsync.tapkit.prefetch import prefetched
+from tenantsync.tapkit.settings import add_credentials, strategy_from
+from tenantsync.tapkit.writer import BufferedMsgSpecWriter
+
+
+class _NewQuery:
+    """Yielded by fetch_pages between pages: a new query starts (its order is checked afresh).
+    Iterates as an empty page, so code unaware of it stays correct."""
+
+    def __iter__(self) -> Iterator[dict]:
+        return iter(())
+
+    def __repr__(self) -> str:
+        return "NEW_QUERY"
+
+
+NEW_QUERY = _NewQuery()
+# The records already emitted at the bookmark's exact watermark (a fingerprint of each), so the
+# next incremental run, which reads from that watermark inclusive, sends none of them again.
+BOUNDARY = "boundary"
+MAX_BOUNDARY = 1000
+
+
+def fingerprint(record: dict) -> str:
+    """One version of one record: a record changed since, even within the watermark's
+    precision, has another fingerprint and is sent again."""
+    return hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()
+                          ).hexdigest()[:24]
+
+
+class TapkitTap(Tap):
+    """Base tap: buffered msgspec output, and a clean stop shared by all of its streams."""
+
+    message_writer_class = BufferedMsgSpecWriter
+    # BATCH is left out on purpose: it bypasses per-page STATE and full-sync versions.
+    capabilities = [
+        PluginCapabilities.ABOUT, TapCapabilities.CATALOG, TapCapabilities.STATE,
+        TapCapabilities.DISCOVER, PluginCapabilities.ACTIVATE_VERSION,
+        PluginCapabilities.STREAM_MAPS, PluginCapabilities.FLATTENING,
+        PluginCapabilities.STRUCTURED_LOGGING,
+    ]
+
+    stop_reason: str | None = None
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        # The first hook after singer-sdk has read the configuration and before anything
+        # (stream maps, discovery) uses it: credentials from `credential_source` join here.
+        add_credentials(self._config)
+        return super()._validate_config(raise_errors=raise_errors)
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        # A private copy: streams update their progress in place during the run.
+        super().load_state(copy.deepcopy(state))
+
+    def request_stop(self, reason: str) -> None:
+        """Stop the run after the current page: no further API calls by any stream."""
+        if self.stop_reason is None:
+            self.stop_reason = reason
+            self.logger.warning("Stopping the sync cleanly: %s", reason)
+
+    def sync_all(self) -> None:  # type: ignore[misc]
+        try:
+            super().sync_all()
+        finally:
+            writer = self.message_writer
+            if isinstance(writer, BufferedMsgSpecWriter):
+                writer.flush()
+        if self.stop_reason:
+            # Exit code 0 on purpose: the last STATE is valid, so every runner saves it and
+            # the next run resumes; the warning says the data is not complete yet.
+            self.logger.warning(
+                "Sync stopped early (%s). Every stream's bookmark was saved in the last STATE; "
+                "unfinished full syncs keep their version. Run again later to resume.",
+                self.stop_reason)
+
+
+class TapkitStream(Stream):
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE  # records arrive typed per the schema
+    # True when the provider query already returns only the catalog's selected properties.
+    selects_at_source = False
+    # Fetch the next page while the current one is emitted (see fetch_pages).
+    prefetch_pages = False
+
+    def __init__(self, tap: Tap, *, name: str, schema: dict, key: str,
+                 replication_key: str | None):
+        super().__init__(tap, schema=schema, name=name)
+        self.primary_keys = [key]
+        self.replication_key = replication_key
+        self._fast_emit = False
+        self._time_extracted = ""
+        self._bookmark: dict = {}
+        self._last_emitted: Any = None
+        self.plan: strategies.SyncPlan | None = None
+
+    # --- what a provider stream implements -------------------------------------------------
+
+    def fetch_pages(self, plan: strategies.SyncPlan) -> Iterator[Iterable[dict]]:
+        """Pages of records in ascending watermark order, from `plan.resume_from` (inclusive)
+        or from the beginning (`start_date` if set). Raise StopSync to stop the run.
+
+        A provider may start reading a little before the bookmark (e.g. its query language
+        only takes whole seconds); such records are emitted again, harmlessly, and never move
+        the bookmark back. Yield `NEW_QUERY` before each query that starts over from such a
+        lower point (a fallback from one API to another): the order check starts over there.
+
+        With `prefetch_pages`, this generator runs in a worker thread one page ahead of the
+        emission: it must not touch the stream's state (use what it fetched itself)."""
+        raise NotImplementedError
+
+    def restart_order(self) -> None:
+        """A new query begins: the order check starts over (the bookmark stays)."""
+        self._last_emitted = None
+
+    # --- singer-sdk hooks --------------------------------------------------------------------
+
+    @property
+    def is_sorted(self) -> bool:
+        return True  # fetch_pages yields in watermark order: bookmarks advance per record
+
+    @property
+    def emit_activate_version_messages(self) -> bool:
+        return False  # the engine emits ACTIVATE_VERSION itself, at the end of a full sync
+
+    def get_replication_key_signpost(self, context: Any = None) -> None:
+        return None  # sorted streams need no signpost
+
+    @property
+    def strategy(self) -> strategies.Strategy:
+        configured = strategy_from(self.config)
+        if self.replication_method == REPLICATION_FULL_TABLE:  # forced in the catalog
+            return strategies.Strategy(strategies.FULL_ONLY)
+        return configured
+
+    def get_records(self, context: Any) -> Iterator[dict]:
+        tap = self._tap
+        if getattr(tap, "stop_reason", None):
+            self.logger.warning("Skipping stream %s: the run is stopping.", self.name)
+            return
+        self._bookmark = state = self.stream_state
+        plan = strategies.plan_sync(
+            state, self.strategy, replication_key=self.replication_key,
+            now_ms=int(datetime.now(timezone.utc).timestamp() * 1000))
+        strategies.begin(state, plan)
+        self.plan = plan
+        self.logger.info("Stream %s: %s sync (%s)%s%s", self.name,
+                         "full" if plan.full else "incremental", plan.reason,
+                         f", version {plan.version}" if plan.full else "",
+                         f", from {plan.resume_from}" if plan.resume_from is not None else "")
+        self._fast_emit = self._can_fast_emit()
+        self.restart_order()
+        boundary = state.get(BOUNDARY) or {}
+        seen = frozenset(boundary.get("records") or ()) if not plan.full \
+            and plan.resume_from is not None and boundary.get("value") == plan.resume_from \
+            else frozenset()
+        pages = self.fetch_pages(plan)
+        if self.prefetch_pages:
+            pages = prefetched(pages)
+        try:
+            for page in pages:
+                if page is NEW_QUERY:
+                    self.restart_order()
+                    continue
+                self._time_extracted = datetime.now(timezone.utc).isoformat()
+                page = list(page)  # a page may be a generator (Bulk CSV rows): read once
+                marks = [(r.get(self.replication_key), fingerprint(r)) for r in page]
+                page = [r for r, (mark, fp) in zip(page, marks, strict=True)
+                        if not (mark == plan.resume_from and fp in seen)]
+                marks = [m for m in marks if not (m[0] == plan.resume_from and m[1] in seen)]
+                yield from page
+                self._note_boundary(state, marks)
+                self._write_state_message()  # checkpoint: every record so far is emitted
+        except StopSync as exc:
+            stop = getattr(tap, "request_stop", None)
+            if stop is None:
+                raise
+            stop(str(exc))
+            return
+        finally:
+            close = getattr(pages, "close", None)
+            if close is not None:
+                close()  # stops a prefetching worker now, even when the sync is aborted
+        if plan.full:
+            self._write_activate_version_message(plan.version)
+        strategies.complete(state, plan)
+
+    # --- fast emission (private singer-sdk hooks; singer-sdk is pinned ~=0.54.9) ------------
+
+    def _can_fast_emit(self) -> bool:
+        maps = self.stream_maps
+        if not (isinstance(self._tap.message_writer, BufferedMsgSpecWriter) and len(maps) == 1
+                and isinstance(maps[0], SameRecordTransform) and not maps[0].flattening_enabled
+                and maps[0].stream_alias == self.name):
+            return False
+        if self.selects_at_source:
+            return True
+        mask = self.mask
+        return all(mask[("properties", prop)] for prop in self.schema["properties"])
+
+    def _write_record_message(self, record: dict) -> None:
+        if self._fast_emit:
+            self._tap.message_writer.write_record(self.name, record, self._time_extracted)
+            self.state_manager.is_flushed = False
+        else:
+            super()._write_record_message(record)
+
+    def _process_record(self, record: dict, child_context: Any = None,
+                        partition_context: Any = None) -> None:
+        if self.child_streams or partition_context:
+            super()._process_record(record, child_context, partition_context)
+
+    def _note_boundary(self, state: dict, marks: list[tuple[Any, str]]) -> None:
+        """Remember the records emitted at the bookmark's watermark (bounded: past the bound,
+        the rest are simply read again)."""
+        value = state.get("replication_key_value")
+        if value is None or not self.replication_key:
+            return
+        boundary = state.get(BOUNDARY) or {}
+        records = list(boundary.get("records") or ()) if boundary.get("value") == value else []
+        for mark, fp in marks:
+            if mark == value and fp not in records and len(records) < MAX_BOUNDARY:
+                records.append(fp)
+        state[BOUNDARY] = {"value": value, "records": records}
+
+    def _increment_stream_state(self, latest_record: dict, *, context: Any = None) -> None:
+        key = self.replication_key
+        value = latest_record.get(key) if key else None
+        if value is None:
+            return
+        if self._last_emitted is not None and value < self._last_emitted:
+            raise InvalidStreamSortException(
+                f"stream {self.name}: {key} went backwards ({value!r} after "
+                f"{self._last_emitted!r}); the provider did not return records in watermark "
+                "order")
+        self._last_emitted = value
+        state = self._bookmark
+        old = state.get("replication_key_value")
+        if old is None or value > old:
+            state["replication_key"] = key
+            state["replication_key_value"] = value

@@ -1,0 +1,1 @@
+"""tap-hubspot: a Singer tap for HubSpot CRM built on tenantsync.tapkit (see tap.py)."""
