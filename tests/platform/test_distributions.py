@@ -32,7 +32,8 @@ def _requires(project: dict) -> set[str]:
 def _packages(folder: Path, package: str) -> set[str]:
     """The folder's packages as they are named installed (its tests stay out of the wheel)."""
     return {".".join([package, *p.parent.relative_to(folder).parts])
-            for p in folder.rglob("__init__.py") if "tests" not in p.relative_to(folder).parts}
+            for p in folder.rglob("__init__.py")
+            if not {"tests", "build"} & set(p.relative_to(folder).parts)}
 
 
 def test_every_provider_folder_is_a_distribution_of_its_tap():
