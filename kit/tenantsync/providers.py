@@ -153,6 +153,8 @@ class Twin:
       for a connection to the twin, given the OAuth app registered in the registry;
     - `records(sb, object)`: the twin's own truth for a standard object, read from the twin
       (never from the tap): {id: (fields the destination's raw record must hold, deleted)};
+      fields None: a hard-deleted record (no list shows it any more), which the destination
+      holds flagged deleted if a sync read it before it went, or not at all;
     - `mutate(sb, step)`: a user's change (create, update, and on odd steps delete a record);
       returns what was done, in words.
     `objects` are the standard objects the conformance suite syncs; `api_paths` /
@@ -163,7 +165,7 @@ class Twin:
 
     sandbox: str  # "package.module:Class"
     tap_config: Callable[[Any], dict[str, Any]]
-    records: Callable[[Any, str], dict[str, tuple[Record, bool]]]
+    records: Callable[[Any, str], dict[str, tuple[Record | None, bool]]]
     mutate: Callable[[Any, int], str]
     objects: tuple[str, ...]
     api_paths: str

@@ -95,7 +95,9 @@ class Resource:
     sort_param: str | None = None
     sorts: Mapping[str, str] = field(default_factory=lambda: {"id": "rid"})  # value -> column
     default_sort: str = "id"
-    direction_param: str | None = None  # asc / desc
+    direction_param: str | None = None  # asc / desc (any case)
+    default_direction: str = "asc"
+    descending_prefix: str | None = None  # JSON:API: `sort=-updatedAt` sorts descending
     visible: Callable[[Request], tuple[str, list]] = lambda request: ("deleted = 0", [])
     cost: int = 1
 
@@ -108,12 +110,14 @@ class Resource:
 
 @dataclass(frozen=True)
 class Limits:
-    """Burst: at most `burst` requests per `window` seconds per token; `daily_budget` in the
+    """Burst: at most `burst` requests (or cost units: `RestTwin.burst_cost`) per `window`
+    seconds per token, or for the whole account with `per_token=False`; `daily_budget` in the
     provider's units (None: none). Header names: None leaves a header out."""
 
     burst: int = 100
     window: float = 2.0
     daily_budget: int | None = None
+    per_token: bool = True
     limit_header: str | None = "x-ratelimit-limit"
     remaining_header: str | None = "x-ratelimit-remaining"
     reset_header: str | None = "x-ratelimit-reset"
@@ -121,29 +125,33 @@ class Limits:
 
 @dataclass
 class _Window:
-    sent: deque = field(default_factory=deque)
+    sent: deque = field(default_factory=deque)  # (monotonic time, cost)
+    used: int = 0
 
 
 class Bursts:
-    """Per-token sliding windows (real monotonic time, like the accounting)."""
+    """Sliding windows per token (real monotonic time, like the accounting)."""
 
     def __init__(self, limits: Limits):
         self.limits = limits
         self._windows: dict[str, _Window] = defaultdict(_Window)
         self._lock = threading.Lock()
 
-    def admit(self, token: str) -> tuple[bool, int, float]:
-        """(within the window, requests left, seconds until a slot frees), counting this one."""
+    def admit(self, token: str, cost: int = 1) -> tuple[bool, int, float]:
+        """(within the window, units left, seconds until the oldest frees), counting this
+        request's `cost` when it is within."""
         now = time.monotonic()
         with self._lock:
-            sent = self._windows[token].sent
-            while sent and now - sent[0] >= self.limits.window:
-                sent.popleft()
-            within = len(sent) < self.limits.burst
+            window = self._windows[token]
+            sent = window.sent
+            while sent and now - sent[0][0] >= self.limits.window:
+                window.used -= sent.popleft()[1]
+            within = window.used + cost <= self.limits.burst
             if within:
-                sent.append(now)
-            reset = self.limits.window - (now - sent[0]) if sent else 0.0
-            return within, max(0, self.limits.burst - len(sent)), max(0.0, reset)
+                sent.append((now, cost))
+                window.used += cost
+            reset = self.limits.window - (now - sent[0][0]) if sent else 0.0
+            return within, max(0, self.limits.burst - window.used), max(0.0, reset)
 
 
 def encode_cursor(value: Any, rid: int) -> str:
@@ -195,6 +203,11 @@ class RestTwin(Sandbox):
         """The budget a request spends (listings: their resource's cost, others 1)."""
         return self._costs.get(request.route.name if request.route else "", 1)
 
+    def burst_cost(self, request: Request) -> int:
+        """What a request counts in the burst window (1; providers pricing deep pages or
+        expensive endpoints say more)."""
+        return 1
+
     def rate_limited(self, daily: bool, reset: float) -> Response:
         """The provider's 429 (burst window or daily budget)."""
         return self.error(429, "Request over limit")
@@ -237,11 +250,13 @@ class RestTwin(Sandbox):
         if not valid:
             return self.error(401, "unauthorized access")
         request.state["token"] = token
-        within, remaining, reset = self.bursts.admit(token)
+        within, remaining, reset = self.bursts.admit(
+            token if self.limits.per_token else "", self.burst_cost(request))
         request.state["ratelimit"] = (remaining, reset)
         if not within:
-            self.accounting.violation(f"{request.path}: over {self.limits.burst} requests per "
-                                      f"{self.limits.window:g}s for one token")
+            self.accounting.violation(
+                f"{request.path}: over {self.limits.burst} per {self.limits.window:g}s for "
+                f"{'one token' if self.limits.per_token else 'the account'}")
         budget = self.limits.daily_budget
         spent = self.accounting.quota_used()
         if budget is not None and spent + self.cost(request) > budget:
@@ -371,11 +386,17 @@ class RestTwin(Sandbox):
     def _sort(self, resource: Resource, request: Request) -> tuple[str, bool]:
         key = request.arg(resource.sort_param) if resource.sort_param else None
         key = key or resource.default_sort
+        prefix = resource.descending_prefix
+        descending = bool(prefix) and key.startswith(prefix) and key[len(prefix):] in \
+            resource.sorts
+        if descending:
+            key = key[len(prefix):]
         if key not in resource.sorts:
             raise ApiError(400, f"Invalid value for parameter {resource.sort_param}: {key!r} "
                                 f"(allowed: {', '.join(resource.sorts)})")
-        direction = (request.arg(resource.direction_param) or "asc") \
-            if resource.direction_param else "asc"
+        direction = (request.arg(resource.direction_param) or resource.default_direction) \
+            if resource.direction_param else ("desc" if descending else "asc")
+        direction = direction.lower()
         if direction not in ("asc", "desc"):
             raise ApiError(400, f"Invalid value for parameter {resource.direction_param}: "
                                 f"{direction!r} (allowed: asc, desc)")

@@ -42,14 +42,16 @@ class RateLimitHeaders:
 
 class HeaderPacer:
     """Before a request: if the last response left fewer than `reserve` requests in the window,
-    wait until the window resets (at most `max_wait` seconds)."""
+    wait until the window resets (at most `max_wait` seconds; with `skip_longer`, a longer
+    wait is not begun: the provider's 429 then says what to do, e.g. stop for the hour)."""
 
     def __init__(self, headers: RateLimitHeaders, *, reserve: int = 1, max_wait: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic,
+                 skip_longer: bool = False, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep):
         self.headers = headers
         self.reserve = reserve
         self.max_wait = max_wait
+        self.skip_longer = skip_longer
         self._clock, self._sleep = clock, sleep
         self._resume_at: float | None = None
         self.waits = 0
@@ -59,6 +61,8 @@ class HeaderPacer:
             return
         wait = self._resume_at - self._clock()
         self._resume_at = None
+        if wait > self.max_wait and self.skip_longer:
+            return
         if wait > 0:
             self.waits += 1
             log.debug("rate window nearly spent; waiting %.2fs", wait)

@@ -1,0 +1,1 @@
+"""tap-outreach: Outreach's standard objects and Supaglue's engagement common objects."""
