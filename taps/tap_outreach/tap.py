@@ -10,14 +10,14 @@ from __future__ import annotations
 from functools import cached_property
 
 from singer_sdk import typing as th
-from singer_sdk.exceptions import ConfigValidationError, DiscoveryError
+from singer_sdk.exceptions import DiscoveryError
 
 from tap_outreach.client import DEFAULT_BASE_URL, OutreachClient
 from tap_outreach.common import COMMON_BY_TABLE, COMMON_OBJECTS
 from tap_outreach.objects import MAX_PAGE_SIZE, OBJECTS, PAGE_SIZE
 from tap_outreach.streams import stream_for
 from tenantsync.tapkit.catalog import catalog_streams
-from tenantsync.tapkit.settings import COMMON_SETTINGS
+from tenantsync.tapkit.settings import COMMON_SETTINGS, object_settings, wanted_objects
 from tenantsync.tapkit.stream import TapkitTap
 
 PROVIDER = "outreach"
@@ -39,35 +39,13 @@ class TapOutreach(TapkitTap):
         th.Property("page_size", th.IntegerType(minimum=1, maximum=MAX_PAGE_SIZE),
                     default=PAGE_SIZE, description="Records per page (page[size], at most "
                                                    f"{MAX_PAGE_SIZE})."),
-        th.Property("common_objects", th.ArrayType(th.StringType),
-                    description=f"Engagement common objects: {', '.join(COMMON_OBJECTS)}."),
-        th.Property("standard_objects", th.ArrayType(th.StringType),
-                    description=f"Standard objects: {', '.join(OBJECTS)}. When both lists are "
-                                "empty, everything is offered."),
-        th.Property("custom_objects", th.ArrayType(th.StringType),
-                    description="Must stay empty: Outreach has no custom objects (custom "
-                                "fields custom1.. come with their objects)."),
+        *object_settings(COMMON_OBJECTS, OBJECTS, "Engagement"),
         *COMMON_SETTINGS,
     ).to_dict()
 
     @cached_property
     def client(self) -> OutreachClient:
         return OutreachClient(self.config, self.logger)
-
-    def _wanted(self) -> tuple[list[str], list[str]]:
-        if self.config.get("custom_objects"):
-            raise ConfigValidationError("custom_objects: Outreach has no custom objects")
-        common = list(self.config.get("common_objects") or [])
-        standard = list(self.config.get("standard_objects") or [])
-        if not (common or standard):
-            return list(COMMON_OBJECTS), list(OBJECTS)
-        problems = [f"common object {n!r} is not one of {', '.join(COMMON_OBJECTS)}"
-                    for n in common if n not in COMMON_OBJECTS]
-        problems += [f"standard object {n!r} is not one of {', '.join(OBJECTS)}"
-                     for n in standard if n not in OBJECTS]
-        if problems:
-            raise ConfigValidationError("; ".join(problems))
-        return common, standard
 
     def discover_streams(self) -> list:
         if self.input_catalog is not None:
@@ -80,7 +58,7 @@ class TapOutreach(TapkitTap):
                                          "object")
                 streams.append(stream_for(self, name, item.schema))
             return streams
-        common, standard = self._wanted()
+        common, standard = wanted_objects(self.config, COMMON_OBJECTS, OBJECTS, "Outreach")
         return [*(stream_for(self, o) for o in standard),
                 *(stream_for(self, COMMON_OBJECTS[c][1]) for c in common)]
 
