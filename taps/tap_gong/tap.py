@@ -8,11 +8,10 @@ from __future__ import annotations
 from functools import cached_property
 
 from singer_sdk import typing as th
-from singer_sdk.exceptions import ConfigValidationError, DiscoveryError
 
 from tap_gong.client import DEFAULT_API_URL, DEFAULT_OAUTH_URL, GongClient
 from tap_gong.objects import OBJECTS, schema
-from tenantsync.tapkit.catalog import catalog_streams
+from tenantsync.tapkit.catalog import standard_only_streams
 from tenantsync.tapkit.rest import RestStream
 from tenantsync.tapkit.settings import COMMON_SETTINGS
 from tenantsync.tapkit.stream import TapkitTap
@@ -54,31 +53,10 @@ class TapGong(TapkitTap):
     def client(self) -> GongClient:
         return GongClient(self.config, self.logger)
 
-    def _wanted(self) -> list[str]:
-        for kind in ("common_objects", "custom_objects"):
-            if self.config.get(kind):
-                raise ConfigValidationError(f"{kind}: Gong has none (standard objects: "
-                                            f"{', '.join(OBJECTS)})")
-        wanted = list(self.config.get("standard_objects") or OBJECTS)
-        unknown = [n for n in wanted if n not in OBJECTS]
-        if unknown:
-            raise ConfigValidationError(f"standard object(s) {', '.join(map(repr, unknown))} "
-                                        f"not one of {', '.join(OBJECTS)}")
-        return wanted
-
     def discover_streams(self) -> list[RestStream]:
-        if self.input_catalog is None:
-            return [RestStream(self, obj=OBJECTS[n], name=n, schema=schema(n))
-                    for n in self._wanted()]
-        streams = []
-        for item in catalog_streams(self.input_catalog, PROVIDER, "Gong", ()):
-            obj = OBJECTS.get(item.dest.object) if item.dest.kind == "standard" else None
-            if obj is None:
-                raise DiscoveryError(f"catalog stream {item.name!r}: not a Gong object "
-                                     f"({', '.join(OBJECTS)})")
-            streams.append(RestStream(self, obj=obj, name=item.name, schema=item.schema))
-        return streams
-
+        return standard_only_streams(
+            self, PROVIDER, "Gong", OBJECTS, lambda name, obj, schema_: RestStream(
+                self, obj=OBJECTS[obj], name=name, schema=schema_ or schema(obj)))
 
 if __name__ == "__main__":
     TapGong.cli()

@@ -416,3 +416,40 @@ def test_pipedrive_connect_keeps_the_api_domain_of_the_token_response(service, a
                                data={"grant_type": "refresh_token",
                                      "refresh_token": secrets["refresh_token"]})
         assert refreshed.status_code == 200 and refreshed.json()["access_token"]
+
+
+@pytest.mark.parametrize("provider", ["gong", "intercom"])
+def test_connect_flow_of_gong_and_intercom(service, a, provider):
+    """Gong: the code exchange carries its grant in the URL query with the app as HTTP Basic,
+    and the account's API host lands on the connection; Intercom: no refresh token, the
+    access token (which never expires) is what the connection holds."""
+    from tenantsync import providers as registered
+
+    spec = registered.get(provider)
+    with spec.twin.start("sync", records=20, seed=9) as box:
+        with service.client(service.key_a) as holder:
+            r = holder.post("/mgmt/v2/providers", json={
+                "name": provider, "category": "no_category", "auth_type": "oauth2",
+                "config": {"settings": {spec.oauth.base_setting: box.base_url},
+                           "oauth": {"credentials": {"oauth_client_id": box.client_id,
+                                                     "oauth_client_secret": box.client_secret}}}})
+            assert r.status_code == 201, r.text
+        cid = _customer(a)
+        assert outcome_of(service, start(service, cid, provider))["result"] == ["SUCCESS"]
+        reg = service.registry()
+        conn = reg.connection(cid, provider)
+        secrets = crypto.unseal(conn.sealed_credentials)
+        settings = dict(conn.settings)
+        reg.s.close()
+        assert set(spec.oauth.secrets) <= set(secrets)
+        tap = spec.tap_class()(config={**settings, **secrets, "client_id": box.client_id,
+                                       "client_secret": box.client_secret,
+                                       spec.oauth.base_setting: box.base_url,
+                                       "standard_objects": [spec.twin.objects[0]]})
+        if provider == "gong":
+            assert "refresh_token" in secrets and settings["api_base_url"] == box.base_url
+        else:
+            assert "refresh_token" not in secrets
+        assert sum(len(p.records) for p in tap.client.pages(
+            tap.streams[spec.twin.objects[0]].obj,
+            tap.streams[spec.twin.objects[0]].obj.call())) > 0  # the stored secret reads

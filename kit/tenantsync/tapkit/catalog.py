@@ -10,6 +10,7 @@ from singer_sdk.exceptions import DiscoveryError
 from singer_sdk.singerlib import Catalog, CatalogEntry
 
 from tenantsync.contract import ContractError, Destination, resolve
+from tenantsync.tapkit.settings import wanted_objects
 
 
 @dataclass(frozen=True)
@@ -36,3 +37,21 @@ def catalog_streams(catalog: Catalog, provider: str, label: str,
                                  f"{dest.table}")
         schema = entry.schema.to_dict()
         yield CatalogStream(name, dest, schema, schema.get("properties") or {}, entry)
+
+
+def standard_only_streams(tap, provider: str, label: str, objects: Collection[str],
+                          make) -> list:
+    """The streams of a provider with standard objects only (no common or custom ones):
+    from the input catalog when there is one, else from `standard_objects` (empty: all).
+    `make(name, object, schema or None)` builds one stream."""
+    config = tap.config
+    if tap.input_catalog is not None:
+        streams = []
+        for item in catalog_streams(tap.input_catalog, provider, label, ()):
+            if item.dest.kind != "standard" or item.dest.object not in objects:
+                raise DiscoveryError(f"catalog stream {item.name!r}: not a {label} object "
+                                     f"({', '.join(objects)})")
+            streams.append(make(item.name, item.dest.object, item.schema))
+        return streams
+    _, wanted = wanted_objects(config, (), objects, label)
+    return [make(n, n, None) for n in wanted]

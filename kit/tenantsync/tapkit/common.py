@@ -33,11 +33,13 @@ _OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
 
 def parse_timestamp(value: Any) -> datetime:
     """An aware UTC datetime from a provider's datetime string (`Z`, `+0000` or `+00:00`
-    offsets; none means UTC), a date string (midnight UTC), epoch millis, or a datetime."""
+    offsets; none means UTC), a date string (midnight UTC), epoch millis or seconds (told
+    apart by magnitude, as target-postgres does: Intercom's times are seconds), or a datetime."""
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        parsed = datetime.fromtimestamp(value / 1000, tz=timezone.utc)
+        parsed = datetime.fromtimestamp(value / (1000 if abs(value) > 1e11 else 1),
+                                        tz=timezone.utc)
     elif isinstance(value, str) and len(value) == 10:
         parsed = datetime.combine(date.fromisoformat(value), datetime.min.time())
     elif isinstance(value, str):

@@ -34,6 +34,8 @@ FORMATS: dict[str, tuple[Callable[[datetime], Any], timedelta]] = {
     "space": (lambda m: m.strftime("%Y-%m-%d %H:%M:%S"), timedelta(seconds=1)),
     "epoch_s": (lambda m: int(m.timestamp()), timedelta(seconds=1)),
     "epoch_ms": (lambda m: int(m.timestamp() * 1000), timedelta(milliseconds=1)),
+    # epoch seconds of the day's start (searches that compare timestamps as dates: Intercom)
+    "epoch_day": (lambda m: int(m.timestamp()), timedelta(days=1)),
     "date": (lambda m: m.strftime("%Y-%m-%d"), timedelta(days=1)),
 }
 
@@ -49,7 +51,9 @@ class Incremental:
     query parameter `param`, or at `body_path` of the JSON body. `sort`: query parameters that
     order the listing ascending by `field`; `sorted=False` where the API cannot sort by it (the
     engine then reads the whole result and sorts it in memory before emitting). `template`:
-    the parameter's text around the bound (OData: `"modifiedon gt {}"` in `$filter`)."""
+    the parameter's text around the bound (OData: `"modifiedon gt {}"` in `$filter`).
+    `body_template`: with `body_path`, the JSON value put there, every `"{}"` in it replaced by
+    the bound (a search query naming the bound twice: Intercom's `> S OR = S`)."""
 
     field: str
     param: str | None = None
@@ -59,6 +63,7 @@ class Incremental:
     sort: Mapping[str, Any] = field(default_factory=dict)
     sorted: bool = True
     template: str = "{}"
+    body_template: Any = None
 
     def __post_init__(self) -> None:
         if self.format not in FORMATS:
@@ -85,4 +90,17 @@ class Incremental:
             if self.template != "{}":  # a value in an expression (else kept as typed)
                 value = self.template.format(value)
             return call.with_params(**{self.param: value})
+        if self.body_template is not None:
+            value = _fill(self.body_template, value)
         return replace(call, json=put(call.json or {}, tuple(self.body_path), value))
+
+
+def _fill(template: Any, value: Any) -> Any:
+    """`template` with every `"{}"` string replaced by `value`."""
+    if template == "{}":
+        return value
+    if isinstance(template, Mapping):
+        return {k: _fill(v, value) for k, v in template.items()}
+    if isinstance(template, list):
+        return [_fill(v, value) for v in template]
+    return template
