@@ -41,12 +41,14 @@ MIX = {
     "sequence": 0.01, "sequence_state": 0.15,
     # calls (Gong), support conversations and articles (Intercom): appended likewise
     "call": 0.05, "conversation": 0.08, "article": 0.01,
+    # issue tracking (appended: a kind's position seeds it, so earlier kinds keep their data)
+    "team": 0.0005, "project": 0.004, "issue": 0.10, "comment": 0.12,
 }
 # The seed of a kind is its position here: new kinds go at the END. Users and their mailboxes
 # are counted from the team's size, not from `records`.
 KINDS = ("user", "company", "contact", "lead", "deal", "deal_contact", "task", "event",
          "campaign", "ticket", "invoice", "mailbox", "sequence", "sequence_state", "call",
-         "conversation", "article")
+         "conversation", "article", "team", "project", "issue", "comment")
 
 FIRST = _words(
     "James Mary Robert Patricia John Jennifer Michael Linda David Elizabeth William Barbara "
@@ -141,6 +143,19 @@ CALL_TOPICS = ("Pricing", "Next steps", "Security review", "Integrations", "Time
 ARTICLE_TITLES = ("Getting started", "Resetting your password", "Inviting your team",
                   "Billing and invoices", "Connecting your CRM", "Exporting reports",
                   "Single sign-on", "Using the mobile app", "API keys", "Data retention")
+TEAMS = ("Engineering", "Design", "Product", "Platform", "Mobile", "Growth", "Infrastructure",
+         "Data", "Support", "Security", "Billing", "Integrations")
+PROJECT_NAMES = ("Onboarding revamp", "Billing v2", "Mobile offline mode", "SSO for enterprise",
+                 "Search relaunch", "API rate limits", "Dashboard performance", "Audit log",
+                 "Data export", "Self-serve upgrades", "Notifications center", "EU data residency")
+ISSUE_TITLES = ("Fix login redirect loop", "Export to CSV times out", "Add dark mode toggle",
+                "Crash when opening settings", "Slow search on large workspaces",
+                "Webhook retries never stop", "Typo on pricing page", "Support SAML metadata URL",
+                "Flaky integration test", "Improve empty state copy", "Upgrade database driver",
+                "Paginate the audit log", "Invoice PDF shows wrong tax")
+# workflow state: name, type (Linear's state types), weight
+ISSUE_STATES = (("Backlog", "backlog", 3), ("Todo", "unstarted", 3), ("In Progress", "started", 3),
+                ("In Review", "started", 1), ("Done", "completed", 6), ("Canceled", "canceled", 1))
 WORDS = ("quarterly", "budget", "renewal", "timeline", "integration", "security", "review",
          "pricing", "rollout", "stakeholders", "requirements", "migration", "expansion", "pilot",
          "legal", "approval", "champion", "competitor", "onboarding", "usage", "contract")
@@ -509,6 +524,42 @@ class World:
                 "bounced": state == "bounced",
                 "pause_reason": rng.choice(("manual", "out_of_office", "ooo_auto_reply"))
                 if state == "paused" else None}
+
+
+    def _team(self, rng, i, created):
+        name = TEAMS[i % len(TEAMS)] + (f" {i // len(TEAMS) + 1}" if i >= len(TEAMS) else "")
+        return {"name": name, "key": TEAMS[i % len(TEAMS)][:3].upper() + (
+                    str(i // len(TEAMS)) if i >= len(TEAMS) else ""),
+                "description": _sentence(rng), "private": rng.random() < 0.1,
+                "timezone": rng.choice(TIMEZONES)}
+
+    def _project(self, rng, i, created):
+        begins = created + timedelta(days=rng.randrange(0, 30))
+        state = _pick(rng, ("backlog", "planned", "started", "paused", "completed", "canceled"),
+                      (1, 2, 4, 1, 3, 1))
+        return {"name": f"{rng.choice(PROJECT_NAMES)} {i + 1}", "description": _sentence(rng),
+                "state": state, "lead": self._owner(rng), "start_date": _date(begins),
+                "target_date": _date(begins + timedelta(days=rng.randrange(14, 120))),
+                "progress": 1.0 if state == "completed" else round(rng.random(), 2),
+                "team": self._pick_before(rng.random(), "team", self._position("project", i))}
+
+    def _issue(self, rng, i, created):
+        position = self._position("issue", i)
+        state, kind = _pick(rng, tuple(s[:2] for s in ISSUE_STATES),
+                            tuple(s[2] for s in ISSUE_STATES))
+        return {"title": rng.choice(ISSUE_TITLES), "description": _sentence(rng),
+                "team": self._pick_before(rng.random(), "team", position),
+                "project": self._pick_before(rng.random(), "project", position)
+                if rng.random() < 0.5 else None,
+                "assignee": self._owner(rng) if rng.random() < 0.8 else None,
+                "creator": self._owner(rng), "priority": rng.randrange(0, 5),
+                "estimate": rng.choice((None, 1, 2, 3, 5, 8)), "state": state,
+                "state_type": kind, "due_date": _date(created + timedelta(
+                    days=rng.randrange(3, 60))) if rng.random() < 0.3 else None}
+
+    def _comment(self, rng, i, created):
+        return {"issue": self._pick_before(rng.random(), "issue", self._position("comment", i)),
+                "user": self._owner(rng), "body": _sentence(rng)}
 
 
 def _ms(moment: datetime) -> datetime:
