@@ -16,6 +16,7 @@ import msgspec
 import requests
 from singer_sdk.exceptions import ConfigValidationError
 
+from tap_linear.objects import complexity
 from tenantsync.tapkit.errors import AuthError, FatalHttpError, StopSync
 from tenantsync.tapkit.http import Disposition, HttpClient, Verdict
 from tenantsync.tapkit.oauth import RefreshTokenAuth, StaticTokenAuth
@@ -71,7 +72,8 @@ class ApiKey(StaticTokenAuth):
 class BucketPacer:
     """Linear's leaky buckets (requests and complexity points per hour): before a request,
     if the last response left less than a request, or less than the last query's complexity
-    (`X-Complexity`), wait until the bucket has refilled that much. A wait longer than
+    (`X-Complexity`; `next_cost` when the client knows the coming query's), wait until the
+    bucket has refilled that much. A wait longer than
     `max_wait` stops the run cleanly (the next run resumes)."""
 
     def __init__(self, *, max_wait: float = 900.0, clock: Callable[[], float] = time.time,
@@ -80,6 +82,7 @@ class BucketPacer:
         self._clock, self._sleep = clock, sleep
         self._state: dict[str, tuple[float, float, float]] = {}  # limit, remaining, reset (s)
         self._cost = 1.0
+        self.next_cost: float | None = None
         self.waits = 0
 
     def after_response(self, response: requests.Response) -> None:
@@ -94,8 +97,8 @@ class BucketPacer:
             return
 
     def before_request(self) -> None:
-        wait = max([self._refill(name, need) for name, need in
-                    (("Requests", 1.0), ("Complexity", self._cost)) if name in self._state]
+        needs = (("Requests", 1.0), ("Complexity", self.next_cost or self._cost))
+        wait = max([self._refill(name, need) for name, need in needs if name in self._state]
                    or [0.0])
         if wait <= 0:
             return
@@ -162,6 +165,7 @@ class LinearClient(RestClient):
 
     def fetch(self, obj: RestObject, call: Call) -> Page:
         """A page; GraphQL errors in a 200 answer fail it (no partial pages)."""
+        self.pacer.next_cost = complexity(obj.name)
         page = super().fetch(obj, call)
         code, message = _error(page.body)
         if code is not None or message:

@@ -11,6 +11,7 @@ leaves no trace, and a full sync's sweep removes it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -58,6 +59,18 @@ def _fields(obj: str) -> list[tuple[str, str, dict]]:
         selection, schema = _KINDS[kind or "s"]
         out.append((name, name + selection, schema))
     return out
+
+
+# complexity points of a field by kind (Linear: property 0.1, object 1 plus its properties)
+_POINTS = {"r": 1.1, "w": 1.4}
+
+
+def complexity(obj: str) -> int:
+    """The points Linear charges for one page of `obj`'s query: the connection multiplies its
+    children (the nodes and pageInfo, each an object) by the page size."""
+    node = 1 + sum(_POINTS.get(item.partition(":")[2], 0.1) for item in FIELDS[obj].split())
+    page_info = 1 + 0.1 * 2
+    return math.ceil(1 + PAGE_SIZE * (node + page_info) - 1e-9)
 
 
 def schema(obj: str) -> dict:

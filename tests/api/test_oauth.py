@@ -453,3 +453,30 @@ def test_connect_flow_of_gong_and_intercom(service, a, provider):
         assert sum(len(p.records) for p in tap.client.pages(
             tap.streams[spec.twin.objects[0]].obj,
             tap.streams[spec.twin.objects[0]].obj.call())) > 0  # the stored secret reads
+
+
+def test_linear_connect_and_its_single_use_refresh_token(service, a):
+    """Linear: the callback seals the refresh token; it refreshes once at the twin (client
+    credentials in the form) and rotates: the spent one is refused."""
+    from tap_linear.sandbox import LinearSandbox
+
+    with LinearSandbox(records=5, seed=7) as box:
+        r = a.post("/mgmt/v2/providers", json={
+            "name": "linear", "category": "no_category", "auth_type": "oauth2",
+            "config": {"settings": {"base_url": box.base_url},
+                       "oauth": {"credentials": {"oauth_client_id": box.client_id,
+                                                 "oauth_client_secret": box.client_secret}}}})
+        assert r.status_code == 201, r.text
+        cid = _customer(a)
+        authorize = start(service, cid, "linear")
+        assert authorize.status_code == 302
+        assert authorize.headers["location"].startswith(box.base_url + "/oauth/authorize?")
+        done = follow_callback(service, consent(authorize.headers["location"]))
+        assert parse_qs(urlsplit(done.headers["location"]).query)["result"] == ["SUCCESS"]
+        secrets = crypto.unseal(service.registry().connection(cid, "linear").sealed_credentials)
+        form = {"grant_type": "refresh_token", "refresh_token": secrets["refresh_token"],
+                "client_id": box.client_id, "client_secret": box.client_secret}
+        refreshed = httpx.post(box.base_url + "/oauth/token", data=form)
+        assert refreshed.status_code == 200 and refreshed.json()["access_token"]
+        assert refreshed.json()["refresh_token"] != secrets["refresh_token"]
+        assert httpx.post(box.base_url + "/oauth/token", data=form).status_code == 400

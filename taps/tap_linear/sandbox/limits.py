@@ -10,19 +10,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-HOUR = 3600.0
-
 
 @dataclass
 class Bucket:
     capacity: float
+    window: float  # seconds to refill from empty
     level: float = -1.0  # points left (-1: full on first use)
     at: float = field(default_factory=time.monotonic)
 
     def _refill(self, now: float) -> None:
         if self.level < 0:
             self.level = self.capacity
-        self.level = min(self.capacity, self.level + (now - self.at) * self.capacity / HOUR)
+        self.level = min(self.capacity, self.level + (now - self.at) * self.capacity / self.window)
         self.at = now
 
     def take(self, points: float, now: float) -> bool:
@@ -40,17 +39,18 @@ class Bucket:
     def reset_ms(self, now: float, wall: float) -> int:
         """When the bucket is full again, in epoch milliseconds."""
         self._refill(now)
-        return int((wall + (self.capacity - self.level) * HOUR / self.capacity) * 1000)
+        return int((wall + (self.capacity - self.level) * self.window / self.capacity) * 1000)
 
 
 @dataclass(frozen=True)
 class RateLimits:
-    """Per credential and hour (`requests`, `complexity` points); a single query above
-    `max_complexity` is refused whatever the buckets hold."""
+    """Per credential and `window` (an hour; tests shorten it): `requests`, `complexity`
+    points. A single query above `max_complexity` is refused whatever the buckets hold."""
 
     requests: int = 5_000
     complexity: int = 250_000
     max_complexity: int = 10_000
+    window: float = 3600.0
 
 
 class Meter:
@@ -63,7 +63,7 @@ class Meter:
     def _bucket(self, token: str, kind: str) -> Bucket:
         key = (token, kind)
         if key not in self._buckets:
-            self._buckets[key] = Bucket(getattr(self.limits, kind))
+            self._buckets[key] = Bucket(getattr(self.limits, kind), self.limits.window)
         return self._buckets[key]
 
     def take(self, token: str, kind: str, points: float) -> bool:

@@ -251,7 +251,7 @@ class LinearSandbox(RestTwin):
             original = first.original_error
             if isinstance(original, LinearError):
                 code, status = original.code, original.status
-            elif original is None:  # variables that do not coerce
+            elif first.path is None:  # variables that do not coerce (before any field)
                 code, status = "BAD_USER_INPUT", 400
             else:
                 code, status = "INTERNAL_SERVER_ERROR", 500
