@@ -32,7 +32,7 @@ from typing import Any
 
 import msgspec
 from graphql import (
-    FieldNode,
+    DocumentNode,
     GraphQLError,
     GraphQLObjectType,
     GraphQLSyntaxError,
@@ -44,6 +44,7 @@ from graphql import (
 
 from tap_linear.sandbox.data import TABLES, LinearWorld, stamp
 from tap_linear.sandbox.limits import Meter, RateLimits
+from tap_linear.sandbox.project import Fallback, Projector, only_id
 from tap_linear.sandbox.schema import CONNECTIONS, DEFAULT_PAGE, Complexity, build, parse_moment
 from tenantsync.sandbox.server import BadRequest, Request, Response, Route
 from tenantsync.sandbox.twinkit import (
@@ -61,6 +62,7 @@ RELATIONS = {("Issue", "team"): "teams", ("Issue", "assignee"): "users",
              ("Comment", "issue"): "issues", ("Comment", "user"): "users",
              ("Project", "lead"): "users"}
 TABLE_OF = {node: table for node, table in CONNECTIONS.items()}
+ROOTS = {field: field for field in CONNECTIONS.values()}  # connection field -> its store table
 OPS = {"eq": "=", "neq": "!=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 TYPES = {"GRAPHQL_PARSE_FAILED": "graphql error", "GRAPHQL_VALIDATION_FAILED": "graphql error",
          "BAD_USER_INPUT": "invalid input", "INVALID_INPUT": "invalid input",
@@ -113,12 +115,6 @@ class _Context:
         return self.cache[key]
 
 
-def _only_id(info) -> bool:
-    selection = info.field_nodes[0].selection_set
-    return all(isinstance(s, FieldNode) and s.name.value in ("id", "__typename")
-               for s in selection.selections)
-
-
 class LinearSandbox(RestTwin):
     provider = "linear"
     public_hosts = ("api.linear.app",)
@@ -136,6 +132,8 @@ class LinearSandbox(RestTwin):
                                         lifetime_seconds=int(self.access_lifetime
                                                              .total_seconds()))
         self.schema = _SCHEMA
+        self.projector = Projector(self.schema, ROOTS, RELATIONS)
+        self._documents: dict[str, tuple[DocumentNode, list[GraphQLError]]] = {}
         self._resolvers()
 
     # -- declarations ----------------------------------------------------------------------
@@ -219,10 +217,9 @@ class LinearSandbox(RestTwin):
         if not isinstance(variables, Mapping):
             return self.error(400, "BAD_USER_INPUT", "`variables` must be an object")
         try:
-            document = parse(body["query"])
+            document, problems = self._document(body["query"])
         except GraphQLSyntaxError as exc:
             return self.error(400, "GRAPHQL_PARSE_FAILED", exc.message, _locations(exc))
-        problems = validate(self.schema, document)
         if problems:
             return self.error(400, "GRAPHQL_VALIDATION_FAILED", problems[0].message,
                               _locations(problems[0]))
@@ -241,7 +238,15 @@ class LinearSandbox(RestTwin):
         refused = self._charge(request, "complexity", cost)
         if refused is not None:
             return refused
+        self.accounting.use_quota(cost)  # the accounting's quota: complexity points spent
         context = _Context(self)
+        try:  # queries of plain selections on connections (what syncs send): projected
+            data = self.projector.run(
+                operation, variables, lambda field, args: self._connection(
+                    ROOTS[field], context, **args), context.node)
+            return Response(200, msgspec.json.encode({"data": data}), records=context.records)
+        except (Fallback, LinearError):
+            context = _Context(self)  # graphql-core executes it (and reports its errors)
         result = execute_sync(self.schema, document, context_value=context,
                               variable_values=variables, operation_name=operation_name)
         out: dict[str, Any] = {}
@@ -260,12 +265,25 @@ class LinearSandbox(RestTwin):
         out["data"] = result.data
         return Response(status, msgspec.json.encode(out), records=context.records)
 
+    def _document(self, query: str) -> tuple[DocumentNode, list[GraphQLError]]:
+        """The parsed document and its validation errors (cached by the query's text: a sync
+        sends the same few queries again and again)."""
+        found = self._documents.get(query)
+        if found is None:
+            document = parse(query)
+            found = (document, validate(self.schema, document))
+            if len(self._documents) > 256:
+                self._documents.clear()
+            self._documents[query] = found
+        return found
+
     def _resolvers(self) -> None:
         query = self.schema.query_type
         for node, field in CONNECTIONS.items():
             table = TABLE_OF[node]
             query.fields[field].resolve = (
-                lambda _root, info, table=table, **args: self._connection(table, info, **args))
+                lambda _root, info, table=table, **args: self._connection(
+                    table, info.context, **args))
             single = node[0].lower() + node[1:]
             query.fields[single].resolve = (
                 lambda _root, info, id, table=table, node=node: self._one(info, table, node, id))
@@ -286,11 +304,11 @@ class LinearSandbox(RestTwin):
 
     def _related(self, parent: dict, info, table: str) -> dict | None:
         ref = parent.get(info.field_name)
-        if ref is None or _only_id(info):
+        if ref is None or only_id(info.field_nodes[0].selection_set):
             return ref
         return info.context.node(table, ref["id"])
 
-    def _connection(self, table: str, info, *, filter: dict | None = None,
+    def _connection(self, table: str, context: _Context, *, filter: dict | None = None,
                     first: int | None = None, after: str | None = None,
                     last: int | None = None, before: str | None = None,
                     includeArchived: bool = False, orderBy: str | None = None) -> dict:
@@ -319,7 +337,7 @@ class LinearSandbox(RestTwin):
         rows = self.store.fetch_docs(table, rowids[:size], extra=("rid", column))
         nodes = [msgspec.json.decode(doc) for doc, _, _ in rows]
         cursors = [encode_cursor(value, rid) for _, rid, value in rows]
-        info.context.records += len(nodes)
+        context.records += len(nodes)
         return {"nodes": nodes,
                 "edges": [{"node": n, "cursor": c} for n, c in zip(nodes, cursors, strict=True)],
                 "pageInfo": {"hasNextPage": more, "hasPreviousPage": bool(after),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 import requests
 
+from tap_linear.objects import OBJECTS, query
 from tap_linear.sandbox import LinearSandbox
 
 
@@ -103,3 +104,30 @@ def test_related_nodes_exist_and_load(lin, post):
     missing = post('{ issue(id: "no-such-id") { id } }').json()
     assert missing["data"] is None
     assert missing["errors"][0]["extensions"]["code"] == "ENTITY_NOT_FOUND"
+
+
+@pytest.mark.parametrize("query", [
+    *(query(obj) for obj in OBJECTS),
+    "{ issues(first: 30, orderBy: createdAt) { edges { cursor node { __typename id "
+    "t: title team { key name } assignee { email } project { name lead { name } } } } "
+    "pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }",
+    "{ comments(first: 20, filter: {createdAt: {lt: \"-P30D\"}}) { nodes { body "
+    "issue { identifier state { name } creator { id } } user { displayName } } } }",
+])
+def test_the_projection_answers_as_graphql_core_executes(lin, query):
+    """The twin's fast path (plain selections on connections) against graphql-core's own
+    execution of the same document: the same data."""
+    from graphql import execute_sync, get_operation_ast, parse
+
+    from tap_linear.sandbox.twin import ROOTS, _Context
+
+    document = parse(query)
+    variables = {"first": 250, "filter": {"updatedAt": {"gte": "2024-06-01T00:00:00.000Z"}}} \
+        if query.startswith("query") else {}
+    fast = _Context(lin)
+    projected = lin.projector.run(get_operation_ast(document), variables,
+                                  lambda field, args: lin._connection(ROOTS[field], fast, **args),
+                                  fast.node)
+    executed = execute_sync(lin.schema, document, context_value=_Context(lin),
+                            variable_values=variables)
+    assert not executed.errors and projected == executed.data
