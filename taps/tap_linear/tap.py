@@ -7,13 +7,13 @@ from __future__ import annotations
 from functools import cached_property
 
 from singer_sdk import typing as th
-from singer_sdk.exceptions import ConfigValidationError, DiscoveryError
+from singer_sdk.exceptions import DiscoveryError
 
 from tap_linear.client import DEFAULT_BASE_URL, LinearClient
 from tap_linear.objects import OBJECTS, schema
 from tenantsync.tapkit.catalog import catalog_streams
 from tenantsync.tapkit.rest import RestStream
-from tenantsync.tapkit.settings import COMMON_SETTINGS
+from tenantsync.tapkit.settings import COMMON_SETTINGS, object_settings, wanted_objects
 from tenantsync.tapkit.stream import TapkitTap
 
 PROVIDER = "linear"
@@ -39,12 +39,7 @@ class TapLinear(TapkitTap):
                     description="Wait at most this many seconds for Linear's rate-limit "
                                 "buckets to refill; longer: stop cleanly, the next run "
                                 "resumes."),
-        th.Property("common_objects", th.ArrayType(th.StringType),
-                    description="Must stay empty: Linear has no common objects."),
-        th.Property("standard_objects", th.ArrayType(th.StringType),
-                    description=f"Standard objects: {', '.join(OBJECTS)} (empty: all)."),
-        th.Property("custom_objects", th.ArrayType(th.StringType),
-                    description="Must stay empty: Linear has no custom objects."),
+        *object_settings((), tuple(OBJECTS), "Linear has no"),
         *COMMON_SETTINGS,
     ).to_dict()
 
@@ -55,15 +50,7 @@ class TapLinear(TapkitTap):
     def discover_streams(self) -> list:
         if self.input_catalog is not None:
             return self._from_catalog()
-        for kind in ("common", "custom"):
-            if self.config.get(f"{kind}_objects"):
-                raise ConfigValidationError(f"{kind}_objects: Linear has no {kind} objects "
-                                            f"(standard objects: {', '.join(OBJECTS)})")
-        standard = list(self.config.get("standard_objects") or OBJECTS)
-        unknown = [n for n in standard if n not in OBJECTS]
-        if unknown:
-            raise ConfigValidationError(f"standard objects {unknown} are not among "
-                                        f"{', '.join(OBJECTS)}")
+        _, standard = wanted_objects(self.config, (), tuple(OBJECTS), "Linear")
         return [self._stream(obj, schema(obj)) for obj in standard]
 
     def _stream(self, obj: str, stream_schema: dict) -> RestStream:
