@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -25,7 +26,7 @@ import psycopg2
 from tenantsync import embedded_pg, providers
 from tenantsync.contract import slug
 from tenantsync.controller import crypto, db, render
-from tenantsync.controller.cli import table
+from tenantsync.controller.display import table
 from tenantsync.controller.registry import Registry
 from tenantsync.controller.runner import run_sync
 
@@ -163,7 +164,8 @@ def run_demo(data_dir: str | None = None) -> None:
             for customer in CUSTOMERS:
                 for provider in (spec.name for spec in twins if customer in twins[spec]):
                     started = time.monotonic()
-                    run = run_sync(reg, customer, provider, project, echo=print)
+                    run = run_sync(reg, customer, provider, project, echo=print,
+                                   live=sys.stdout.isatty())
                     if run.status != "SUCCESS":
                         raise SystemExit(f"the sync of {customer} x {provider} failed: "
                                          f"{run.error}")

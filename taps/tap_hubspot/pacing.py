@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterator, Mapping
 
 import requests
 
+from tenantsync.tapkit.pacing import announce_wait
+
 log = logging.getLogger("tap_hubspot.pacing")
 
 DEFAULT_BURST = 100  # Free/Starter portals; raised from the headers
@@ -94,6 +96,7 @@ class HubSpotPacer:
             if wait <= 0:
                 break
             self.waited += wait
+            announce_wait(wait, "HubSpot rate limit window (burst or search per second)")
             self._sleep(wait)
         now = self._clock()
         self.burst.sent.append(now)

@@ -18,7 +18,7 @@ from singer_sdk.exceptions import ConfigValidationError
 from tenantsync.tapkit.errors import FatalHttpError, RetriableBodyError, TapkitError
 from tenantsync.tapkit.http import Disposition, HttpClient, Verdict
 from tenantsync.tapkit.oauth import RefreshTokenAuth, StaticTokenAuth
-from tenantsync.tapkit.pacing import QuotaGuard
+from tenantsync.tapkit.pacing import QuotaGuard, announce_wait
 from tenantsync.tapkit.settings import (
     retry_policy_from,
     stored_refresh_token,
@@ -156,7 +156,12 @@ class SalesforceClient:
         if config.get("refresh_token"):
             if not config.get("client_id"):
                 raise ConfigValidationError("refresh_token is set but client_id is missing")
-            login_url = (config.get("login_url") or DEFAULT_LOGIN_URL).rstrip("/")
+            # The token endpoint: login_url when set, else the org's own My Domain (the
+            # refresh-token grant is served at <My Domain>/services/oauth2/token as at
+            # login.salesforce.com, per Salesforce's "OAuth 2.0 Refresh Token Flow"), else
+            # login.salesforce.com.
+            login_url = (config.get("login_url") or self._instance_url
+                         or DEFAULT_LOGIN_URL).rstrip("/")
             self.auth: RefreshTokenAuth | StaticTokenAuth = RefreshTokenAuth(
                 http=self.http, token_url=f"{login_url}/services/oauth2/token",
                 client_id=config["client_id"], client_secret=config.get("client_secret"),
@@ -284,6 +289,7 @@ class SalesforceClient:
             if waited >= BULK_MAX_WAIT_SECONDS:
                 raise BulkJobFailed(f"Bulk API 2.0 job {job_id} still {state} after "
                                     f"{waited:.0f}s")
+            announce_wait(pause, f"Bulk API 2.0 job {state}")
             self._sleep(pause)
             waited += pause
             pause = min(pause * 2, BULK_POLL_MAX_SECONDS)

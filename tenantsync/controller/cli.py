@@ -11,13 +11,14 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from tenantsync.controller import crypto, db, render, runner
+from tenantsync.controller import crypto, db, meltano_runs, render, runner
+from tenantsync.controller.display import table
 from tenantsync.controller.registry import Registry, RegistryError
 
 
@@ -47,15 +48,6 @@ def _commit(reg: Registry) -> None:
     index (which Airflow's DAGs follow) stay true to the registry."""
     reg.s.commit()
     render.render(reg.s, db.project_dir())
-
-
-def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    rows = [[("" if v is None else str(v)) for v in row] for row in rows]
-    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip()
-              for r in rows]
-    return "\n".join(lines)
 
 
 def _command(group: click.Group, name: str, **kwargs: Any):
@@ -139,7 +131,7 @@ def _run_now(reg: Registry, customer: str, provider: str, **options: bool) -> No
     if was_paused and not options.get("force"):
         _refuse_paused(customer, provider)
     run = runner.run_sync(reg, customer, provider, db.project_dir(), echo=click.echo,
-                          **options)
+                          live=sys.stdout.isatty(), **options)
     ended = f"{run.status}: {run.strategy} sync, {run.num_records} records written"
     if run.status == "SUCCESS":
         click.echo(ended)
@@ -167,6 +159,7 @@ def runs_cmd(customer: str | None, provider: str | None, limit: int) -> None:
         reg.customer(customer)  # a typo is an error, not an empty table
     if provider:
         reg.provider(provider)
+    meltano_runs.import_runs(reg, db.project_dir())  # those `meltano schedule run` started
     rows = [(r.id, r.sync.connection.customer.customer_id, r.sync.connection.provider.name,
              r.status, r.strategy, f"{r.started_at:%Y-%m-%d %H:%M:%S}",
              _duration(r), r.num_records, (r.error or "")[:60])
@@ -180,6 +173,7 @@ def runs_cmd(customer: str | None, provider: str | None, limit: int) -> None:
 def status_cmd() -> None:
     """Every sync: paused or scheduled, and its last run."""
     reg = _open()
+    meltano_runs.import_runs(reg, db.project_dir())
     views = {v.sync_id: v for v in reg.sync_views()}
     rows = []
     for sync in reg.syncs():

@@ -9,6 +9,7 @@ and record counts, and writes the run's status, strategy, counts and error to th
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import re
 import shutil
@@ -17,6 +18,7 @@ import sys
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import select
@@ -24,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from tenantsync import contract
 from tenantsync.common_schema import COMMON_OBJECTS
-from tenantsync.controller import crypto, db, render, run_lock, sync_project
+from tenantsync.controller import crypto, db, display, render, run_lock, sync_project
 from tenantsync.controller.models import Destination, Sync, SyncRun, utcnow
 from tenantsync.controller.registry import (
     Registry,
@@ -38,10 +40,17 @@ from tenantsync.controller.registry import (
 # Meltano prefixes each plugin log line with the plugin's name. target-postgres logs each
 # batch it committed (a STATE follows it): what a run wrote, even when it is killed later
 # (the record_count METRIC comes at the end, or not at all from a killed target).
-_COMMITTED = re.compile(r"\]\s+target-\S+\s+stream (\S+): merged (\d+) records into ")
+_COMMITTED = re.compile(r"\]\s+target-\S+\s+stream (\S+): merged (\d+) records into (\S+)")
 _PLAN = re.compile(r"\]\s+tap-\S+\s+Stream (\S+): (full|incremental) sync\b")
 _SWEEP = re.compile(r"\]\s+target-\S+\s+stream (\S+): full sync .* (\d+) unseen rows? "
                     r"marked deleted")
+# What the tap read (singer-sdk's record_count counter, every second from tapkit's streams),
+# and what it waits on: tapkit's pauses (`waiting 2.0s: <why>`) and HTTP retries.
+_READ = re.compile(r"\]\s+tap-\S+\s+METRIC: (\{.*\"metric\":\"record_count\".*\})\s*$")
+_WAIT = re.compile(r"\]\s+tap-\S+\s+waiting ([\d.]+)s: (.*?)\s*$")
+_RETRY = re.compile(r"\]\s+tap-\S+\s+(.*; retry \d+/\d+) in ([\d.]+)s\s*$")
+# target-postgres's one line for a destination that refused the connection (no traceback)
+_REFUSED = re.compile(r"\]\s+target-\S+\s+(cannot connect to the destination .*?)\s*$")
 _PLUGIN_LINE = re.compile(r"^\S+Z \[\w+\s*\]\s+(?:tap|target)-\S+\s+(.*?)\s*$")
 _LOG_PREFIX = re.compile(r"^\S+Z \[\w+\s*\]\s+\S+\s+")
 _ERROR_LEVEL = re.compile(r"^\S+Z \[error\s*\]")
@@ -62,12 +71,18 @@ class RunError(Exception):
 
 @dataclass
 class Progress:
-    """What the log says so far: records committed per stream (the target's batches), the
-    strategy the tap chose per stream, rows marked deleted by full-sync sweeps."""
+    """What the log says so far: records committed per stream (the target's batches) and the
+    table they went to, records read (the tap's counters), the strategy the tap chose per
+    stream, rows marked deleted by full-sync sweeps, and what each stream waits on."""
 
     records: dict[str, int] = field(default_factory=dict)
     strategies: dict[str, str] = field(default_factory=dict)
     deleted: dict[str, int] = field(default_factory=dict)
+    read: dict[str, int] = field(default_factory=dict)
+    tables: dict[str, str] = field(default_factory=dict)
+    waiting: dict[str, str] = field(default_factory=dict)  # cleared by the stream's next news
+    seen: dict[str, tuple[float, float]] = field(default_factory=dict)  # first, last (epoch s)
+    current: str = ""  # the stream the tap is reading (its retries and pauses are that one's)
     tail: deque[str] = field(default_factory=lambda: deque(maxlen=TAIL_LINES))
     plugin_error: str | None = None  # the last exception a tap or target raised
 
@@ -77,17 +92,51 @@ class Progress:
         if match := _COMMITTED.search(line):
             stream, count = match.group(1), int(match.group(2))
             self.records[stream] = self.records.get(stream, 0) + count
-            return f"  {stream}: {self.records[stream]} records written"
+            self.tables[stream] = match.group(3).rstrip(".")
+            return self._news(line, stream, f"{self.records[stream]} records written")
+        elif match := _READ.search(line):
+            metric = json.loads(match.group(1))
+            stream = metric.get("tags", {}).get("stream", "")
+            self.read[stream] = self.read.get(stream, 0) + int(metric.get("value", 0))
+            return self._news(line, stream, f"{self.read[stream]} records read")
         elif match := _PLAN.search(line):
-            self.strategies[match.group(1)] = match.group(2)
-            return f"  {match.group(1)}: {match.group(2)} sync"
+            self.current = match.group(1)
+            self.strategies[self.current] = match.group(2)
+            return self._news(line, match.group(1), f"{match.group(2)} sync")
         elif match := _SWEEP.search(line):
             self.deleted[match.group(1)] = int(match.group(2))
-            return f"  {match.group(1)}: {match.group(2)} rows marked deleted"
-        elif (match := _PLUGIN_LINE.match(line)) and _EXCEPTION.match(match.group(1)) \
-                and not match.group(1).startswith(_CONSEQUENCES):
+            return self._news(line, match.group(1), f"{match.group(2)} rows marked deleted")
+        elif match := _WAIT.search(line) or _RETRY.search(line):
+            first, second = match.groups()
+            seconds, why = (first, second) if match.re is _WAIT else (second, first)
+            self._news(line, self.current)
+            self.waiting[self.current] = f"waiting {float(seconds):.1f}s: {why}"
+            return f"  {self.current or 'discovery'}: {self.waiting[self.current]}"
+        elif (match := _REFUSED.search(line)) or (
+                (match := _PLUGIN_LINE.match(line)) and _EXCEPTION.match(match.group(1))
+                and not match.group(1).startswith(_CONSEQUENCES)):
             self.plugin_error = match.group(1)
         return None
+
+    def _news(self, line: str, stream: str, what: str = "") -> str:
+        """Note the time of a stream's news; its earlier wait is over."""
+        self.waiting.pop(stream, None)
+        when = _stamp(line)
+        if when is not None:
+            first, _ = self.seen.get(stream, (when, when))
+            self.seen[stream] = (first, when)
+        return f"  {stream}: {what}{self._rate(stream) if 'records' in what else ''}"
+
+    def _rate(self, stream: str) -> str:
+        rate = self.rate(stream)
+        return f" ({rate:,.0f}/s)" if rate else ""
+
+    def rate(self, stream: str) -> float:
+        """Records per second: read (or written, for taps that count nothing) over the time
+        from the stream's first news to its last."""
+        first, last = self.seen.get(stream, (0.0, 0.0))
+        count = self.read.get(stream) or self.records.get(stream, 0)
+        return count / (last - first) if last > first else 0.0
 
     def error(self, code: int) -> str:
         """One line for a failed run: the plugin's exception (its traceback may be far above
@@ -104,6 +153,14 @@ class Progress:
     def strategy(self) -> str:
         kinds = set(self.strategies.values())
         return "full" if "full" in kinds else ("incremental" if kinds else "unknown")
+
+
+def _stamp(line: str) -> float | None:
+    """The epoch seconds of a log line's timestamp (`2026-12-04T17:52:12.421519Z ...`)."""
+    try:
+        return datetime.fromisoformat(line[:26]).replace(tzinfo=timezone.utc).timestamp()
+    except ValueError:
+        return None
 
 
 def meltano_executable() -> str:
@@ -206,9 +263,11 @@ def prune_logs(log: Path, keep: int) -> None:
 
 def run_sync(registry: Registry, customer_id: str, provider: str, project: Path, *,
              full_refresh: bool = False, force: bool = False,
-             echo: Callable[[str], None] = print, echo_log: bool = False) -> SyncRun:
+             echo: Callable[[str], None] = print, echo_log: bool = False,
+             live: bool = False) -> SyncRun:
     """Run one sync now; returns its recorded run (status SUCCESS or FAILURE). With
-    `echo_log`, every line of Meltano's log is echoed too (e.g. into an Airflow task log)."""
+    `echo_log`, every line of Meltano's log is echoed too (e.g. into an Airflow task log);
+    with `live`, progress is drawn on the terminal (tenantsync.controller.display)."""
     s = registry.s
     sync: Sync = registry.sync(customer_id, provider)
     if sync.paused and not force:
@@ -225,7 +284,7 @@ def run_sync(registry: Registry, customer_id: str, provider: str, project: Path,
     try:
         with run_lock.hold(s, sync.id, project / SYSTEM_DIR / "syncs" / name):
             return _run(registry, sync, name, f"{customer_id} x {provider}", env, project,
-                        full, echo, echo_log, cwd)
+                        full, echo, echo_log, cwd, live)
     except run_lock.RunInProgress:
         raise RunError(f"a run of {customer_id} x {provider} is in progress: wait for it, or "
                        "see `tenantsync runs`") from None
@@ -233,7 +292,7 @@ def run_sync(registry: Registry, customer_id: str, provider: str, project: Path,
 
 def _run(registry: Registry, sync: Sync, name: str, label: str, env: dict[str, str],
          project: Path, full: bool, echo: Callable[[str], None],
-         echo_log: bool, cwd: Path) -> SyncRun:
+         echo_log: bool, cwd: Path, live: bool = False) -> SyncRun:
     """`meltano run` of a sync whose run lock is held, in `cwd` (its own project), recorded
     as a sync run."""
     s = registry.s
@@ -254,6 +313,7 @@ def _run(registry: Registry, sync: Sync, name: str, label: str, env: dict[str, s
     progress = Progress()
     log = run_log(project, name, run.id)
     prune_logs(log, KEEP_LOGS - 1)
+    view = display.open_view(echo, label, live and not echo_log)
     try:
         with subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True, errors="replace") as proc, \
@@ -263,17 +323,17 @@ def _run(registry: Registry, sync: Sync, name: str, label: str, env: dict[str, s
                 kept.write(line)
                 if echo_log:
                     echo(line.rstrip("\n"))
-                message = progress.feed(line.rstrip("\n"))
-                if message:
-                    echo(message)
+                view.update(progress, progress.feed(line.rstrip("\n")))
             code = proc.wait()
     except BaseException as exc:  # Ctrl-C or a dying controller: not left IN_PROGRESS
+        view.close(progress)
         record_counts(run, progress)
         run.ended_at, run.status = utcnow(), "FAILURE"
         run.error = (f"interrupted ({type(exc).__name__}) after {run.num_records} records "
                      "were committed")
         s.commit()
         raise
+    view.close(progress)
     run.ended_at = utcnow()
     record_counts(run, progress)
     if not full:

@@ -28,7 +28,66 @@ def test_progress_counts_what_the_target_wrote():
     assert progress.strategies == {"Account": "full", "Contact": "incremental"}
     assert progress.deleted == {"Account": 3}
     assert progress.strategy == "full"
-    assert "  Contact: 6 records written" in messages
+    assert any(m.startswith("  Contact: 6 records written (") for m in messages)
+    assert progress.read == {"Account": 28}  # the tap's counter; the target's are not reads
+    assert progress.tables == {"Account": "supaglue.salesforce_account",
+                               "Contact": "supaglue.salesforce_contact"}
+
+
+WAITS = """\
+2026-11-21T12:40:00.000000Z [info     ] tap-hubspot--app Stream company: full sync (no bookmark yet: initial full sync), version 1
+2026-11-21T12:40:01.000000Z [info     ] tap-hubspot--app METRIC: {"type":"counter","metric":"record_count","value":500,"tags":{"stream":"company","pid":1,"context":{}}}
+2026-11-21T12:40:01.500000Z [warning  ] tap-hubspot--app GET /crm/v3/objects/companies: HTTP 429; retry 1/7 in 2.07s
+2026-11-21T12:40:04.000000Z [info     ] tap-hubspot--app waiting 1.5s: HubSpot rate limit window (burst or search per second)
+2026-11-21T12:40:06.000000Z [info     ] tap-hubspot--app METRIC: {"type":"counter","metric":"record_count","value":1500,"tags":{"stream":"company","pid":1,"context":{}}}
+"""
+
+
+def test_progress_follows_reads_rate_and_what_the_sync_waits_on():
+    progress, lines = Progress(), WAITS.splitlines()
+    messages = [progress.feed(line) for line in lines[:4]]
+    assert messages[2] == ("  company: waiting 2.1s: GET /crm/v3/objects/companies: HTTP 429; "
+                           "retry 1/7")
+    assert progress.waiting == {"company": "waiting 1.5s: HubSpot rate limit window (burst or "
+                                           "search per second)"}
+    assert progress.feed(lines[4]) == "  company: 2000 records read (333/s)"  # 2,000 in 6 s
+    assert progress.waiting == {}  # news of the stream: the wait is over
+    assert progress.read == {"company": 2000}
+
+
+def test_plain_view_prints_the_news_then_a_summary_per_table():
+    from tenantsync.controller.display import LineView
+
+    printed: list[str] = []
+    view, progress = LineView(printed.append), Progress()
+    for line in LOG.splitlines():
+        view.update(progress, progress.feed(line))
+    view.close(progress)
+    assert printed[0] == "  Account: full sync"
+    header, *rows = printed[-1].splitlines()
+    assert header.split() == ["table", "stream", "strategy", "read", "written", "deleted",
+                              "seconds", "rate/s"]
+    assert rows[0].split()[:6] == ["supaglue.salesforce_account", "Account", "full", "28", "27",
+                                   "3"]
+    assert rows[1].split()[:5] == ["supaglue.salesforce_contact", "Contact", "incremental",
+                                   "6", "0"]  # no read count: the rate is of what was written
+
+
+def test_live_view_draws_a_table_and_saves_a_picture(tmp_path, monkeypatch):
+    import io
+
+    from tenantsync.controller.display import SVG_ENV, LiveView
+
+    monkeypatch.setenv(SVG_ENV, str(tmp_path / "run.svg"))
+    screen = io.StringIO()
+    view, progress = LiveView("acme x hubspot", file=screen), Progress()
+    for line in WAITS.splitlines()[:4]:
+        view.update(progress, progress.feed(line))
+    view.close(progress)
+    drawn = screen.getvalue()
+    assert "acme x hubspot: per table" in drawn and "company" in drawn
+    svg = (tmp_path / "run.svg").read_text()
+    assert svg.startswith("<svg") and "company" in svg
 
 
 def test_a_killed_target_is_counted_by_what_it_committed(tmp_path):

@@ -13,6 +13,17 @@ from tenantsync.tapkit.errors import StopSync
 
 log = logging.getLogger("tenantsync.tapkit.pacing")
 
+# Pauses shorter than this are routine pacing, not worth a line.
+WAIT_WORTH_SAYING = 0.5
+
+
+def announce_wait(seconds: float, reason: str) -> None:
+    """One structured line per pause worth seeing, `waiting <s>s: <reason>`: whoever runs the
+    tap (tenantsync's progress display) shows from it what a sync is waiting on."""
+    if seconds >= WAIT_WORTH_SAYING:
+        log.info("waiting %.1fs: %s", seconds, reason)
+
+
 # Reads (used, limit) of the daily quota from a response's headers, or None if absent.
 UsageParser = Callable[[Mapping[str, str]], "tuple[int, int] | None"]
 
@@ -69,7 +80,8 @@ class RateWindow:
         if len(self._sent) >= self.max_requests:
             wait = self.per_seconds - (now - self._sent[0])
             if wait > 0:
-                log.debug("rate window full; waiting %.2fs", wait)
+                announce_wait(wait, f"rate window full ({self.max_requests} requests per "
+                                    f"{self.per_seconds:g}s)")
                 self._sleep(wait)
             self._sent.popleft()
             now = self._clock()

@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from singer_sdk import Stream, Tap
-from singer_sdk.exceptions import InvalidStreamSortException
+from singer_sdk.exceptions import ConfigValidationError, InvalidStreamSortException
 from singer_sdk.helpers.capabilities import PluginCapabilities, TapCapabilities
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.mapper import SameRecordTransform
@@ -73,7 +73,10 @@ class TapkitTap(Tap):
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         # The first hook after singer-sdk has read the configuration and before anything
         # (stream maps, discovery) uses it: credentials from `credential_source` join here.
-        add_credentials(self._config)
+        try:
+            add_credentials(self._config)
+        except ConfigValidationError as exc:  # singer-sdk logs `errors` only: name it there
+            raise ConfigValidationError(str(exc), errors=exc.errors or [str(exc)]) from None
         return super()._validate_config(raise_errors=raise_errors)
 
     def load_state(self, state: dict[str, Any]) -> None:
@@ -102,6 +105,11 @@ class TapkitTap(Tap):
                 self.stop_reason)
 
 
+# How often a stream logs its records read so far (singer-sdk's record_count METRIC, every
+# 60 s by default): the runner's progress display reads them.
+RECORD_COUNT_SECONDS = 1.0
+
+
 class TapkitStream(Stream):
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE  # records arrive typed per the schema
     # True when the provider query already returns only the catalog's selected properties.
@@ -122,6 +130,10 @@ class TapkitStream(Stream):
         # Why the full pass just read cannot be the whole object (a provider's display limit
         # cut it): then it ends without ACTIVATE_VERSION, so nothing unread is swept as deleted.
         self.partial_pass: str | None = None
+
+    def get_record_counter(self, *, endpoint: str | None = None,
+                           log_interval: float = RECORD_COUNT_SECONDS) -> Any:
+        return super().get_record_counter(endpoint=endpoint, log_interval=log_interval)
 
     # --- what a provider stream implements -------------------------------------------------
 
