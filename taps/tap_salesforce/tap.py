@@ -36,9 +36,11 @@ class TapSalesforce(TapkitTap):
         th.Property("instance_url", th.StringType,
                     description="The org's URL; required with access_token, otherwise taken "
                                 "from the token response."),
-        th.Property("login_url", th.StringType, default=DEFAULT_LOGIN_URL,
+        th.Property("login_url", th.StringType,
                     description="OAuth host: https://login.salesforce.com, "
-                                "https://test.salesforce.com for sandboxes, or My Domain."),
+                                "https://test.salesforce.com for sandboxes, or My Domain; "
+                                "default: instance_url if set, else "
+                                f"{DEFAULT_LOGIN_URL}."),
         th.Property("api_version", th.StringType(pattern=r"^\d{2,3}\.0$"),
                     default=DEFAULT_API_VERSION,
                     description="Salesforce API version, e.g. 61.0."),

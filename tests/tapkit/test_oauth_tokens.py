@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from tenantsync.tapkit.errors import AuthError, TokenSinkError
+from tenantsync.tapkit.errors import AuthError, FatalHttpError, TokenSinkError
 from tenantsync.tapkit.http import HttpClient, RetryPolicy
 from tenantsync.tapkit.oauth import RefreshTokenAuth, StaticTokenAuth
 from tenantsync.tapkit.tokens import FileTokenStore, TokenUpdate, fingerprint, load_sink
@@ -91,7 +91,25 @@ def test_invalid_grant_is_an_auth_error_without_secrets():
             http.request("GET", srv.url + "/data")
     text = str(info.value)
     assert "invalid_grant" in text and "Re-authorize" in text
+    assert f"refused the refresh token at {srv.url.split('//')[1]} (" in text
     assert SECRET not in text and "rt-original-0001" not in text
+
+
+def test_an_unreachable_token_endpoint_is_named_by_its_host():
+    import socket
+
+    with socket.socket() as closed:  # a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    http = HttpClient(retry=RetryPolicy(max_tries=2, base_seconds=0.01), sleep=lambda s: None)
+    http.auth = RefreshTokenAuth(http=http, token_url=f"http://127.0.0.1:{port}/token",
+                                 client_id="cid", client_secret=SECRET, refresh_token="rt-1",
+                                 provider="Acme")
+    with pytest.raises(FatalHttpError) as info:
+        http.request("GET", f"http://127.0.0.1:{port}/data")
+    assert str(info.value).startswith(f"Acme token endpoint 127.0.0.1:{port}: POST /token: "
+                                      "gave up after 2 attempts (ConnectionError)")
+    assert "\n" not in str(info.value) and SECRET not in str(info.value)
 
 
 def test_a_failing_sink_stops_with_a_clear_error_naming_no_token():

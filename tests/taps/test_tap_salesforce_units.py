@@ -4,6 +4,7 @@ describe -> schema, Bulk CSV typing, sync-config validation, and the Meltano plu
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 import requests
@@ -201,3 +202,18 @@ def test_bad_settings_are_refused_naming_the_setting(setting, value):
         TapSalesforce(config=config, setup_mapper=False)
     text = str(info.value) + " ".join(getattr(info.value, "errors", []) or [])
     assert setting in text and "secret-session-token" not in text
+
+
+def test_a_connection_with_instance_url_only_refreshes_at_the_org():
+    """The README's connection (refresh token and instance_url, no login_url) refreshes at
+    the org's My Domain, not at login.salesforce.com (offline: minutes of retries)."""
+    from tap_salesforce.client import SalesforceClient
+    from tap_salesforce.sandbox import SalesforceSandbox
+
+    with SalesforceSandbox(records=10, seed=3) as sb:
+        config = {"client_id": sb.client_id, "client_secret": sb.client_secret,
+                  "refresh_token": sb.mint_refresh_token(), "instance_url": sb.base_url}
+        client = SalesforceClient(config, logging.getLogger("test"))
+        assert client.auth.token_url == f"{sb.base_url}/services/oauth2/token"
+        assert client.get("sobjects")["sobjects"]
+        client.close()

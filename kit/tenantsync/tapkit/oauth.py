@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from tenantsync.tapkit import observed
 from tenantsync.tapkit.errors import AuthError, FatalHttpError, TokenSinkError
@@ -87,10 +88,12 @@ class RefreshTokenAuth:
             body = self._http.request("POST", self.token_url, authenticate=False,
                                       headers=headers, **where)
         except FatalHttpError as exc:
+            host = urlsplit(self.token_url).netloc  # which server: the one-line error says it
             if exc.status is None or exc.status >= 500:  # down or unreachable: no refusal
-                raise
+                raise FatalHttpError(f"{self.provider} token endpoint {host}: {exc}",
+                                     status=exc.status, code=exc.code) from None
             raise AuthError(
-                f"{self.provider} refused the refresh token ({exc}). Re-authorize the "
+                f"{self.provider} refused the refresh token at {host} ({exc}). Re-authorize the "
                 "connection; with refresh-token rotation on, make sure the rotated token is "
                 "persisted between runs (token store or token sink).") from None
         if not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
