@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import psycopg2
+from singer_sdk.exceptions import ConfigValidationError
 
 SSL_SETTINGS = {  # target setting -> libpq parameter
     "ssl_mode": "sslmode",
@@ -35,6 +36,18 @@ def libpq_dsn(config: dict) -> str | None:
     return psycopg2.extensions.make_dsn(**{k: v for k, v in params.items() if v is not None})
 
 
+def refused(dsn: str, exc: psycopg2.Error) -> str:
+    """One line for a server that would not take the connection: where, as whom, and why
+    (libpq's first line, less its "connection to server ... failed:" preamble)."""
+    params = psycopg2.extensions.parse_dsn(dsn)
+    cause = (str(exc).strip().splitlines() or ["no reason given"])[0]
+    cause = re.sub(r"^connection to server .*? failed:\s*", "", cause)
+    return (f"cannot connect to the destination database {params.get('dbname', '(default)')!r} "
+            f"on host {params.get('host', '(local socket)')} port {params.get('port', 5432)} "
+            f"as user {params.get('user', '(default)')!r}: {' '.join(cause.split())}; check the "
+            "destination's host, user, password and database")
+
+
 def resolve_dsn(config: dict) -> str:
     dsn = libpq_dsn(config)
     if dsn is not None:
@@ -52,7 +65,10 @@ def resolve_dsn(config: dict) -> str:
 
 def connect(dsn: str):
     """A connection in UTC (Supaglue's TIMESTAMP(3) columns hold UTC), one transaction per batch."""
-    conn = psycopg2.connect(dsn, application_name="tenantsync-target-postgres")
+    try:
+        conn = psycopg2.connect(dsn, application_name="tenantsync-target-postgres")
+    except psycopg2.OperationalError as exc:
+        raise ConfigValidationError(why := refused(dsn, exc), errors=[why]) from None
     with conn.cursor() as cur:
         cur.execute("SET TIME ZONE 'UTC'")
     conn.commit()

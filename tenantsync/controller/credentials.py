@@ -82,8 +82,10 @@ def _connection_key(config: Mapping[str, Any]) -> tuple[str, str, str]:
         key = None
     if not (isinstance(key, list) and len(key) == 3 and all(isinstance(k, str) for k in key)):
         raise ConfigValidationError(
-            f"connection_id {raw!r} is not a tenantsync connection key: run this sync through "
-            "`tenantsync run` or `meltano schedule run` (they set TENANTSYNC_CONNECTION_ID)")
+            f"connection_id {raw!r} is not a tenantsync connection key: the tenant's "
+            "environment (TENANTSYNC_CONNECTION_ID and the rest of a schedule's env) is "
+            "missing, as under a plain `meltano run <job>`; run the sync with `tenantsync run "
+            "<customer> <provider>` or `meltano schedule run <job>`")
     return key[0], key[1], key[2]
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
+import sys
 from pathlib import Path
 
 import psycopg2
@@ -246,6 +248,16 @@ def test_trigger_with_full_refresh(world):
     out = runner.invoke(main, ["syncs", "trigger", "globex", "salesforce", "--full-refresh"])
     assert out.exit_code == 0, out.output
     assert "SUCCESS: full sync" in out.output
+    # not a terminal: progress as plain lines, then a summary per table
+    assert "  Account: full sync" in out.output
+    read = re.search(r"  Account: (\d+) records read \(\d+/s\)", out.output)
+    assert read and f"  Account: {read.group(1)} records written (" in out.output
+    summary = out.output[out.output.index("table "):].splitlines()
+    assert summary[0].split() == ["table", "stream", "strategy", "read", "written", "deleted",
+                                  "seconds", "rate/s"]
+    assert [line.split()[:5] for line in summary[1:] if "salesforce_account" in line] == \
+        [[f"{world['schema']}.salesforce_account", "Account", "full", read.group(1),
+          read.group(1)]]
     reg = world["reg"]
     reg.s.expire_all()
     assert reg.sync("globex", "salesforce").args_for_next_run == {}
@@ -264,6 +276,59 @@ def test_runs_and_status_tables(world):
     assert out.exit_code == 0, out.output
     assert "e2e-app--acme--salesforce" in out.output and "never" not in out.output
     assert "e2e-app--globex--hubspot" in out.output
+
+
+def test_run_on_a_terminal_draws_live_progress(world):
+    """On a terminal (a pty here) `tenantsync run` draws rich's live table, then the summary
+    per table; the exit code and the last line are as without one."""
+    primary, secondary = os.openpty()
+    env = {**os.environ, "COLUMNS": "120", "TERM": "xterm"}
+    with subprocess.Popen([str(Path(sys.executable).with_name("tenantsync")), "run", "globex",
+                           "hubspot"], stdin=secondary, stdout=secondary, stderr=secondary,
+                          env=env, cwd=world["project"]) as proc:
+        os.close(secondary)
+        screen = b""
+        while True:
+            try:
+                chunk = os.read(primary, 65536)
+            except OSError:  # the other end closed: the process is done
+                break
+            if not chunk:
+                break
+            screen += chunk
+        assert proc.wait(timeout=120) == 0, screen.decode(errors="replace")[-3000:]
+    os.close(primary)
+    drawn = screen.decode(errors="replace")
+    assert "\x1b[" in drawn  # drawn, not printed: cursor movement and colours
+    drawn = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", drawn)
+    assert "┃ stream" in drawn and "globex x hubspot: per table" in drawn
+    assert re.search(r"│ \S+\.hubspot_company\s+│ company\s+│ incremental", drawn), drawn[-3000:]
+    assert "SUCCESS: incremental sync" in drawn
+
+
+def test_a_destination_refusing_the_connection_is_one_line(world):
+    """The destination's server refuses the login (here: a user it does not know; a wrong
+    password takes the same path): one line naming the database, host and user, and no
+    psycopg2 traceback in the tail shown."""
+    reg = world["reg"]
+    url = world["uri"].replace("postgresql://", "postgresql://nobody@", 1)
+    assert "nobody@" in url
+    reg.apply({"destinations": [{"name": "warehouse", "type": "postgres", "credentials": {
+        "sqlalchemy_url": url, "schema": world["schema"]}}]})
+    reg.s.commit()
+    try:
+        out = CliRunner().invoke(main, ["run", "globex", "hubspot"])
+    finally:
+        reg.apply({"destinations": [{"name": "warehouse", "type": "postgres", "credentials": {
+            "sqlalchemy_url": world["uri"], "schema": world["schema"]}}]})
+        reg.s.commit()
+    assert out.exit_code == 1, out.output
+    last = out.output.strip().splitlines()[-1]
+    assert re.search(r"FAILURE: .*meltano run exited with 1: cannot connect to the destination "
+                     r"database '\w+' on host \S+ port \d+ as user 'nobody': .*role \"nobody\" "
+                     r"does not exist; check the destination's host, user, password and "
+                     r"database; fix the cause", last), last
+    assert "Traceback" not in out.output and "psycopg2" not in out.output, out.output
 
 
 def test_meltano_sees_one_job_and_schedule_per_sync(world):
@@ -296,6 +361,23 @@ def test_meltano_schedule_run_is_the_same_sync(world):
     assert out.returncode == 0, out.stderr[-2000:]
     assert "Stream Account: incremental sync" in out.stderr
     assert accounts(world, "globex") == before
+    # recorded in `tenantsync runs` (from Meltano's system database), once
+    reg = world["reg"]
+    runs_before = len(reg.runs("globex", "salesforce", 100))
+    for _ in range(2):
+        listed = CliRunner().invoke(main, ["runs", "--customer", "globex", "--provider",
+                                           "salesforce", "--limit", "1"])
+        assert listed.exit_code == 0, listed.output
+    assert "SUCCESS" in listed.output and "run by Meltano outside tenantsync" in listed.output
+    reg.s.expire_all()
+    assert len(reg.runs("globex", "salesforce", 100)) == runs_before + 1  # once
+    # a plain `meltano run <job>` lacks the schedule's tenant env: the tap says what to do
+    plain = subprocess.run([meltano_executable(), "run", f"{APP}--globex--salesforce"],
+                           cwd=world["project"], env=env, capture_output=True, text=True)
+    assert plain.returncode != 0
+    assert "the tenant's environment (TENANTSYNC_CONNECTION_ID and the rest of a schedule's " \
+           "env) is missing" in plain.stderr and "`tenantsync run <customer> <provider>`" \
+           in plain.stderr, plain.stderr[-3000:]
     states = subprocess.run([meltano_executable(), "state", "list"], cwd=world["project"],
                             env=env, capture_output=True, text=True, check=True).stdout.split()
     assert len(states) == 4
