@@ -326,15 +326,10 @@ def _upsert_destination(reg: Registry, body: DestinationIn, existing: Destinatio
             else None
         if body.name is None:
             raise bad_request("a postgres destination needs a name")
-    if body.type == hosted.TYPE:
-        if body.config is not None:
-            raise bad_request("a destination of type 'supaglue' takes no config: tenantsync "
-                              "hosts it (one schema per application)")
-        row = reg.upsert_destination({"name": body.name, "type": "postgres",
-                                      "credentials": hosted.target_settings(reg.app_id)})
-        row.type = hosted.TYPE  # rendered like any Postgres; shown as the hosted one
-        reg.s.flush()
-        return row
+    if body.type == hosted.TYPE:  # the registry's checks and settings, as for `apply`
+        return reg.upsert_destination({"name": body.name, "type": hosted.TYPE,
+                                       **({"config": body.config.model_dump(exclude_none=True)}
+                                          if body.config is not None else {})})
     if body.config is None or not body.config.host:
         raise bad_request("a postgres destination needs config.host (and port, database, "
                           "schema, user, password)")

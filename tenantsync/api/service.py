@@ -22,6 +22,9 @@ _render_lock = threading.Lock()
 # The tenant of tenant-scoped routes (syncs, connection sync configs, data listings).
 CustomerHeader = Header(..., alias="x-customer-id", min_length=1)
 ProviderHeader = Header(..., alias="x-provider-name", min_length=1)
+# The same headers as optional filters of listings (GET /syncs, /sync-runs)
+CustomerFilterHeader = Header(None, alias="x-customer-id", min_length=1)
+ProviderFilterHeader = Header(None, alias="x-provider-name", min_length=1)
 api_key_header = APIKeyHeader(name="x-api-key", auto_error=False,
                               description="An application's API key (`tenantsync api-keys "
                                           "create`).")

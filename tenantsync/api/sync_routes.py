@@ -16,7 +16,9 @@ from tenantsync.api.mgmt import Name, Strict, Text, as_doc, commit, missing, row
 from tenantsync.api.service import (
     AppRegistry,
     Config,
+    CustomerFilterHeader,
     CustomerHeader,
+    ProviderFilterHeader,
     ProviderHeader,
     ServiceConfig,
 )
@@ -243,9 +245,14 @@ def _object_filter(object_type: str | None, name: str | None):
 def list_syncs(*, cursor: str | None = None, page_size: int = PageSize,
                customer_id: str | None = None, provider_name: str | None = None,
                object_type: ObjectType | None = None, object: str | None = None,
+               customer_header: str | None = CustomerFilterHeader,
+               provider_header: str | None = ProviderFilterHeader,
                reg: AppRegistry) -> dict:
-    """Supaglue's syncs, one per object of each connection, in a flat page."""
-    query = reg.of_tenants(select(Sync).options(*_SYNC_SHAPE), customer_id, provider_name)
+    """Supaglue's syncs, one per object of each connection, in a flat page (the tenant by
+    query parameters or by the `x-customer-id` / `x-provider-name` headers)."""
+    query = reg.of_tenants(select(Sync).options(*_SYNC_SHAPE),
+                           _one_of(customer_id, customer_header, "customer_id"),
+                           _one_of(provider_name, provider_header, "provider_name"))
     wanted = _object_filter(object_type, object)
 
     def expand(row: Sync):
@@ -255,6 +262,14 @@ def list_syncs(*, cursor: str | None = None, page_size: int = PageSize,
     results, next_cursor, previous = expanded_page(reg, query, Sync.id, cursor, page_size,
                                                    expand, descending=False)
     return shapes.flat_page(results, next_cursor, previous)
+
+
+def _one_of(param: str | None, header: str | None, name: str) -> str | None:
+    """A listing's filter, given as a query parameter or as its header; both must agree."""
+    if param is not None and header is not None and param != header:
+        raise bad_request(f"{name} {param!r} and the x-{name.split('_')[0]}-"
+                          f"{name.split('_')[1]} header {header!r} disagree")
+    return param if param is not None else header
 
 
 def _set_paused(reg: Registry, cfg: ServiceConfig, customer_id: str, provider_name: str,
@@ -380,8 +395,12 @@ def list_sync_runs(*, cursor: str | None = None, page_size: int = PageSize,
                    object_type: ObjectType | None = None, object: str | None = None,
                    status: Literal["SUCCESS", "FAILURE", "IN_PROGRESS"] | None = None,
                    start_timestamp: str | None = None, end_timestamp: str | None = None,
+                   customer_header: str | None = CustomerFilterHeader,
+                   provider_header: str | None = ProviderFilterHeader,
                    reg: AppRegistry) -> dict:
     """Supaglue's sync runs, newest first: each connection run once per object it read."""
+    customer_id = _one_of(customer_id, customer_header, "customer_id")
+    provider_name = _one_of(provider_name, provider_header, "provider_name")
     query = (select(SyncRun).options(*(joinedload(SyncRun.sync).options(o) for o in _SYNC_SHAPE))
              .join(Sync, SyncRun.sync_id == Sync.id))
     query = reg.of_tenants(query, customer_id, provider_name)

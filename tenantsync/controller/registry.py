@@ -334,12 +334,21 @@ class Registry:
     # --- destinations ----------------------------------------------------------------------
 
     def upsert_destination(self, doc: Mapping[str, Any]) -> Destination:
-        name = _required_str(doc, "name", "destination")
         kind = doc.get("type", "postgres")
-        if kind != "postgres":
+        name = _required_str(doc, "name", "destination") if kind != "supaglue" or \
+            doc.get("name") is not None else "supaglue"
+        if kind not in ("postgres", "supaglue"):
             raise RegistryError(f"destination {name!r}: type {kind!r} is not supported "
-                                "(supported: postgres)")
+                                "(supported: postgres, supaglue)")
         creds = doc.get("credentials") or doc.get("config") or {}
+        if kind == "supaglue":  # Supaglue's hosted destination: tenantsync hosts it
+            from tenantsync.api import hosted
+
+            if creds:
+                raise RegistryError(f"destination {name!r}: a destination of type 'supaglue' "
+                                    "takes no config: tenantsync hosts it (one schema per "
+                                    "application)")
+            creds = hosted.target_settings(self.app_id)
         unknown = set(creds) - set(DESTINATION_SETTINGS) - set(DESTINATION_SECRETS)
         if unknown:
             raise RegistryError(f"destination {name!r}: unknown credentials keys "
@@ -804,7 +813,7 @@ def _kind(doc: Mapping[str, Any]) -> str:
         return "schema"
     if "auth_type" in doc or "category" in doc:
         return "provider"
-    if doc.get("type") == "postgres":
+    if doc.get("type") in ("postgres", "supaglue"):
         return "destination"
     if "provider_name" in doc and "customer_id" in doc:
         chooses = set(CONNECTION_SYNC_KEYS) & set(doc)

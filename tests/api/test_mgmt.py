@@ -175,6 +175,13 @@ def test_sync_config_and_syncs(a, app_a, service):
     assert (sync["type"], sync["object_type"], sync["object"]) == ("object", "standard",
                                                                    "Account")
     headers = {"x-customer-id": app_a["customer"], "x-provider-name": "salesforce"}
+    # the listing takes the tenant headers too, as the README documents
+    by_header = a.get("/mgmt/v2/syncs", headers=headers).json()["results"]
+    assert by_header == syncs["results"]
+    assert a.get("/mgmt/v2/syncs", headers={"x-customer-id": "nobody-else"}
+                 ).json()["results"] == []
+    r = a.get("/mgmt/v2/syncs", headers=headers, params={"customer_id": "other"})
+    assert r.status_code == 400 and "disagree" in r.json()["errors"][0]["detail"]
     account = {"object_type": "standard", "object": "Account"}
     assert a.post("/mgmt/v2/syncs/_pause", headers=headers, json=account
                   ).json()["paused"] is True

@@ -86,3 +86,24 @@ def test_trigger_on_a_paused_sync_saves_nothing_and_runs_of_nobody_is_an_error(t
     out = cli.invoke(main, ["runs", "--customer", "nobody"])
     assert out.exit_code == 1 and "no customer 'nobody'" in out.output, out.output
     assert cli.invoke(main, ["runs", "--customer", "acme"]).exit_code == 0
+
+
+def test_apply_takes_a_supaglue_destination_as_the_api_does(tmp_path, monkeypatch):
+    """`{"type": "supaglue"}` is the destination tenantsync hosts: `apply` creates it as the
+    management API does (no config; the application's schema in the hosted database)."""
+    monkeypatch.setenv("TENANTSYNC_PROJECT_DIR", str(tmp_path))
+    monkeypatch.delenv("TENANTSYNC_REGISTRY_URL", raising=False)
+    monkeypatch.delenv("TENANTSYNC_HOSTED_DB_URL", raising=False)
+    monkeypatch.setenv("TENANTSYNC_SECRET_KEY", SECRET_KEY)
+    hosted_doc, bad = tmp_path / "hosted.json", tmp_path / "bad.json"
+    hosted_doc.write_text(json.dumps({"type": "supaglue"}))
+    bad.write_text(json.dumps({"name": "h2", "type": "supaglue", "config": {"host": "x"}}))
+    cli = CliRunner()
+    out = cli.invoke(main, ["apply", "-f", str(hosted_doc)])
+    assert out.exit_code == 0 and "applied destination supaglue" in out.output, out.output
+    listed = cli.invoke(main, ["destinations", "list"]).output.splitlines()[1].split(None, 2)
+    assert listed[:2] == ["supaglue", "supaglue"]
+    assert json.loads(listed[2]) == {"embedded_data_dir": str(tmp_path / ".tenantsync" /
+                                                              "hosted-pg"), "schema": "default"}
+    out = cli.invoke(main, ["apply", "-f", str(bad)])
+    assert out.exit_code == 1 and "type 'supaglue' takes no config" in out.output, out.output
