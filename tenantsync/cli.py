@@ -28,7 +28,8 @@ def main(ctx: click.Context) -> None:
 
 @main.command()
 @click.option("--data-dir", type=click.Path(), default=None,
-              help="Embedded Postgres data directory (default: the user's data directory).")
+              help="Embedded Postgres data directory; the demo's registry and Meltano project "
+                   "go beside it (default: .demo/postgres in the working directory).")
 def demo(data_dir: str | None) -> None:
     """Run the demo sync into the embedded Postgres and show what landed."""
     from tenantsync.demo import run_demo
@@ -111,3 +112,7 @@ main.add_command(sandbox)
 main.add_command(airflow)
 register_controller(main)
 register_api(main)
+
+
+if __name__ == "__main__":  # `python -m tenantsync.cli` (a background twin)
+    main()

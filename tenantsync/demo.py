@@ -20,7 +20,6 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-import platformdirs
 import psycopg2
 
 from tenantsync import embedded_pg, providers
@@ -130,10 +129,15 @@ def _mutate(twins: dict) -> list[str]:
     return done
 
 
+# The demo's state (Postgres, registry, Meltano project) without --data-dir: in the working
+# directory (scripts/demo runs in the checkout), so each checkout has its own and keeps it.
+DEMO_DIR = ".demo"
+
+
 def run_demo(data_dir: str | None = None) -> None:
-    data_path = Path(data_dir) if data_dir else embedded_pg.default_data_dir()
-    project = Path(data_dir).parent / "demo-project" if data_dir else \
-        platformdirs.user_data_path("tenantsync") / "demo-project"
+    data_path = Path(data_dir) if data_dir else Path.cwd() / DEMO_DIR / "postgres"
+    project = data_path.parent / "demo-project"
+    print(f"The demo's state (PostgreSQL, registry, Meltano project): {data_path.parent}")
     print(f"Starting the embedded PostgreSQL in {data_path} ...")
     uri = embedded_pg.start(data_path)
     _clear_previous_demo(uri)
@@ -186,5 +190,6 @@ def run_demo(data_dir: str | None = None) -> None:
     print(f"\nLook at the data:\n  {psql} '{uri}' -c \"{query}\"")
     print(f"The registry and the Meltano project are in {project}:\n"
           f"  cd {project} && TENANTSYNC_APPLICATION_ID={APPLICATION} tenantsync runs")
-    print(f"Stop the embedded server when done:  tenantsync db stop"
-          f"{'' if data_dir is None else f' --data-dir {data_dir}'}")
+    print("The twins stopped with the demo: a `tenantsync run` there now says so at once "
+          "(connection refused); run the demo again to sync anew.")
+    print(f"Stop the embedded server when done:  tenantsync db stop --data-dir {data_path}")

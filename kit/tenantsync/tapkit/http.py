@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import email.utils
 import enum
+import ipaddress
 import logging
 import random
 import time
@@ -197,6 +198,12 @@ class HttpClient:
                     f"{method} {_path(url)}: TLS failed ({exc}); check the URL, or the CA "
                     "bundle (REQUESTS_CA_BUNDLE)")) from None
             except TRANSPORT_ERRORS as exc:
+                if _refused_locally(url, exc):
+                    host = urlsplit(url).netloc
+                    raise FatalHttpError(self._clean(
+                        f"{method} {_path(url)}: connection refused at {host}: nothing listens "
+                        "there (a local server, e.g. a sandbox twin, that has stopped); start it "
+                        "again or point the connection elsewhere")) from None
                 attempt = self._wait_or_fail(method, url, attempt, type(exc).__name__, None)
                 continue
             observed.saw_response(response.headers)
@@ -266,6 +273,18 @@ class HttpClient:
 
     def _clean(self, text: str) -> str:
         return redact(text, self._secrets())
+
+
+def _refused_locally(url: str, exc: BaseException) -> bool:
+    """A refused connection to this machine: nothing listens on that port, and retrying for
+    minutes will not start it (a remote refusal may be a restart or a balancer: retried)."""
+    if not isinstance(exc, requests.ConnectionError) or "refused" not in str(exc).lower():
+        return False
+    host = urlsplit(url).hostname or ""
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _path(url: str) -> str:
