@@ -82,6 +82,7 @@ class Progress:
     tables: dict[str, str] = field(default_factory=dict)
     waiting: dict[str, str] = field(default_factory=dict)  # cleared by the stream's next news
     seen: dict[str, tuple[float, float]] = field(default_factory=dict)  # first, last (epoch s)
+    reading: dict[str, tuple[float, float]] = field(default_factory=dict)  # plan, last read
     current: str = ""  # the stream the tap is reading (its retries and pauses are that one's)
     tail: deque[str] = field(default_factory=lambda: deque(maxlen=TAIL_LINES))
     plugin_error: str | None = None  # the last exception a tap or target raised
@@ -98,10 +99,12 @@ class Progress:
             metric = json.loads(match.group(1))
             stream = metric.get("tags", {}).get("stream", "")
             self.read[stream] = self.read.get(stream, 0) + int(metric.get("value", 0))
+            self._note(self.reading, stream, line)
             return self._news(line, stream, f"{self.read[stream]} records read")
         elif match := _PLAN.search(line):
             self.current = match.group(1)
             self.strategies[self.current] = match.group(2)
+            self._note(self.reading, self.current, line)
             return self._news(line, match.group(1), f"{match.group(2)} sync")
         elif match := _SWEEP.search(line):
             self.deleted[match.group(1)] = int(match.group(2))
@@ -121,21 +124,26 @@ class Progress:
     def _news(self, line: str, stream: str, what: str = "") -> str:
         """Note the time of a stream's news; its earlier wait is over."""
         self.waiting.pop(stream, None)
+        self._note(self.seen, stream, line)
+        return f"  {stream}: {what}{self._rate(stream) if 'records' in what else ''}"
+
+    @staticmethod
+    def _note(spans: dict[str, tuple[float, float]], stream: str, line: str) -> None:
         when = _stamp(line)
         if when is not None:
-            first, _ = self.seen.get(stream, (when, when))
-            self.seen[stream] = (first, when)
-        return f"  {stream}: {what}{self._rate(stream) if 'records' in what else ''}"
+            spans[stream] = (spans.get(stream, (when, when))[0], when)
 
     def _rate(self, stream: str) -> str:
         rate = self.rate(stream)
         return f" ({rate:,.0f}/s)" if rate else ""
 
     def rate(self, stream: str) -> float:
-        """Records per second: read (or written, for taps that count nothing) over the time
-        from the stream's first news to its last."""
-        first, last = self.seen.get(stream, (0.0, 0.0))
-        count = self.read.get(stream) or self.records.get(stream, 0)
+        """Records per second: read over the time the tap read the stream (from its plan to
+        its last count), else written over the time from the stream's first news to its last
+        (taps that count nothing)."""
+        spans, count = (self.reading, self.read[stream]) if self.read.get(stream) else \
+            (self.seen, self.records.get(stream, 0))
+        first, last = spans.get(stream, (0.0, 0.0))
         return count / (last - first) if last > first else 0.0
 
     def error(self, code: int) -> str:

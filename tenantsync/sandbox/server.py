@@ -266,6 +266,12 @@ class _Handler(BaseHTTPRequestHandler):
 # -- the sandbox base class -------------------------------------------------------------------
 
 
+def twin_client(provider: str, seed: int = 0) -> tuple[str, str]:
+    """The OAuth app (client id, secret) a twin registers at start: fixed, so that files
+    naming it (examples/<provider>/provider.json) work with any run of the twin."""
+    return f"sandbox-{provider}-client", f"sandbox-{provider}-secret-{seed}"
+
+
 class Sandbox:
     """A provider's API twin. Subclasses set `provider` and implement the hooks below."""
 
@@ -295,8 +301,7 @@ class Sandbox:
         self.accounting = Accounting(rate_window=self.rate_window, quota_limit=self.quota_limit)
         self.oauth = OAuthRegistry(self.clock, token_factory=self.new_token,
                                    access_lifetime=self.access_lifetime)
-        client = self.oauth.register_client(f"sandbox-{self.provider}-client",
-                                            f"sandbox-{self.provider}-secret-{seed}")
+        client = self.oauth.register_client(*twin_client(self.provider, seed))
         self.client_id, self.client_secret = client.client_id, client.client_secret
         self._router: Router | None = None
         self._server: _Server | None = None

@@ -250,8 +250,8 @@ def test_trigger_with_full_refresh(world):
     assert "SUCCESS: full sync" in out.output
     # not a terminal: progress as plain lines, then a summary per table
     assert "  Account: full sync" in out.output
-    read = re.search(r"  Account: (\d+) records read \(\d+/s\)", out.output)
-    assert read and f"  Account: {read.group(1)} records written (" in out.output
+    read = re.search(r"  Account: (\d+) records read\b", out.output)
+    assert read and f"  Account: {read.group(1)} records written" in out.output
     summary = out.output[out.output.index("table "):].splitlines()
     assert summary[0].split() == ["table", "stream", "strategy", "read", "written", "deleted",
                                   "seconds", "rate/s"]
@@ -311,8 +311,7 @@ def test_a_destination_refusing_the_connection_is_one_line(world):
     password takes the same path): one line naming the database, host and user, and no
     psycopg2 traceback in the tail shown."""
     reg = world["reg"]
-    url = world["uri"].replace("postgresql://", "postgresql://nobody@", 1)
-    assert "nobody@" in url
+    url = f"{world['uri']}{'&' if '?' in world['uri'] else '?'}user=nobody"
     reg.apply({"destinations": [{"name": "warehouse", "type": "postgres", "credentials": {
         "sqlalchemy_url": url, "schema": world["schema"]}}]})
     reg.s.commit()
