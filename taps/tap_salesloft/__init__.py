@@ -1,0 +1,1 @@
+"""tap-salesloft: Salesloft's standard objects and Supaglue's engagement common objects."""
