@@ -50,7 +50,9 @@ def test_connect_sync_and_list_engagement_objects(svc, spec):
     with spec.twin.start("sync", records=80, seed=12) as sb, svc.client(svc.key_a) as a:
         assert a.post("/mgmt/v2/providers", json={
             "name": spec.name, "category": "engagement", "auth_type": "oauth2",
-            "config": {"settings": {oauth.base_setting: sb.base_url},
+            # the twin serves the provider's OAuth server and API on one host
+            "config": {"settings": {k: sb.base_url for k in (oauth.base_setting,
+                                                               *spec.connection_settings)},
                        "oauth": {"credentials": {"oauth_client_id": sb.client_id,
                                                  "oauth_client_secret": sb.client_secret}}}
         }).status_code == 201
