@@ -287,8 +287,9 @@ def unchanged_sql(schema: str, spec: TableSpec) -> sql.Composed:
     same += [sql.SQL("m.{} IS NOT DISTINCT FROM {}").format(sql.Identifier(name), values[name])
              for name in spec.record_cols if name not in (spec.id_col, lm)]
     return sql.SQL(
-        "WITH unchanged AS (DELETE FROM {tmp} t USING {main} m WHERE {join} "
-        "AND (m.{lm} > {lm_value} OR ({same})) RETURNING t.{id}) "
+        # a scalar subquery per record: an index probe each, never a join over the tenant's rows
+        "WITH unchanged AS (DELETE FROM {tmp} t WHERE COALESCE((SELECT m.{lm} > {lm_value} "
+        "OR ({same}) FROM {main} m WHERE {join}), false) RETURNING t.{id}) "
         "INSERT INTO {seen} (schema_name, table_name, application_id, provider_name, "
         "customer_id, object_name, ids) SELECT {schema}, {table}, %(app)s, %(provider)s, "
         "%(customer)s, {object_name}, array_agg({id}) FROM unchanged HAVING count(*) > 0"
