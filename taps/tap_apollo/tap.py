@@ -10,14 +10,13 @@ from __future__ import annotations
 from functools import cached_property
 
 from singer_sdk import typing as th
-from singer_sdk.exceptions import DiscoveryError
 
 from tap_apollo.client import DEFAULT_BASE_URL, ApolloClient
 from tap_apollo.common import COMMON_BY_TABLE, COMMON_OBJECTS
 from tap_apollo.objects import OBJECTS
 from tap_apollo.streams import common_schema, object_schema, stream_for
-from tenantsync.tapkit.catalog import catalog_streams
-from tenantsync.tapkit.settings import COMMON_SETTINGS, object_settings, wanted_objects
+from tenantsync.tapkit.catalog import object_streams
+from tenantsync.tapkit.settings import COMMON_SETTINGS, object_settings
 from tenantsync.tapkit.stream import TapkitTap
 
 PROVIDER = "apollo"
@@ -41,24 +40,12 @@ class TapApollo(TapkitTap):
         return ApolloClient(self.config, self.logger)
 
     def discover_streams(self) -> list:
-        if self.input_catalog is not None:
-            return self._from_catalog()
-        common, standard = wanted_objects(self.config, COMMON_OBJECTS, OBJECTS, "Apollo")
-        streams = [stream_for(self, o, object_schema(o)) for o in standard]
-        for name in common:
-            table = COMMON_OBJECTS[name][1]
-            streams.append(stream_for(self, table, common_schema(table)))
-        return streams
+        return object_streams(self, PROVIDER, "Apollo", COMMON_OBJECTS, OBJECTS, self._stream)
 
-    def _from_catalog(self) -> list:
-        streams = []
-        for item in catalog_streams(self.input_catalog, PROVIDER, "Apollo", COMMON_BY_TABLE):
-            name = item.dest.table if item.dest.kind == "common" else item.dest.object
-            if item.dest.kind == "custom" or (item.dest.kind != "common" and
-                                              name not in OBJECTS):
-                raise DiscoveryError(f"catalog stream {item.name!r}: not an Apollo object")
-            streams.append(stream_for(self, name, item.schema))
-        return streams
+    def _stream(self, name: str, schema: dict | None):
+        if schema is None:
+            schema = common_schema(name) if name in COMMON_BY_TABLE else object_schema(name)
+        return stream_for(self, name, schema)
 
 
 if __name__ == "__main__":

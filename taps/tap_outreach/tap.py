@@ -10,14 +10,13 @@ from __future__ import annotations
 from functools import cached_property
 
 from singer_sdk import typing as th
-from singer_sdk.exceptions import DiscoveryError
 
 from tap_outreach.client import DEFAULT_BASE_URL, OutreachClient
-from tap_outreach.common import COMMON_BY_TABLE, COMMON_OBJECTS
+from tap_outreach.common import COMMON_OBJECTS
 from tap_outreach.objects import MAX_PAGE_SIZE, OBJECTS, PAGE_SIZE
 from tap_outreach.streams import stream_for
-from tenantsync.tapkit.catalog import catalog_streams
-from tenantsync.tapkit.settings import COMMON_SETTINGS, object_settings, wanted_objects
+from tenantsync.tapkit.catalog import object_streams
+from tenantsync.tapkit.settings import COMMON_SETTINGS, object_settings
 from tenantsync.tapkit.stream import TapkitTap
 
 PROVIDER = "outreach"
@@ -48,19 +47,8 @@ class TapOutreach(TapkitTap):
         return OutreachClient(self.config, self.logger)
 
     def discover_streams(self) -> list:
-        if self.input_catalog is not None:
-            streams = []
-            for item in catalog_streams(self.input_catalog, PROVIDER, "Outreach",
-                                        COMMON_BY_TABLE):
-                name = item.dest.table if item.dest.kind == "common" else item.dest.object
-                if item.dest.kind == "custom" or name not in {*OBJECTS, *COMMON_BY_TABLE}:
-                    raise DiscoveryError(f"catalog stream {item.name!r}: not an Outreach "
-                                         "object")
-                streams.append(stream_for(self, name, item.schema))
-            return streams
-        common, standard = wanted_objects(self.config, COMMON_OBJECTS, OBJECTS, "Outreach")
-        return [*(stream_for(self, o) for o in standard),
-                *(stream_for(self, COMMON_OBJECTS[c][1]) for c in common)]
+        return object_streams(self, PROVIDER, "Outreach", COMMON_OBJECTS, OBJECTS,
+                              lambda name, schema: stream_for(self, name, schema))
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ from __future__ import annotations
 from functools import cached_property
 
 from singer_sdk import typing as th
-from singer_sdk.exceptions import DiscoveryError
 
 from tap_salesloft.client import (
     DEFAULT_BASE_URL,
@@ -18,11 +17,11 @@ from tap_salesloft.client import (
     PER_MINUTE,
     SalesloftClient,
 )
-from tap_salesloft.common import COMMON_BY_TABLE, COMMON_OBJECTS
+from tap_salesloft.common import COMMON_OBJECTS
 from tap_salesloft.objects import OBJECTS
 from tap_salesloft.streams import stream_for
-from tenantsync.tapkit.catalog import catalog_streams
-from tenantsync.tapkit.settings import COMMON_SETTINGS, object_settings, wanted_objects
+from tenantsync.tapkit.catalog import object_streams
+from tenantsync.tapkit.settings import COMMON_SETTINGS, object_settings
 from tenantsync.tapkit.stream import TapkitTap
 
 PROVIDER = "salesloft"
@@ -54,19 +53,8 @@ class TapSalesloft(TapkitTap):
         return SalesloftClient(self.config, self.logger)
 
     def discover_streams(self) -> list:
-        if self.input_catalog is not None:
-            streams = []
-            for item in catalog_streams(self.input_catalog, PROVIDER, "Salesloft",
-                                        COMMON_BY_TABLE):
-                name = item.dest.table if item.dest.kind == "common" else item.dest.object
-                if item.dest.kind == "custom" or name not in {*OBJECTS, *COMMON_BY_TABLE}:
-                    raise DiscoveryError(f"catalog stream {item.name!r}: not a Salesloft "
-                                         "object")
-                streams.append(stream_for(self, name, item.schema))
-            return streams
-        common, standard = wanted_objects(self.config, COMMON_OBJECTS, OBJECTS, "Salesloft")
-        return [*(stream_for(self, o) for o in standard),
-                *(stream_for(self, COMMON_OBJECTS[c][1]) for c in common)]
+        return object_streams(self, PROVIDER, "Salesloft", COMMON_OBJECTS, OBJECTS,
+                              lambda name, schema: stream_for(self, name, schema))
 
 
 if __name__ == "__main__":

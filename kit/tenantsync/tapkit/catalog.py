@@ -3,7 +3,7 @@ stream contract, so a tap rebuilds its streams without API calls."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 
 from singer_sdk.exceptions import DiscoveryError
@@ -55,3 +55,25 @@ def standard_only_streams(tap, provider: str, label: str, objects: Collection[st
         return streams
     _, wanted = wanted_objects(config, (), objects, label)
     return [make(n, n, None) for n in wanted]
+
+
+def object_streams(tap, provider: str, label: str, common_objects: Mapping[str, tuple[str, str]],
+                   objects: Collection[str], make) -> list:
+    """The streams of a provider with standard and common objects (no custom ones): from the
+    input catalog when there is one (its schemas kept), else from `common_objects` /
+    `standard_objects` (both empty: all). `common_objects` maps a common object to (provider
+    object, common table); `make(name, schema or None)` builds the stream of a standard object
+    or a common table."""
+    tables = {table for _, table in common_objects.values()}
+    if tap.input_catalog is not None:
+        streams = []
+        for item in catalog_streams(tap.input_catalog, provider, label, tables):
+            name = item.dest.table if item.dest.kind == "common" else item.dest.object
+            if item.dest.kind == "custom" or name not in {*objects, *tables}:
+                raise DiscoveryError(f"catalog stream {item.name!r}: not one of {label}'s "
+                                     "objects")
+            streams.append(make(name, item.schema))
+        return streams
+    common, standard = wanted_objects(tap.config, common_objects, objects, label)
+    return [*(make(o, None) for o in standard),
+            *(make(common_objects[c][1], None) for c in common)]
