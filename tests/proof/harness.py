@@ -224,7 +224,8 @@ class Deployment:
         return sum(len(reference(tenant, obj)) for obj in self.objects[tenant.provider])
 
 
-_WRITTEN = re.compile(r"^  (\S+): (\d+) records written$", re.M)
+# "  <stream>: <n> records written", then the rate when the run has one ("(1,234/s)")
+_WRITTEN = re.compile(r"^  (\S+): (\d+) records written(?: \([\d,.]+/s\))?$", re.M)
 
 
 def written(output: str) -> dict[str, int]:
