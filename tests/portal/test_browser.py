@@ -80,7 +80,7 @@ def test_whole_story_in_a_browser(live, driver, tmp_path):
     # provider (the twin's OAuth client; the secret goes in, and never comes back out)
     driver.get(svc.url + "/portal/providers")
     fill("#provider-form", name="bad name")
-    assert "should match pattern" in css("#provider-form .field-error").text
+    assert "should match pattern" in text("#provider-form .field-error")
     fill("#provider-form", name="salesforce", client_id=sandbox.client_id,
          client_secret=sandbox.client_secret, settings=f"login_url={sandbox.base_url}")
     assert "provider salesforce created" in flash()
@@ -99,7 +99,7 @@ def test_whole_story_in_a_browser(live, driver, tmp_path):
     # sync config, with a validation message beside the period first
     driver.get(svc.url + "/portal/sync-configs")
     fill("#sync-config-form", period_minutes="soon", standard_objects="Account")
-    assert "valid integer" in css("#sync-config-form .field-error").text
+    assert "valid integer" in text("#sync-config-form .field-error")
     fill("#sync-config-form", period_minutes="60", standard_objects="Account")
     assert "sync config saved" in flash()
     screenshot(driver, shots, "sync-configs")
@@ -111,7 +111,7 @@ def test_whole_story_in_a_browser(live, driver, tmp_path):
     css("#magic-link-form button").click()
     wait.until(ec.presence_of_element_located((By.ID, "magic-link"))).click()
     wait.until(lambda d: d.current_url.startswith(sandbox.base_url))
-    css("button[name=decision]").click()  # the first: approve
+    click("button[name=decision]")  # the first: approve
     row = wait.until(ec.presence_of_element_located(
         (By.CSS_SELECTOR, "tr.connection[data-provider=salesforce]")))
     assert "added" in row.text
