@@ -18,13 +18,13 @@ import sys
 import threading
 import time
 import uuid
-from collections import Counter
 from pathlib import Path
 
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.tap_process import hottest
 from tap_salesforce.sandbox import SalesforceSandbox
 from tenantsync import embedded_pg
 from tenantsync.contract import slug
@@ -42,19 +42,6 @@ def profile(role: str, pid: int, out: Path, procs: list) -> None:
             [str(BIN / "py-spy"), "record", "--pid", str(pid), "--format", "raw", "--rate",
              "50", "--nonblocking", "-o", str(path)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
-
-
-def hottest(path: Path, top: int = 8) -> list[tuple[str, float]]:
-    """Self time per function from py-spy's raw (collapsed) stacks, as % of samples."""
-    self_time: Counter = Counter()
-    total = 0
-    for line in path.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        leaf = stack.split(";")[-1]
-        self_time[leaf.split(" (")[0] + " (" + leaf.split("(")[-1].split(":")[0].rsplit("/", 1)[-1]
-                  + ")"] += int(count)
-        total += int(count)
-    return [(name, round(100 * n / total, 1)) for name, n in self_time.most_common(top)]
 
 
 def measured(cmd: list[str], stdin=None, stdout=None) -> dict:
