@@ -4,6 +4,7 @@ record to Supaglue's common schema (raw_data = the record)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from functools import cached_property
 from typing import Any
 
@@ -13,6 +14,7 @@ from tap_pipedrive.common import COMMON_BY_TABLE, MAPPINGS, opportunity
 from tap_pipedrive.objects import CUSTOM, FIELDS, FIELDS_ENDPOINT, OBJECTS
 from tenantsync.tapkit.common import CommonMapping, common_stream_schema
 from tenantsync.tapkit.rest import RestStream
+from tenantsync.tapkit.strategy import SyncPlan
 
 
 def object_schema(obj: str, custom: dict[str, str]) -> dict:
@@ -52,6 +54,10 @@ class CommonStream(PipedriveStream):
                           self.client.pages(spec, spec.paging.first(spec.call()))
                           for r in page.records}
         return opportunity(names["stages"], names["pipelines"])
+
+    def fetch_pages(self, plan: SyncPlan) -> Iterator[Iterable[dict]]:
+        self.mapping  # noqa: B018  its requests, before the engine's page-ahead worker starts
+        yield from super().fetch_pages(plan)
 
     def to_record(self, record: dict) -> dict:
         return self.mapping.to_common(self.strip_meta(record))

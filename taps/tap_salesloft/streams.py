@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from functools import cached_property
 from typing import Any
 
@@ -14,6 +15,7 @@ from tap_salesloft.common import COMMON_BY_TABLE, MAPPINGS, sequence_mapping
 from tap_salesloft.objects import FIELDS, OBJECTS
 from tenantsync.tapkit.common import CommonMapping, common_stream_schema
 from tenantsync.tapkit.rest import RestStream
+from tenantsync.tapkit.strategy import SyncPlan
 
 
 class CommonStream(RestStream):
@@ -34,6 +36,10 @@ class CommonStream(RestStream):
                          for page in self.client.pages(steps, steps.paging.first(steps.call()))
                          for r in page.records)
         return sequence_mapping(counts)
+
+    def fetch_pages(self, plan: SyncPlan) -> Iterator[Iterable[dict]]:
+        self.mapping  # noqa: B018  its requests, before the engine's page-ahead worker starts
+        yield from super().fetch_pages(plan)
 
     def to_record(self, record: dict) -> dict:
         return self.mapping.to_common(self.strip_meta(record))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from contextlib import redirect_stdout
 from urllib.parse import parse_qs, urlsplit
 
@@ -149,3 +150,22 @@ def test_catalog_metadata_says_how_deletes_are_detected_and_the_replication_mode
             for s, m in root.items()} == {"deals": ("flag field gone", "incremental"),
                                           "notes": ("full-sync sweep", "full only"),
                                           "leads": ("deleted listing", "incremental")}
+
+
+def test_the_next_page_is_read_while_one_is_worked_on_and_progress_never_runs_ahead():
+    pages = [Reply(200, {"data": [row(1, 1), row(2, 2)]}),
+             Reply(200, {"data": [row(3, 3), row(4, 4)]}), Reply(200, {"data": [row(5, 5)]})]
+    with ScriptedServer(pages) as server:
+        client = RestClient(HttpClient(), server.url)
+        progress: dict = {}
+        read = client.pages(NOTES, NOTES.paging.first(NOTES.call()), progress)
+        first = next(read)
+        deadline = time.monotonic() + 10
+        while len(server.seen) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(server.seen) == 2  # the second page was requested ahead
+        assert [r["id"] for r in first.records] == [1, 2]
+        assert progress["next"]["params"] == {"offset": 2, "limit": 2}  # not the third page
+        assert [[r["id"] for r in p.records] for p in read] == [[3, 4], [5]]
+        assert progress["next"] is None
+        assert len(server.seen) == 3

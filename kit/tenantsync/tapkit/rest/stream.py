@@ -21,6 +21,7 @@ from singer_sdk.singerlib.catalog import REPLICATION_FULL_TABLE, MetadataMapping
 
 from tenantsync.tapkit.common import iso_timestamp, parse_timestamp
 from tenantsync.tapkit.http import HttpClient, parse_json
+from tenantsync.tapkit.prefetch import prefetched
 from tenantsync.tapkit.rest.objects import (
     DELETED_AT,
     IS_DELETED,
@@ -38,6 +39,10 @@ PROGRESS = "rest_full_sync"  # state entry of a running full pass of a full-only
 class RestClient:
     """A base URL over one tapkit HttpClient (its retries, pacers and auth)."""
 
+    # Read one page ahead (see pages). While a stream's pages are read, only that worker
+    # uses the client: a transform or mapping must not make requests of its own.
+    prefetch = True
+
     def __init__(self, http: HttpClient, base_url: str):
         self.http = http
         self.base_url = base_url.rstrip("/")
@@ -54,13 +59,23 @@ class RestClient:
     def pages(self, obj: RestObject, call: Call, progress: dict | None = None
               ) -> Iterator[Page]:
         """Pages from `call` (already the first request, or a resumed one) to the last. With
-        `progress`, its "next" is set to the following request before each page is yielded."""
-        while True:
-            page = self.fetch(obj, call)
-            following = obj.paging.next(call, page)
+        `progress`, its "next" is set to the following request before each page is yielded.
+
+        With `prefetch`, the next page is requested while the caller works on this one (a
+        worker thread one page ahead: the same requests, in the same order, one at a time);
+        `progress` is still set here, in the caller's thread, so a checkpoint never runs
+        ahead of what the caller has been given."""
+        fetched = self._fetched(obj, call)
+        for page, following in prefetched(fetched) if self.prefetch else fetched:
             if progress is not None:
                 progress["next"] = following.to_state() if following else None
             yield page
+
+    def _fetched(self, obj: RestObject, call: Call) -> Iterator[tuple[Page, Call | None]]:
+        while True:
+            page = self.fetch(obj, call)
+            following = obj.paging.next(call, page)
+            yield page, following
             if following is None:
                 return
             call = following
