@@ -206,10 +206,16 @@ class TapkitStream(Stream):
                     continue
                 self._time_extracted = datetime.now(timezone.utc).isoformat()
                 page = list(page)  # a page may be a generator (Bulk CSV rows): read once
-                marks = [(r.get(self.replication_key), fingerprint(r)) for r in page]
-                page = [r for r, (mark, fp) in zip(page, marks, strict=True)
-                        if not (mark == plan.resume_from and fp in seen)]
-                marks = [m for m in marks if not (m[0] == plan.resume_from and m[1] in seen)]
+                key = self.replication_key
+                if seen:
+                    page = [r for r in page if not (r.get(key) == plan.resume_from
+                                                    and fingerprint(r) in seen)]
+                # Only records at the page's last watermark can be at the bookmark after it
+                # (pages ascend): fingerprint those alone (a JSON dump and a hash each, once
+                # the engine's largest cost per record), before they are emitted.
+                last = page[-1].get(key) if page and key else None
+                marks = [] if last is None else [
+                    (last, fingerprint(r)) for r in page if r.get(key) == last]
                 yield from page
                 self._note_boundary(state, marks)
                 self._write_state_message()  # checkpoint: every record so far is emitted
