@@ -13,53 +13,29 @@ from this process, on the same cores) and its peak RSS.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import re
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
 import msgspec
 import requests
 
+from bench import tap_process
 from tap_salesforce.sandbox import SalesforceSandbox
-
-# The tap's own peak RSS (VmHWM of its address space; getrusage would also count the pages
-# of this big parent that the forked child shared before exec).
-_RUN_TAP = """
-import atexit, re, sys
-def peak():
-    status = open("/proc/self/status").read()
-    sys.stderr.write("VmHWM " + re.search(r"VmHWM:\\s+(\\d+)", status).group(1) + "\\n")
-atexit.register(peak)
-from tap_salesforce.tap import TapSalesforce
-TapSalesforce.cli()
-"""
 
 
 def run_tap(sb: SalesforceSandbox, workdir: Path, **settings) -> tuple[float, int, float, float]:
     """Wall seconds of one tap run, the calls it made, its CPU seconds and peak RSS in MB."""
     config = {"client_id": sb.client_id, "client_secret": sb.client_secret,
               "refresh_token": sb.mint_refresh_token(), "login_url": sb.base_url, **settings}
-    path = workdir / "config.json"
-    path.write_text(json.dumps(config))
     sb.accounting.reset()
-    start = time.perf_counter()
-    with open(os.devnull, "wb") as devnull, open(workdir / "stderr", "w+") as err:
-        proc = subprocess.Popen([sys.executable, "-c", _RUN_TAP, "--config", str(path)],
-                                stdout=devnull, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - start
-        err.seek(0)
-        log = err.read()
-    if status != 0:
-        raise SystemExit(f"tap failed:\n{log[-2000:]}")
-    peak_kb = int(re.findall(r"VmHWM (\d+)", log)[-1])
-    return (seconds, sb.accounting.snapshot()["total_requests"],
-            usage.ru_utime + usage.ru_stime, peak_kb / 1024)
+    run = tap_process.run_tap("tap_salesforce.tap:TapSalesforce", config, workdir)
+    return (run["seconds"], sb.accounting.snapshot()["total_requests"], run["cpu"],
+            run["peak_mb"])
 
 
 def bare_client(sb: SalesforceSandbox, fields: list[str]) -> tuple[float, int]:
