@@ -28,24 +28,42 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from sqlalchemy import insert, select
+
 from tenantsync import embedded_pg, providers
 from tenantsync.controller import render, sync_index, sync_project
+from tenantsync.controller.models import Connection, Customer, Sync, SyncConfig
 from tests.proof.harness import Deployment, Tenant
 
 MELTANO = str(Path(sys.executable).with_name("meltano"))
 
 
 def add_customers(d: Deployment, count: int) -> None:
-    """`count` more customers, each with a connection to every provider (never run)."""
+    """`count` more customers, each with a connection to every provider (never run), inserted
+    in bulk: rows like acme's (its settings and sealed tokens), a sync per sync config."""
     with d.registry() as reg:
-        like = {c.provider.name: c for c in reg.connections()}
-        docs = {p: {"provider_name": p, "type": "oauth2", **c.settings}
-                for p, c in like.items()}
-        reg.apply({
-            "customers": [{"customer_id": f"customer-{i:05d}"} for i in range(count)],
-            "connections": [{**doc, "customer_id": f"customer-{i:05d}",
-                             "refresh_token": f"token-{i}-{p}"}
-                            for i in range(count) for p, doc in docs.items()]})
+        s = reg.s
+        like = {c.provider_id: c for c in reg.connections()}
+        configs = s.execute(select(SyncConfig.id, SyncConfig.provider_id)
+                            .where(SyncConfig.application_id == reg.app_id)).all()
+        names = [f"customer-{i:05d}" for i in range(count)]
+        for start in range(0, count, 5000):
+            chunk = names[start:start + 5000]
+            s.execute(insert(Customer), [{"application_id": reg.app_id, "customer_id": name}
+                                         for name in chunk])
+            customers = s.scalars(select(Customer.id).where(
+                Customer.application_id == reg.app_id, Customer.customer_id.in_(chunk))).all()
+            s.execute(insert(Connection), [
+                {"customer_pk": pk, "provider_id": provider, "settings": c.settings,
+                 "sealed_credentials": c.sealed_credentials}
+                for pk in customers for provider, c in like.items()])
+            connections = s.execute(select(Connection.id, Connection.provider_id).where(
+                Connection.customer_pk.in_(customers))).all()
+            s.execute(insert(Sync), [
+                {"connection_id": conn, "sync_config_id": config, "paused": False,
+                 "args_for_next_run": {}}
+                for conn, provider in connections
+                for config, of in configs if of == provider])
 
 
 def timed(fn) -> tuple[float, object]:
