@@ -233,13 +233,16 @@ def sync_system_dir(project: Path, sync: str) -> dict[str, str]:
         # locked), so writers wait longer. Many tenants at once: put it on PostgreSQL.
         env["MELTANO_DATABASE_URI"] = (f"sqlite:///{shared / 'meltano.db'}"
                                        f"?timeout={SYSTEM_DB_BUSY_SECONDS}")
-        _create_system_db(project, shared / "meltano.db")
+        # created from the sync's own one-job project: in the whole one, Meltano would read
+        # every tenant's job first (three minutes at 100,000 syncs)
+        _create_system_db(own / sync_project.PROJECT_DIR, shared / "meltano.db")
     return env
 
 
-def _create_system_db(project: Path, path: Path) -> None:
-    """Create the project's system database once: concurrent first runs would each migrate
-    it and all but one fail ("Cannot upgrade the system database")."""
+def _create_system_db(cwd: Path, path: Path) -> None:
+    """Create the project's system database once, running Meltano in `cwd` (a project):
+    concurrent first runs would each migrate it and all but one fail ("Cannot upgrade the
+    system database")."""
     if path.exists():
         return
     with open(path.parent / "syncs" / ".create-db.lock", "w") as lock:
@@ -247,7 +250,7 @@ def _create_system_db(project: Path, path: Path) -> None:
         if not path.exists():
             env = {**os.environ, "MELTANO_SYS_DIR_ROOT": str(path.parent),
                    "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"}
-            done = subprocess.run([meltano_executable(), "upgrade", "database"], cwd=project,
+            done = subprocess.run([meltano_executable(), "upgrade", "database"], cwd=cwd,
                                   env=env, capture_output=True, text=True)
             if done.returncode != 0:
                 raise RunError(f"could not create Meltano's system database: "
