@@ -43,6 +43,7 @@ class _Batch:
         self.ids: set[str] = set()
         self.repeats = False  # an id appears twice: the merge must pick one version
         self.loadable = True  # every line can be COPYed into the table as it is (see _load)
+        self.dated = True  # every record has its last-modified time (see _write)
 
 
 class _PiecesReader:
@@ -121,6 +122,8 @@ class SupaglueSink(Sink):
         self._inflight: Future | None = None
         self._merge = {dedupe: tables.merge_sql(self.schema_name, self.spec, dedupe=dedupe)
                        for dedupe in (True, False)}
+        self._upsert = {dedupe: tables.upsert_sql(self.schema_name, self.spec, dedupe=dedupe)
+                        for dedupe in (True, False)}
         self._copy = tables.copy_sql(self.spec)
         self._unchanged = tables.unchanged_sql(self.schema_name, self.spec)
         self._load = tables.load_sql(self.schema_name, self.spec)
@@ -157,7 +160,7 @@ class SupaglueSink(Sink):
         versions of one id by arrival and lets a refused row be traced to its input line."""
         batch = self._batch
         if self._is_common:
-            line, utc = rows.common_line(self.spec, record)
+            line, utc = rows.common_line(self.spec, record)  # last_modified_at is required
             batch.loadable = batch.loadable and utc
             rid = record.get("id")
         else:
@@ -180,6 +183,7 @@ class SupaglueSink(Sink):
             # no last-modified time (the write time stands in, set by the merge) or one COPY
             # would misread: this batch goes through the merge
             batch.loadable = batch.loadable and rows.reads_as_utc(last_modified)
+            batch.dated = batch.dated and last_modified not in (None, "")
         if rid in batch.ids:
             batch.repeats = True
         else:
@@ -239,8 +243,11 @@ class SupaglueSink(Sink):
                     pieces = chain.from_iterable(
                         zip(map("{}\t".format, batch.seqs), batch.lines, strict=True))
                     cur.copy_expert(self._copy, _PiecesReader(pieces), size=1 << 20)
-                    cur.execute(self._unchanged, self.params)
-                    cur.execute(self._merge[batch.repeats], self.params)
+                    if batch.dated:  # one statement: upsert, and log what it left as it was
+                        cur.execute(self._upsert[batch.repeats], self.params)
+                    else:  # the write time stands in for a missing one: compare content first
+                        cur.execute(self._unchanged, self.params)
+                        cur.execute(self._merge[batch.repeats], self.params)
                 self._conn.commit()
         except psycopg2.Error as exc:
             self._conn.rollback()

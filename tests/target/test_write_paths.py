@@ -129,3 +129,27 @@ def test_unchanged_records_without_a_last_modified_time_are_not_rewritten(
     after = _versions(pg_conn, pg_schema)
     assert after["1"] == before["1"]
     assert after["2"][1] > before["2"][1] and not after["2"][2]
+
+
+def test_one_statement_upserts_ties_to_the_later_arrival_and_logs_what_it_left(
+        pg_server_uri, pg_schema, pg_conn):
+    """A batch whose records all have their last-modified time is written by one statement
+    (tables.upsert_sql): a tie goes to the later arrival even when that one is the stored row
+    (then nothing is rewritten and the id is logged as seen), an older version changes nothing,
+    a newer one is written."""
+    cfg = config(pg_server_uri, pg_schema)
+    t0 = "2024-01-01T00:00:00Z"
+    run_target(cfg, [schema_msg(ACC), rec(ACC, "1", t0, Name="a"), rec(ACC, "2", t0, Name="a"),
+                     rec(ACC, "3", t0, Name="a")])
+    before = _versions(pg_conn, pg_schema)
+    run_target(cfg, [schema_msg(ACC), rec(ACC, "1", t0, Name="b"), rec(ACC, "1", t0, Name="a"),
+                     rec(ACC, "2", "2023-01-01T00:00:00Z", Name="older"),
+                     rec(ACC, "3", "2024-02-01T00:00:00Z", Name="newer"),
+                     rec(ACC, "4", t0, Name="new")])
+    after = _versions(pg_conn, pg_schema)
+    assert after["1"] == before["1"] and after["2"] == before["2"]
+    assert after["3"][0] != before["3"][0]
+    names = {r["_supaglue_id"]: r["_supaglue_raw_data"]["Name"]
+             for r in rows(pg_conn, pg_schema, "salesforce_account")}
+    assert names == {"1": "a", "2": "a", "3": "newer", "4": "new"}
+    assert _seen_log(pg_conn, pg_schema) == [["1", "2"]]
