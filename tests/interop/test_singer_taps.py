@@ -1,8 +1,8 @@
 """Independent Singer taps against the twins, unchanged: each sync's records are the twin's.
 
 singer-io tap-salesforce (REST and BULK: Bulk API 1.0), singer-io tap-hubspot, Meltano Hub's
-tap-hubspot (MeltanoLabs, `meltano-tap-hubspot`) and singer-io tap-pipedrive, each in its own
-virtual environment (scripts/interop). The twin's truth comes from the provider spec's
+tap-hubspot (MeltanoLabs, `meltano-tap-hubspot`), singer-io tap-pipedrive and singer-io
+tap-outreach, each in its own virtual environment (scripts/interop). The twin's truth comes from the provider spec's
 `twin.records`. The taps' output then goes through target-postgres: it lands in Supaglue's
 tables (peer taps' stream names aliased by the provider's spec) with deletes right (their
 delete flags).
@@ -160,5 +160,32 @@ def test_singer_io_tap_pipedrive(tmp_path, pg_server_uri, pg_schema):
             assert record_ids(messages, stream, "id") == set(truth), stream
             assert landed[f"pipedrive_{stream}"] == {i: d for i, (_, d) in truth.items()}
         assert any(landed["pipedrive_deals"].values())  # the deleted deal, by `is_deleted`
+    finally:
+        sb.stop()
+
+
+def test_singer_io_tap_outreach(tmp_path, pg_server_uri, pg_schema):
+    """singer-io tap-outreach hard-codes https://api.outreach.io (the proxy); it checks its
+    credentials on /stages before anything else (the twin serves Outreach's default stages).
+    Its snake_case streams read the JSON:API lists as they are."""
+    venv = tap_venv("tap-outreach")
+    spec, sb = _twin("outreach")
+    streams = {"accounts": "accounts", "prospects": "prospects", "users": "users",
+               "sequences": "sequences", "mailboxes": "mailboxes",
+               "sequence_states": "sequenceStates", "stages": "stages"}
+    try:
+        spec.twin.mutate(sb, 1)  # a prospect created, renamed and deleted
+        run = TapRun(venv, "tap-outreach", sb, {
+            "client_id": sb.client_id, "client_secret": sb.client_secret,
+            "redirect_uri": "https://example.com/cb", "start_date": "2000-01-01T00:00:00Z",
+            "refresh_token": sb.oauth.mint_refresh_token(sb.client_id),
+            "user_agent": "tenantsync-interop"}, tmp_path)
+        try:
+            messages = run.sync(run.discover(), list(streams))
+        finally:
+            run.close()
+        for stream, obj in streams.items():
+            assert record_ids(messages, stream, "id") == _live(spec, sb, obj), stream
+        assert len(_live(spec, sb, "prospects")) < len(spec.twin.records(sb, "prospects"))
     finally:
         sb.stop()

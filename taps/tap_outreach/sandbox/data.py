@@ -18,7 +18,11 @@ PROVIDER_TYPES = {"gmail": "gmail_api", "office365": "exchange_online",
                   "exchange": "exchange_server", "smtp": "smtp"}
 TYPES = {"accounts": "account", "prospects": "prospect", "users": "user",
          "sequences": "sequence", "sequenceSteps": "sequenceStep", "mailboxes": "mailbox",
-         "sequenceStates": "sequenceState"}
+         "sequenceStates": "sequenceState", "stages": "stage"}
+# An account's default prospect stages (Outreach, "Prospect stages"); clients such as singer-io
+# tap-outreach read /stages first to check their credentials.
+STAGES = ("Cold", "Approaching", "Replied", "Interested", "Not Interested", "Unresponsive",
+          "Do Not Contact", "Bad Contact Info")
 
 
 def stamp(moment: datetime) -> str:
@@ -70,6 +74,12 @@ class OutreachWorld:
                 "custom2": None},
                 {"account": ref("account", p["company"]), "owner": ref("user", p["owner"]),
                  "creator": ref("user", None), "stage": ref("stage", None)})
+
+    def stages(self) -> Iterator[dict]:
+        since = min(u["created"] for u in self.w.iter("user"))
+        for order, name in enumerate(STAGES, 1):
+            yield self.resource("stages", order, since, since, {"name": name, "order": order,
+                                                                "color": None})
 
     def users(self) -> Iterator[dict]:
         for u in self.w.iter("user"):

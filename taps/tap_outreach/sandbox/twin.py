@@ -1,7 +1,8 @@
 """`OutreachSandbox`: Outreach's API v2 (JSON:API) as documented (developers.outreach.io),
 declared on the twin kit.
 
-- Lists `/api/v2/{accounts,prospects,users,sequences,sequenceSteps,mailboxes,sequenceStates}`:
+- Lists `/api/v2/{accounts,prospects,users,sequences,sequenceSteps,mailboxes,sequenceStates,
+  stages}`:
   `page[size]` (default 50, at most 1000; more is a 400), `page[after]` cursors in an absolute
   `links.next` that repeats the request's query (clients may send its keys again), no `next`
   on the last page; `sort=updatedAt|id|createdAt` (`-` prefix: descending); filters
