@@ -9,7 +9,7 @@ twin kit.
 - `GET /companies/scroll`: one open scroll per workspace (a second one: 400 `scroll_exists`);
   each page names the `scroll_param` of the next (a param sent again serves its page again);
   a scroll idle for a minute expires (its params: 404); it ends with an empty page.
-- `GET /admins` (one page), `GET /articles` (`page` / `per_page`, `pages.next` a URL).
+- `GET /tags` (an empty list), `GET /admins` (one page), `GET /articles` (`page` / `per_page`, `pages.next` a URL).
 - Auth: bearer access tokens that never expire, from the OAuth install (`/oauth` consent,
   `POST /auth/eagle/token` with code, client_id, client_secret; no refresh token) or a
   private app. `Intercom-Version` checked. Errors `{"type": "error.list", "request_id",
@@ -84,9 +84,11 @@ def _where(query: Any, depth: int = 0) -> tuple[str, list]:
     if not isinstance(values, list) or not values:
         raise _BadQuery(f"{op} needs a list of values")
     if field in TIMES:
-        if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        # epoch seconds; a JSON number with a fraction is taken too (singer-io tap-intercom
+        # sends Python's datetime.timestamp(), a float, and works against Intercom)
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
             raise _BadQuery(f"{field} takes epoch seconds")
-        column, values = f'("{field}" / {DAY})', [v // DAY for v in values]
+        column, values = f'("{field}" / {DAY})', [int(v) // DAY for v in values]
     else:
         column, values = "id", [str(v) for v in values]
     if op in ("IN", "NIN"):
@@ -137,6 +139,10 @@ class IntercomSandbox(RestTwin):
         return [*self.oauth_api.routes(self)[:2],  # the consent page
                 Route("POST", r"/auth/eagle/token", self._token, "oauth.token", public=True),
                 Route("GET", r"/companies/scroll", self._scroll_page, "companies.scroll"),
+                # the workspace's tags (none are made): clients such as singer-io
+                # tap-intercom read them first to check their token
+                Route("GET", r"/tags", lambda request: Response.json(
+                    {"type": "list", "data": []}), "tags"),
                 *(Route("POST", rf"/{name}/search", self._searcher(name), f"{name}.search")
                   for name in self.SEARCHES)]
 
