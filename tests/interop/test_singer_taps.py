@@ -3,9 +3,9 @@
 singer-io tap-salesforce (REST and BULK: Bulk API 1.0), singer-io tap-hubspot, Meltano Hub's
 tap-hubspot (MeltanoLabs, `meltano-tap-hubspot`), singer-io tap-pipedrive, tap-outreach and
 tap-intercom, each in its own virtual environment (scripts/interop). The twin's truth comes
-from the provider spec's `twin.records`. The taps' output then goes through target-postgres: it lands in Supaglue's
-tables (peer taps' stream names aliased by the provider's spec) with deletes right (their
-delete flags).
+from the provider spec's `twin.records`. The taps' output then goes through target-postgres:
+it lands in Supaglue's tables (peer taps' stream names aliased by the provider's spec) with
+deletes right (their delete flags).
 """
 
 from __future__ import annotations

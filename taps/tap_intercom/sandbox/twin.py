@@ -9,7 +9,8 @@ twin kit.
 - `GET /companies/scroll`: one open scroll per workspace (a second one: 400 `scroll_exists`);
   each page names the `scroll_param` of the next (a param sent again serves its page again);
   a scroll idle for a minute expires (its params: 404); it ends with an empty page.
-- `GET /tags` (an empty list), `GET /admins` (one page), `GET /articles` (`page` / `per_page`, `pages.next` a URL).
+- `GET /tags` (an empty list), `GET /admins` (one page), `GET /articles` (`page` /
+  `per_page`, `pages.next` a URL).
 - Auth: bearer access tokens that never expire, from the OAuth install (`/oauth` consent,
   `POST /auth/eagle/token` with code, client_id, client_secret; no refresh token) or a
   private app. `Intercom-Version` checked. Errors `{"type": "error.list", "request_id",
