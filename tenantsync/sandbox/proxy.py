@@ -37,6 +37,10 @@ class _Handler(StreamRequestHandler):
             return
         self.wfile.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
         self.wfile.flush()
+        # no Nagle on either leg: a relayed TLS record split across segments otherwise waits
+        # for the peer's delayed ACK (about 40 ms per request on Linux)
+        for sock in (self.connection, upstream):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with upstream:
             _pipe(self.connection, upstream)
 

@@ -61,7 +61,7 @@ class TapRun:
         self.proxy.stop()
 
     def _run(self, *args: str) -> str:
-        done = subprocess.run([self.exe, "--config", str(self.config), *args], env=self.env,
+        done = subprocess.run(self.command(*args), env=self.env,
                               capture_output=True, text=True, timeout=600, cwd=self.workdir)
         assert done.returncode == 0, f"{self.exe} {' '.join(args)}:\n{done.stderr[-4000:]}"
         return done.stdout
@@ -74,6 +74,17 @@ class TapRun:
         """Select `streams` (every field by the tap's defaults; incremental on
         `replication_key` when given, as a user sets it in the catalog) and sync: the Singer
         messages."""
+        args = self.sync_args(catalog, streams, state, replication_key=replication_key)
+        return [json.loads(line) for line in self._run(*args).splitlines()
+                if line.startswith("{")]
+
+    def command(self, *args: str) -> list[str]:
+        """The tap's command line with `args` (run it with `self.env`, in `self.workdir`)."""
+        return [self.exe, "--config", str(self.config), *args]
+
+    def sync_args(self, catalog: dict, streams: list[str], state: dict | None = None, *,
+                  replication_key: str | None = None) -> list[str]:
+        """Write the catalog with `streams` selected (and the state): the sync's arguments."""
         selected = set(streams)
         for stream in catalog["streams"]:
             for entry in stream["metadata"]:
@@ -88,8 +99,7 @@ class TapRun:
         if state is not None:
             (self.workdir / "state.json").write_text(json.dumps(state))
             args += ["--state", str(self.workdir / "state.json")]
-        return [json.loads(line) for line in self._run(*args).splitlines()
-                if line.startswith("{")]
+        return args
 
 
 def record_counts(messages: list[dict]) -> Counter:
