@@ -19,7 +19,9 @@ limits, are measured. Streams compared (the same records of the twin):
 - pipedrive: tenantsync `persons` (API v2, custom fields by name) vs singer-io tap-pipedrive
   `persons` (API v1);
 - outreach: tenantsync `prospects` (flattened JSON:API resources) vs singer-io tap-outreach
-  `prospects`, both at their default page[size] of 250.
+  `prospects`, both at their default page[size] of 250;
+- intercom: tenantsync `contact` vs singer-io tap-intercom `contacts`, both through
+  `POST /contacts/search` (150 per page).
 """
 
 from __future__ import annotations
@@ -84,6 +86,12 @@ PROVIDERS = {
                      "refresh_token": sb.oauth.mint_refresh_token(sb.client_id),
                      "user_agent": "tenantsync-bench"},
          "prospects"),
+    ]),
+    "intercom": ("contact", {}, {"standard_objects": ["contact"]}, "contact", [
+        ("singer-io tap-intercom 2.2.5", "tap-intercom", "tap-intercom", "--catalog",
+         lambda sb: {"access_token": sb.mint_token(), "start_date": _START,
+                     "user_agent": "tenantsync-bench"},
+         "contacts"),
     ]),
 }
 
