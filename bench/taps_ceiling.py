@@ -167,6 +167,9 @@ def main() -> None:
     parser.add_argument("--profile", type=Path, help="py-spy each tap into this directory")
     args = parser.parse_args()
     wanted = [p for p in args.providers.split(",") if p]
+    if unknown := set(wanted) - set(OBJECTS):
+        parser.error(f"--providers: no such provider with a twin: {', '.join(sorted(unknown))} "
+                     f"(known: {', '.join(sorted(OBJECTS))})")
     specs = [s for s in providers.with_twins() if s.name in OBJECTS
              and (not wanted or s.name in wanted)]
 
