@@ -17,6 +17,7 @@ from pathlib import Path
 
 import psycopg2
 import pytest
+import yaml
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
@@ -228,9 +229,9 @@ def test_pause_and_resume(world):
     runner = CliRunner()
     out = runner.invoke(main, ["syncs", "pause", "globex", "salesforce"])
     assert out.exit_code == 0, out.output
-    include = (world["project"] / render.INCLUDE_FILE).read_text()
-    schedule = include[include.index("name: e2e-app--globex--salesforce\n  job:"):]
-    assert "interval: '@manual'" in schedule.split("- name:")[0]
+    schedules = yaml.safe_load((world["project"] / render.INCLUDE_FILE).read_text())["schedules"]
+    (schedule,) = [s for s in schedules if s["name"] == "e2e-app--globex--salesforce"]
+    assert schedule["interval"] == "@manual"
     with pytest.raises(RegistryError, match="paused"):
         run_sync(world["reg"], "globex", "salesforce", world["project"])
     out = runner.invoke(main, ["run", "globex", "salesforce"])

@@ -67,9 +67,28 @@ def test_a_change_gives_a_minimal_diff(tmp_path, secret_key):
     after = render.render(reg.s, tmp_path / "p").path.read_text().splitlines()
     changed = [line for line in difflib.unified_diff(before, after, lineterm="", n=0)
                if line[:1] in "+-" and not line.startswith(("+++", "---"))]
-    assert len(changed) == 2
-    assert changed[0].startswith("-  interval: ")
-    assert changed[1] == "+  interval: '@manual'"
+    assert len(changed) == 2  # one line: the sync's schedule, before and after
+    (before_entry,), (after_entry,) = (yaml.safe_load(line[1:]) for line in changed)
+    assert after_entry["name"].endswith("--globex--hubspot")
+    assert after_entry == {**before_entry, "interval": "@manual"}
+
+
+def test_the_include_file_reads_back_as_its_document_whatever_the_ids():
+    """Jobs and schedules are written as one-line flow mappings (not by PyYAML): PyYAML and
+    Meltano's ruamel.yaml read back exactly the document, for any id a customer may have."""
+    from ruamel.yaml import YAML
+
+    odd = ['plain', 'quote " and \\ backslash', "colon: hash # amp & star *", " spaced ",
+           "tab\there", "nel\x85line", "line\u2028sep", "café", "emoji \U0001f600", "",
+           "@manual", "yes", "null", "0123", "- dash", "{brace}", "[bracket]", "new\nline"]
+    doc = {"plugins": {"extractors": [], "loaders": []},
+           "jobs": [{"name": text, "tasks": [text, "b"]} for text in odd],
+           "schedules": [{"name": "s", "job": text, "interval": "*/15 * * * *",
+                          "env": {"KEY": text, text or "k": "v"}} for text in odd]}
+    text = render.dump(doc)
+    assert yaml.safe_load(text) == doc
+    assert YAML(typ="rt").load(text) == doc
+    assert render.dump({**doc, "jobs": [], "schedules": []}).endswith("jobs: []\nschedules: []\n")
 
 
 def test_hand_edits_of_meltano_yml_survive(tmp_path, secret_key):
