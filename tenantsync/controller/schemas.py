@@ -15,7 +15,6 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from singer_sdk.exceptions import ConfigValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from tenantsync.controller.models import Connection, Schema
@@ -164,6 +163,9 @@ def effective(schema: Schema, items: list[dict[str, Any]]) -> dict[str, Any]:
 def load(config: Mapping[str, Any]) -> dict[str, Any]:
     """target-postgres's field_mapping_source: the mappings of the tenant the target writes
     for (its application_id, customer_id and provider_name), read from the registry."""
+    # imported here: the target has singer-sdk loaded, `tenantsync run` would pay 0.2 s for it
+    from singer_sdk.exceptions import ConfigValidationError
+
     from tenantsync.controller import db
     from tenantsync.controller.registry import Registry, RegistryError
 
