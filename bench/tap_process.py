@@ -25,25 +25,37 @@ getattr(importlib.import_module(module), name).cli()
 """
 
 
+def tap_command(tap: str) -> list[str]:
+    """The command line running `tap` ("package.module:TapClass") as its Singer CLI (add
+    its arguments); it reports its peak RSS on stderr at exit."""
+    return [sys.executable, "-c", _RUN_TAP, tap]
+
+
+def timed_process(argv: list[str], **popen) -> tuple[int, float, float, float]:
+    """Run `argv` to its end: exit status, wall seconds, the perf_counter at its exit and its
+    CPU seconds (user + system of that process alone)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, **popen)
+    _, status, usage = os.wait4(proc.pid, 0)
+    ended = time.perf_counter()
+    return status, ended - start, ended, usage.ru_utime + usage.ru_stime
+
+
 def run_tap(tap: str, config: dict, workdir: Path, *, prefix: tuple[str, ...] = ()) -> dict:
     """Run `tap` ("package.module:TapClass") with `config`: seconds, cpu (user + system s of
     the tap process), peak_mb and ended (its perf_counter at exit). `prefix` wraps the
     command (e.g. a profiler)."""
     path = workdir / "config.json"
     path.write_text(json.dumps(config))
-    start = time.perf_counter()
     with open(os.devnull, "wb") as devnull, open(workdir / "stderr", "w+") as err:
-        proc = subprocess.Popen([*prefix, sys.executable, "-c", _RUN_TAP, tap,
-                                 "--config", str(path)], stdout=devnull, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
-        ended = time.perf_counter()
-        seconds = ended - start
+        status, seconds, ended, cpu = timed_process(
+            [*prefix, *tap_command(tap), "--config", str(path)], stdout=devnull, stderr=err)
         err.seek(0)
         log = err.read()
     if status != 0:
         raise SystemExit(f"{tap} failed:\n{log[-2000:]}")
     peaks = re.findall(r"VmHWM (\d+)", log)
-    return {"seconds": seconds, "ended": ended, "cpu": usage.ru_utime + usage.ru_stime,
+    return {"seconds": seconds, "ended": ended, "cpu": cpu,
             "peak_mb": int(peaks[-1]) / 1024 if peaks else None}
 
 

@@ -32,12 +32,12 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
+from bench.tap_process import tap_command, timed_process
 from tap_hubspot.sandbox.ratelimit import RateLimits
 from tenantsync import providers
 from tenantsync.sandbox.proxy import Proxy
@@ -100,11 +100,9 @@ def timed(sb, argv: list[str], env: dict, workdir: Path, stream: str) -> dict:
     """One tap process, its output to a file: records of `stream`, seconds, CPU, calls."""
     out, err = workdir / "out.singer", workdir / "stderr"
     sb.accounting.reset()
-    started = time.perf_counter()
     with open(out, "wb") as stdout, open(err, "wb") as stderr:
-        proc = subprocess.Popen(argv, stdout=stdout, stderr=stderr, env=env, cwd=workdir)
-        _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - started
+        status, seconds, _, cpu = timed_process(argv, stdout=stdout, stderr=stderr, env=env,
+                                                cwd=workdir)
     calls = sb.accounting.snapshot()["total_requests"]
     if status != 0:
         raise SystemExit(f"{argv[0]} failed:\n{err.read_text()[-3000:]}")
@@ -113,21 +111,18 @@ def timed(sb, argv: list[str], env: dict, workdir: Path, stream: str) -> dict:
         for line in fh:
             if line.startswith(b'{"type":"RECORD"') or line.startswith(b'{"type": "RECORD"'):
                 counts[line.split(b'"stream":', 1)[1].split(b'"')[1].decode()] += 1
-    return {"records": counts[stream], "seconds": seconds, "calls": calls,
-            "cpu": usage.ru_utime + usage.ru_stime}
+    return {"records": counts[stream], "seconds": seconds, "calls": calls, "cpu": cpu}
 
 
 def compare(name: str, n: int, workdir: Path) -> list[tuple[str, dict]]:
     kind, options, ours_config, ours_stream, peers = PROVIDERS[name]
     spec = providers.get(name)
     tap = spec.tap_class()
-    runner = f"from {tap.__module__} import {tap.__name__}; {tap.__name__}.cli()"
     rows = []
     with spec.twin.start("sync", records=100, seed=1, counts={kind: n}, **options) as sb:
         config = workdir / "ours.json"
-        config.write_text(json.dumps({**spec.twin.tap_config(sb),
-                                                    **ours_config}))
-        argv = [sys.executable, "-c", runner, "--config", str(config)]
+        config.write_text(json.dumps({**spec.twin.tap_config(sb), **ours_config}))
+        argv = [*tap_command(spec.tap), "--config", str(config)]
         catalog = workdir / "ours-catalog.json"  # discovered untimed, as the peers' are
         catalog.write_text(subprocess.run([*argv, "--discover"], check=True, text=True,
                                           capture_output=True).stdout)
@@ -145,12 +140,10 @@ def compare(name: str, n: int, workdir: Path) -> list[tuple[str, dict]]:
             finally:
                 proxy.stop()
         for label, venv, exe, flag, peer_config, stream in peers:
-            run = TapRun(tap_venv(venv), exe, sb, peer_config(sb), workdir, catalog_flag=flag)
-            try:
+            with TapRun(tap_venv(venv), exe, sb, peer_config(sb), workdir,
+                        catalog_flag=flag) as run:
                 args = run.sync_args(run.discover(), [stream])
                 rows.append((label, timed(sb, run.command(*args), run.env, workdir, stream)))
-            finally:
-                run.close()
     return rows
 
 

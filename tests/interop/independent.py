@@ -60,6 +60,12 @@ class TapRun:
     def close(self) -> None:
         self.proxy.stop()
 
+    def __enter__(self) -> TapRun:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def _run(self, *args: str) -> str:
         done = subprocess.run(self.command(*args), env=self.env,
                               capture_output=True, text=True, timeout=600, cwd=self.workdir)

@@ -50,12 +50,11 @@ def test_singer_io_tap_salesforce(api_type, tmp_path, pg_server_uri, pg_schema):
     try:
         spec.twin.mutate(sb, 1)  # a created, renamed and deleted Account: in the recycle bin
         sb.bulk_polls = 1
-        run = TapRun(venv, "tap-salesforce", sb, {
+        with TapRun(venv, "tap-salesforce", sb, {
             "client_id": sb.client_id, "client_secret": sb.client_secret,
             "refresh_token": sb.mint_refresh_token(), "start_date": "2000-01-01T00:00:00Z",
             "api_type": api_type, "select_fields_by_default": True, "is_sandbox": False,
-        }, tmp_path, catalog_flag="--properties")  # it reads its catalog from --properties
-        try:
+        }, tmp_path, catalog_flag="--properties") as run:  # it reads its catalog from --properties
             catalog = run.discover()
             messages = run.sync(catalog, objects, replication_key="SystemModstamp")
             truth = {o: spec.twin.records(sb, o) for o in objects}
@@ -63,8 +62,6 @@ def test_singer_io_tap_salesforce(api_type, tmp_path, pg_server_uri, pg_schema):
             spec.twin.mutate(sb, 3)  # another Account created, renamed and deleted
             state = next(m["value"] for m in reversed(messages) if m["type"] == "STATE")
             changes = run.sync(catalog, objects, state, replication_key="SystemModstamp")
-        finally:
-            run.close()
         assert record_counts(messages) == {o: len(truth[o]) for o in objects}
         for obj in objects:
             assert record_ids(messages, obj, "Id") == set(truth[obj])
@@ -92,15 +89,12 @@ def test_singer_io_tap_hubspot(tmp_path, pg_server_uri, pg_schema):
     streams = {"contacts": "contacts", "companies": "companies", "deals": "deals",
                "tickets": "tickets"}
     try:
-        run = TapRun(venv, "tap-hubspot", sb, {
+        with TapRun(venv, "tap-hubspot", sb, {
             "client_id": sb.client_id, "client_secret": sb.client_secret,
             "refresh_token": sb.mint_refresh_token(), "redirect_uri": "https://example.com/cb",
             "start_date": "2000-01-01T00:00:00Z",
-        }, tmp_path, catalog_flag="--properties")
-        try:
+        }, tmp_path, catalog_flag="--properties") as run:
             messages = run.sync(run.discover(), [*streams, "owners", "deal_pipelines"])
-        finally:
-            run.close()
         keys = {"contacts": "id", "companies": "companyId", "deals": "dealId", "tickets": "id"}
         assert record_ids(messages, "owners", "id") == {str(o["id"]) for o in sb.portal.owners
                                                         if not o["archived"]}
@@ -120,14 +114,11 @@ def test_meltano_hub_tap_hubspot(tmp_path, pg_server_uri, pg_schema):
     spec, sb = _twin("hubspot")
     streams = ["contacts", "companies", "deals", "tickets", "calls", "communications"]
     try:
-        run = TapRun(venv, "tap-hubspot", sb, {
+        with TapRun(venv, "tap-hubspot", sb, {
             "client_id": sb.client_id, "client_secret": sb.client_secret,
             "refresh_token": sb.mint_refresh_token(), "start_date": "2000-01-01T00:00:00Z",
-        }, tmp_path)
-        try:
+        }, tmp_path) as run:
             messages = run.sync(run.discover(), streams)
-        finally:
-            run.close()
         for stream in streams:
             assert record_ids(messages, stream, "id") == _live(spec, sb, stream), stream
         landed = _landed(pg_server_uri, pg_schema, "hubspot", messages)
@@ -147,13 +138,10 @@ def test_singer_io_tap_pipedrive(tmp_path, pg_server_uri, pg_schema):
     streams = ["deals", "persons", "organizations"]
     try:
         spec.twin.mutate(sb, 1)  # a deal created, renamed and deleted
-        run = TapRun(venv, "tap-pipedrive", sb, {
+        with TapRun(venv, "tap-pipedrive", sb, {
             "api_token": sb.mint_api_token(), "start_date": "2000-01-01T00:00:00Z",
-            "user-agent": "tenantsync-interop"}, tmp_path)
-        try:
+            "user-agent": "tenantsync-interop"}, tmp_path) as run:
             messages = run.sync(run.discover(), streams)
-        finally:
-            run.close()
         landed = _landed(pg_server_uri, pg_schema, "pipedrive", messages)
         for stream in streams:
             truth = spec.twin.records(sb, stream)
@@ -175,15 +163,12 @@ def test_singer_io_tap_outreach(tmp_path, pg_server_uri, pg_schema):
                "sequence_states": "sequenceStates", "stages": "stages"}
     try:
         spec.twin.mutate(sb, 1)  # a prospect created, renamed and deleted
-        run = TapRun(venv, "tap-outreach", sb, {
+        with TapRun(venv, "tap-outreach", sb, {
             "client_id": sb.client_id, "client_secret": sb.client_secret,
             "redirect_uri": "https://example.com/cb", "start_date": "2000-01-01T00:00:00Z",
             "refresh_token": sb.oauth.mint_refresh_token(sb.client_id),
-            "user_agent": "tenantsync-interop"}, tmp_path)
-        try:
+            "user_agent": "tenantsync-interop"}, tmp_path) as run:
             messages = run.sync(run.discover(), list(streams))
-        finally:
-            run.close()
         for stream, obj in streams.items():
             assert record_ids(messages, stream, "id") == _live(spec, sb, obj), stream
         assert len(_live(spec, sb, "prospects")) < len(spec.twin.records(sb, "prospects"))
@@ -199,13 +184,10 @@ def test_singer_io_tap_intercom(tmp_path):
     spec, sb = _twin("intercom")
     streams = {"contacts": "contact", "companies": "company", "conversations": "conversation"}
     try:
-        run = TapRun(venv, "tap-intercom", sb, {
+        with TapRun(venv, "tap-intercom", sb, {
             "access_token": sb.mint_token(), "start_date": "2000-01-01T00:00:00Z",
-            "user_agent": "tenantsync-interop"}, tmp_path)
-        try:
+            "user_agent": "tenantsync-interop"}, tmp_path) as run:
             messages = run.sync(run.discover(), list(streams))
-        finally:
-            run.close()
         for stream, obj in streams.items():
             truth = _live(spec, sb, obj)
             assert truth and record_ids(messages, stream, "id") == truth, stream

@@ -196,6 +196,7 @@ class TapkitStream(Stream):
         seen = frozenset(boundary.get("records") or ()) if not plan.full \
             and plan.resume_from is not None and boundary.get("value") == plan.resume_from \
             else frozenset()
+        key = self.replication_key
         pages = self.fetch_pages(plan)
         if self.prefetch_pages:
             pages = prefetched(pages)
@@ -206,7 +207,6 @@ class TapkitStream(Stream):
                     continue
                 self._time_extracted = datetime.now(timezone.utc).isoformat()
                 page = list(page)  # a page may be a generator (Bulk CSV rows): read once
-                key = self.replication_key
                 if seen:
                     page = [r for r in page if not (r.get(key) == plan.resume_from
                                                     and fingerprint(r) in seen)]
