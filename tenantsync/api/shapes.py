@@ -11,7 +11,6 @@ from typing import Any
 
 from tenantsync import contract, providers
 from tenantsync.api import hosted
-from tenantsync.api.errors import bad_request
 from tenantsync.api.models import MagicLink
 from tenantsync.controller import crypto
 from tenantsync.controller.models import (
@@ -24,6 +23,14 @@ from tenantsync.controller.models import (
     SyncRun,
 )
 from tenantsync.controller.registry import INSTANCE_URL, paused_objects, sync_objects
+
+
+def bad_request(message: str) -> Exception:
+    """The API's 400 answer, its module imported when needed: the shapes also serve every
+    `tenantsync run`'s finish hook (tenantsync.api.runs), which need not import FastAPI."""
+    from tenantsync.api.errors import bad_request as answer
+
+    return answer(message)
 
 DEFAULT_PORT = 5432
 

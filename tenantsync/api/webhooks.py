@@ -24,16 +24,19 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tenantsync.api import egress
 from tenantsync.api.models import Event, WebhookDelivery, WebhookEndpoint
 from tenantsync.controller import crypto
 from tenantsync.controller.models import utcnow
+
+if TYPE_CHECKING:  # delivery imports them when it runs: recording an event, as every
+    import httpx  # `tenantsync run` does at its end, does not pay for HTTP clients
+
+    from tenantsync.api import egress
 
 EVENT_TYPES = ("sync.complete", "sync.paused", "connection.created", "connection.deleted",
                "object.field_mapping.created", "object.field_mapping.updated")
@@ -93,6 +96,10 @@ def _post(client: httpx.Client, allowed: egress.AllowList, url: str, body: bytes
     """None when the endpoint accepted the event, else why not (never the body). The URL is
     checked here (a kept-alive connection is reused without a new one being vetted) and the
     dispatcher's transport vets each address it connects to (DNS may answer differently)."""
+    import httpx
+
+    from tenantsync.api import egress
+
     try:
         egress.check(url, allowed)
         answer = client.post(url, content=body, headers=headers, timeout=TIMEOUT_SECONDS,
@@ -171,6 +178,10 @@ class Dispatcher:
         self._thread.join(timeout=15)
 
     def _loop(self) -> None:
+        import httpx
+
+        from tenantsync.api import egress
+
         transport = egress.guarded_transport(self._allowed)
         with httpx.Client(transport=transport, follow_redirects=False) as client:
             while not self._stop.is_set():
