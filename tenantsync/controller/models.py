@@ -120,6 +120,8 @@ class Connection(Base):
     sealed_credentials: Mapped[str] = mapped_column(Text)  # tokens or API key
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     credentials_updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # the customer's last connect (a rotated token is not one); None before migration 0007
+    connected_at: Mapped[datetime | None] = mapped_column(default=utcnow)
     # what the taps saw of the provider on the last run: {provider_user_id, rate_limit: {...}}
     observed: Mapped[dict[str, Any] | None] = mapped_column()
     customer: Mapped[Customer] = relationship(back_populates="connections")

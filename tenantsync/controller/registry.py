@@ -462,7 +462,7 @@ class Registry:
         secrets = (*CONNECTION_SECRETS, *needed)
         row.sealed_credentials = crypto.seal(
             {"type": kind, **{k: doc[k] for k in secrets if doc.get(k)}})
-        row.credentials_updated_at = utcnow()
+        row.credentials_updated_at = row.connected_at = utcnow()
         self.s.flush()
         config = self.s.scalar(select(SyncConfig).where(SyncConfig.provider_id == provider.id))
         if config is not None:

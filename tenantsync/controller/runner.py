@@ -26,7 +26,15 @@ from sqlalchemy.orm import Session
 
 from tenantsync import contract
 from tenantsync.common_schema import COMMON_OBJECTS
-from tenantsync.controller import crypto, db, display, render, run_lock, sync_project
+from tenantsync.controller import (
+    catalog_cache,
+    crypto,
+    db,
+    display,
+    render,
+    run_lock,
+    sync_project,
+)
 from tenantsync.controller.models import Destination, Sync, SyncRun, utcnow
 from tenantsync.controller.registry import (
     Registry,
@@ -292,10 +300,13 @@ def run_sync(registry: Registry, customer_id: str, provider: str, project: Path,
     cwd = sync_project.write(s, project, view)  # a one-job project, not the registry's
     env = run_env(s, view, project)
     name = render.sync_name(view)
+    system = project / SYSTEM_DIR / "syncs" / name
+    catalogs = catalog_cache.Catalogs.of(system, cwd, catalog_cache.shaping(
+        sync, render.tenant_env(view)))
     try:
-        with run_lock.hold(s, sync.id, project / SYSTEM_DIR / "syncs" / name):
+        with run_lock.hold(s, sync.id, system):
             return _run(registry, sync, name, f"{customer_id} x {provider}", env, project,
-                        full, echo, echo_log, cwd, live)
+                        full, echo, echo_log, cwd, catalogs, live)
     except run_lock.RunInProgress:
         raise RunError(f"a run of {customer_id} x {provider} is in progress: wait for it, or "
                        "see `tenantsync runs`") from None
@@ -303,9 +314,10 @@ def run_sync(registry: Registry, customer_id: str, provider: str, project: Path,
 
 def _run(registry: Registry, sync: Sync, name: str, label: str, env: dict[str, str],
          project: Path, full: bool, echo: Callable[[str], None],
-         echo_log: bool, cwd: Path, live: bool = False) -> SyncRun:
+         echo_log: bool, cwd: Path, catalogs: catalog_cache.Catalogs,
+         live: bool = False) -> SyncRun:
     """`meltano run` of a sync whose run lock is held, in `cwd` (its own project), recorded
-    as a sync run."""
+    as a sync run; the catalogs its last successful run used are reused while current."""
     s = registry.s
     # With the lock ours, a run still IN_PROGRESS lost its process before recording its end,
     # and its meltano left a job RUNNING that would block this one for 5 minutes: --force.
@@ -321,6 +333,8 @@ def _run(registry: Registry, sync: Sync, name: str, label: str, env: dict[str, s
     if full:
         cmd.append("--full-refresh")  # ignore the saved state: every stream reads everything
     echo(f"{label}: meltano run {name}{' --full-refresh' if full else ''}")
+    given = catalogs.env(refresh=full)
+    env = {**env, **given}
     progress = Progress()
     log = run_log(project, name, run.id)
     prune_logs(log, KEEP_LOGS - 1)
@@ -354,7 +368,9 @@ def _run(registry: Registry, sync: Sync, name: str, label: str, env: dict[str, s
     if code == 0:
         run.status = "SUCCESS"
         sync.args_for_next_run = {}
+        catalogs.keep(given)
     else:
+        catalogs.forget()
         run.status = "FAILURE"
         run.error = progress.error(code)
         echo("\n".join(["  meltano's last lines:", *(f"  | {line}" for line in progress.tail),

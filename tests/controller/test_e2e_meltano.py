@@ -25,7 +25,7 @@ from tap_hubspot.sandbox import HubSpotSandbox
 from tap_salesforce.sandbox import SalesforceSandbox
 from tenantsync.api.models import Event
 from tenantsync.cli import main
-from tenantsync.controller import crypto, db, render, run_lock
+from tenantsync.controller import catalog_cache, crypto, db, render, run_lock
 from tenantsync.controller.cli import EXIT_CREDENTIALS_REFUSED, EXIT_PAUSED
 from tenantsync.controller.models import SyncRun
 from tenantsync.controller.registry import Registry, RegistryError
@@ -486,6 +486,36 @@ def test_a_failed_run_is_recorded_with_a_clear_error(world):
     log = Path(said[-1].rsplit("whole log: ", 1)[1])
     assert log == run_log(world["project"], f"{APP}--globex--salesforce", result.id)
     assert "refused the refresh token" in log.read_text()
+
+
+def used_a_kept_catalog(world, customer, result) -> bool:
+    """Whether Meltano was handed the sync's kept catalog rather than running discovery."""
+    log = run_log(world["project"], f"{APP}--{customer}--salesforce", result.id)
+    return "Using custom catalog in" in log.read_text()
+
+
+def test_kept_catalogs_skip_discovery_and_miss_a_new_field_until_they_expire(world, monkeypatch):
+    """With TENANTSYNC_CATALOG_MAX_AGE, runs reuse the catalog the last discovery produced; a
+    field the customer adds in Salesforce meanwhile is read from the first run that discovers
+    again (expired here; a full refresh or a reconnect would too). By default every run
+    discovers (the tests above)."""
+    monkeypatch.setenv(catalog_cache.MAX_AGE_ENV, "3600")
+    sb = world["sb"]["acme"]
+    assert not used_a_kept_catalog(world, "acme", run(world, "acme"))  # none kept yet
+    assert used_a_kept_catalog(world, "acme", run(world, "acme"))
+    sb.add_field("Account", "Renewal_Plan__c", "string")
+    some_id = sorted(accounts(world, "acme"))[2]
+    sb.advance_clock(60)
+    sb.update("Account", some_id, {"Renewal_Plan__c": "Gold"})
+    stale = run(world, "acme")
+    assert used_a_kept_catalog(world, "acme", stale) and stale.records["Account"]["written"]
+    assert named_rows(world, "salesforce_account", "Renewal_Plan__c", "acme")[some_id][0] is None
+    monkeypatch.setenv(catalog_cache.MAX_AGE_ENV, "0")
+    sb.advance_clock(60)
+    sb.update("Account", some_id, {"Renewal_Plan__c": "Platinum"})
+    fresh = run(world, "acme")
+    assert not used_a_kept_catalog(world, "acme", fresh)
+    assert named_rows(world, "salesforce_account", "Renewal_Plan__c", "acme")[some_id][0] == "Platinum"
 
 
 def test_no_secret_in_project_files_or_meltano_logs(world):
