@@ -3,7 +3,9 @@
 For registries of 1, 1,000 and 10,000 customers x every provider with a twin (one sync per
 customer and provider; only acme's connections point at running twins, the others are never
 run) it prints, side by side:
-- render: `tenantsync render`'s work in-process (first, then with nothing changed);
+- render: `tenantsync render`'s work in-process (first, then with nothing changed), and a
+  change to one customer rendered alone (`one customer`: spliced into the file, as the
+  Management API and CLI do);
 - listing: every sync with its schedule as an orchestrator reads it (the sync index that
   Airflow's DAG file loads and groups at every parse);
 - the fixed cost of a sync run: `tenantsync run acme salesforce` as a process, a `full then
@@ -68,6 +70,22 @@ def add_customers(d: Deployment, count: int) -> None:
                 for config, of in configs if of == provider])
 
 
+def render_one_customer(reg, project: Path) -> float:
+    """Seconds to render a change to one customer (acme's Salesforce sync paused, then
+    resumed: the median of the two renders, each of acme's syncs alone), as the Management
+    API and the CLI do; checked against a whole render."""
+    seconds = []
+    for paused in (True, False):
+        reg.sync("acme", "salesforce").paused = paused
+        reg.s.commit()
+        took, _ = timed(lambda: render.render(reg.s, project, [(reg.app_id, "acme")]))
+        seconds.append(took)
+    spliced = (project / render.INCLUDE_FILE).read_text()
+    render.render(reg.s, project)
+    assert (project / render.INCLUDE_FILE).read_text() == spliced
+    return statistics.median(seconds)
+
+
 def timed(fn) -> tuple[float, object]:
     started = time.perf_counter()
     result = fn()
@@ -112,6 +130,7 @@ def measure(root: Path, uri: str, customers: int, twins: dict, runs: int,
     with d.registry() as reg:
         first, result = timed(lambda: render.render(reg.s, d.root))
         again, _ = timed(lambda: render.render(reg.s, d.root))
+        one = render_one_customer(reg, d.root)
     list_s, listed = timed(lambda: listing(d.root))
     acme = next(t for t in tenants if t.provider == "salesforce")
     seconds = no_change_runs(d, acme, runs)
@@ -127,8 +146,9 @@ def measure(root: Path, uri: str, customers: int, twins: dict, runs: int,
     whole_s = dry_run(d.root, job, env) if customers <= whole_up_to else None
     d.drop()
     return {"customers": customers, "syncs": result.syncs, "listed": listed,
-            "render": first, "render again": again, "include MB": result.path.stat().st_size
-            / 1e6, "listing": list_s, "full run": seconds[0],
+            "render": first, "render again": again, "one customer": one,
+            "include MB": result.path.stat().st_size / 1e6, "listing": list_s,
+            "full run": seconds[0],
             "no-change run": statistics.median(seconds[1:]),
             "kept catalog": statistics.median(kept), "own start-up": own_s,
             "whole start-up": whole_s}
@@ -153,7 +173,8 @@ def main() -> None:
                 sb.stop()
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"providers: {', '.join(twins)}; seconds unless said; load average {load}")
-    head = ["customers", "syncs", "render", "render again", "include MB", "listing",
+    head = ["customers", "syncs", "render", "render again", "one customer", "include MB",
+            "listing",
             "full run", "no-change run", "kept catalog", "own start-up", "whole start-up"]
     print(" | ".join(head))
     for row in rows:

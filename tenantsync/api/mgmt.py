@@ -50,9 +50,10 @@ def row_by_id(s, model: type, text_id: str) -> Any:
     return s.get(model, int(text_id))
 
 
-def commit(reg: Registry, cfg: ServiceConfig) -> None:
+def commit(reg: Registry, cfg: ServiceConfig, customer: str | None = None) -> None:
+    """Commit a change and re-render; a change to one customer alone, only its syncs."""
     reg.s.commit()
-    rerender(reg.s, cfg)
+    rerender(reg.s, cfg, None if customer is None else [(reg.app_id, customer)])
 
 
 # --- customers ------------------------------------------------------------------------------
@@ -72,7 +73,7 @@ def list_customers(*, reg: AppRegistry) -> list[dict]:
 def upsert_customer(*, body: CustomerIn, reg: AppRegistry,
                     cfg: Config) -> dict:
     row = reg.upsert_customer(as_doc(body))
-    commit(reg, cfg)
+    commit(reg, cfg, body.customer_id)
     return shapes.customer(row, with_connections=True)
 
 
@@ -89,7 +90,7 @@ def delete_customer(*, customer_id: str, reg: AppRegistry,
         raise ApiError(409, "Customer has connections",
                        f"customer {customer_id!r} still has connections: delete them first")
     reg.delete_customer(customer_id)
-    commit(reg, cfg)
+    commit(reg, cfg, customer_id)
     return Response(status_code=204)
 
 
@@ -132,7 +133,7 @@ def create_connection(*, customer_id: str, body: ConnectionIn, reg: AppRegistry,
         raise bad_request("instance_url must be an https:// URL")
     conn = reg.upsert_connection({**as_doc(body), "customer_id": customer_id})
     connection_created(reg, conn)
-    commit(reg, cfg)
+    commit(reg, cfg, customer_id)
     return shapes.connection(conn)
 
 
@@ -172,7 +173,7 @@ def delete_connection(*, customer_id: str, provider_name: str, reg: AppRegistry,
                "connection_id": str(conn.id)}
     reg.delete_connection(customer_id, provider_name)
     webhooks.emit(reg.s, reg.app_id, "connection.deleted", payload)
-    commit(reg, cfg)
+    commit(reg, cfg, customer_id)
     return Response(status_code=204)
 
 

@@ -206,7 +206,7 @@ def callback(*, state: str = Query(..., min_length=1, max_length=8192), code: st
         connection_created(reg, conn)
         _finish_link(s, link_id, "consumed")
         s.commit()
-        rerender(s, cfg)
+        rerender(s, cfg, [(reg.app_id, payload["customer"])])
     except ApiError as exc:
         s.rollback()
         _finish_link(s, link_id, "failed")

@@ -63,7 +63,7 @@ def after_run(reg: Registry, run: SyncRun, project: Path | None = None) -> None:
                                 "credentials; reconnect the customer, then resume the sync"})
         reg.s.commit()
         if pause and project is not None:
-            render.render(reg.s, project)
+            render.render(reg.s, project, [(reg.app_id, conn.customer.customer_id)])
     except Exception as exc:  # the run itself is recorded already
         reg.s.rollback()
         log.warning("run %s: webhooks not recorded: %s", run.id, exc)

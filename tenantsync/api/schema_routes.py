@@ -144,7 +144,7 @@ def update_field_mappings(*, body: ObjectFieldMappingsIn, customer_id: str = Cus
         reg.s.commit()
         raise bad_request(str(exc)) from None
     _event(reg, created, {**payload, "schema_id": info["schema_id"], "result": "SUCCESS"})
-    commit(reg, cfg)
+    commit(reg, cfg, customer_id)
     return info
 
 

@@ -75,7 +75,9 @@ AppRegistry = Annotated[Registry, Depends(registry)]
 Config = Annotated[ServiceConfig, Depends(config)]
 
 
-def rerender(s: Session, cfg: ServiceConfig) -> None:
-    """A registry change re-renders the Meltano config (one writer at a time)."""
+def rerender(s: Session, cfg: ServiceConfig,
+             customers: list[tuple[str, str]] | None = None) -> None:
+    """A registry change re-renders the Meltano config (one writer at a time); a change to
+    these (application, customer) pairs alone, only their syncs."""
     with _render_lock:
-        render.render(s, cfg.project)
+        render.render(s, cfg.project, customers)

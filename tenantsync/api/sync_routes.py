@@ -288,7 +288,7 @@ def _set_paused(reg: Registry, cfg: ServiceConfig, customer_id: str, provider_na
                 held.setdefault(kind, set()).add(name)
         held.get(item[0], set()).discard(item[1])
     row.paused_objects = {k: sorted(v) for k, v in held.items() if v} or None
-    commit(reg, cfg)
+    commit(reg, cfg, customer_id)
     return _answer(row, item)
 
 
@@ -374,7 +374,7 @@ def put_connection_sync_config(*, body: ConnectionSyncConfigIn,
             customer_id, provider_name, body.model_dump(by_alias=True, exclude_none=True))
     except RegistryError as exc:
         raise bad_request(str(exc)) from None
-    commit(reg, cfg)
+    commit(reg, cfg, customer_id)
     return conn.sync_config or {}
 
 
@@ -383,7 +383,7 @@ def delete_connection_sync_config(*, customer_id: str = CustomerHeader,
                                   provider_name: str = ProviderHeader, reg: AppRegistry,
                                   cfg: Config) -> Response:
     missing(reg.delete_connection_sync_config, customer_id, provider_name)
-    commit(reg, cfg)
+    commit(reg, cfg, customer_id)
     return Response(status_code=204)
 
 

@@ -43,11 +43,13 @@ def _open() -> Registry:
     return Registry(db.session())
 
 
-def _commit(reg: Registry) -> None:
+def _commit(reg: Registry, customer: str | None = None) -> None:
     """Commit a change and re-render, as the service does: the Meltano project and the sync
-    index (which Airflow's DAGs follow) stay true to the registry."""
+    index (which Airflow's DAGs follow) stay true to the registry. A change to one customer
+    alone re-renders only its syncs."""
     reg.s.commit()
-    render.render(reg.s, db.project_dir())
+    render.render(reg.s, db.project_dir(),
+                  None if customer is None else [(reg.app_id, customer)])
 
 
 def _command(group: click.Group, name: str, **kwargs: Any):
@@ -250,7 +252,7 @@ def customers_list() -> None:
 def customers_add(customer_id: str, name: str, email: str) -> None:
     reg = _open()
     reg.upsert_customer({"customer_id": customer_id, "name": name, "email": email})
-    _commit(reg)
+    _commit(reg, customer_id)
     click.echo(f"customer {customer_id}")
 
 
@@ -259,7 +261,7 @@ def customers_add(customer_id: str, name: str, email: str) -> None:
 def customers_delete(customer_id: str) -> None:
     reg = _open()
     reg.delete_customer(customer_id)
-    _commit(reg)
+    _commit(reg, customer_id)
     click.echo(f"deleted customer {customer_id}")
 
 
@@ -384,7 +386,7 @@ def connections_list() -> None:
 def connections_delete(customer: str, provider: str) -> None:
     reg = _open()
     reg.delete_connection(customer, provider)
-    _commit(reg)
+    _commit(reg, customer)
     click.echo(f"deleted the connection of {customer} to {provider}")
 
 
@@ -405,7 +407,7 @@ def syncs_list() -> None:
 def _set_paused(customer: str, provider: str, paused: bool) -> None:
     reg = _open()
     reg.sync(customer, provider).paused = paused
-    _commit(reg)  # the schedule follows (@manual while paused)
+    _commit(reg, customer)  # the schedule follows (@manual while paused)
     click.echo(f"{'paused' if paused else 'resumed'} {customer} x {provider}")
 
 

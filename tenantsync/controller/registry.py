@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from tenantsync import providers
@@ -663,8 +663,10 @@ class Registry:
             select(Sync).join(Connection).join(Customer)
             .where(Customer.application_id == self.app_id).order_by(Sync.id)))
 
-    def sync_views(self, sync_id: int | None = None) -> list[SyncView]:
-        """Every sync of every application (or one), for rendering: one query, no secret."""
+    def sync_views(self, sync_id: int | None = None,
+                   customers: Iterable[tuple[str, str]] | None = None) -> list[SyncView]:
+        """Every sync of every application (or one, or those of some (application, customer)
+        pairs), for rendering: one query, no secret."""
         query = (
             select(Sync.id, Customer.application_id, Customer.customer_id, Provider.name,
                    Connection.id, Destination.name, SyncConfig.default_config, Sync.paused,
@@ -676,6 +678,9 @@ class Registry:
             .join(Destination, SyncConfig.destination_id == Destination.id))
         if sync_id is not None:
             query = query.where(Sync.id == sync_id)
+        if customers is not None:
+            query = query.where(tuple_(Customer.application_id, Customer.customer_id)
+                                .in_(list(customers)))
         rows = self.s.execute(query)
         return [SyncView(sid, app, cust, prov, conn, dest,
                          cfg.get("period_ms", DEFAULT_PERIOD_MS), paused,

@@ -16,11 +16,13 @@ variables. The tap fetches the connection's credentials from the registry at sta
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -186,15 +188,18 @@ def job_tasks(view: SyncView, groups: Iterable[Group]) -> list[str]:
             if any(narrow(g.objects, view.objects, view.paused_objects).values())]
 
 
-def document(session: Session) -> dict[str, Any]:
-    """The include file's content for every application in the registry."""
+def document(session: Session, customers: Iterable[tuple[str, str]] | None = None
+             ) -> dict[str, Any]:
+    """The include file's content for every application in the registry: every plugin, and
+    the jobs and schedules of every sync (or only of these (application, customer) pairs)."""
     configs = list(session.scalars(select(SyncConfig)))
     groups = {(c.application_id, c.provider.name): strategy_groups(c) for c in configs}
     extractors = {p["name"]: p for (app, provider), provider_groups in groups.items()
                   for p in (_extractor(app, provider, g) for g in provider_groups)}
     loaders = {p["name"]: p for p in map(_loader, session.scalars(select(Destination)))}
+    views = Registry(session).sync_views(customers=customers)
     entries = [sync_entries(view, groups[(view.application_id, view.provider)])
-               for view in sorted(Registry(session).sync_views(), key=sync_name)]
+               for view in sorted(views, key=sync_name)]
     return {"plugins": {"extractors": [extractors[k] for k in sorted(extractors)],
                         "loaders": [loaders[k] for k in sorted(loaders)]},
             "jobs": [job for job, _ in entries], "schedules": [sch for _, sch in entries]}
@@ -230,16 +235,24 @@ def dump(doc: dict[str, Any]) -> str:
     """The include file's text. The plugins in YAML's block style; each job and schedule on
     one line, a flow mapping written here: PyYAML's representer (Python even with the C
     emitter) spent 80% of a render on them, 20 s at 100,000 syncs."""
+    return head(doc["plugins"]) + "".join(
+        section(key, list(map(item_line, doc[key]))) for key in ("jobs", "schedules"))
+
+
+def head(plugins: dict[str, Any]) -> str:
+    """The include file up to its jobs: the header and the plugins."""
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    head = yaml.dump({"plugins": doc["plugins"]}, Dumper=dumper, sort_keys=False,
-                     default_flow_style=False, width=1000, allow_unicode=True)
-    return HEADER + head + "".join(_flow_list(key, doc[key]) for key in ("jobs", "schedules"))
+    return HEADER + yaml.dump({"plugins": plugins}, Dumper=dumper, sort_keys=False,
+                              default_flow_style=False, width=1000, allow_unicode=True)
 
 
-def _flow_list(key: str, items: list[dict[str, Any]]) -> str:
-    if not items:
-        return f"{key}: []\n"
-    return f"{key}:\n" + "".join(f"- {_flow(item)}\n" for item in items)
+def item_line(item: dict[str, Any]) -> str:
+    """One job or schedule: one line."""
+    return f"- {_flow(item)}\n"
+
+
+def section(key: str, lines: list[str]) -> str:
+    return f"{key}:\n" + "".join(lines) if lines else f"{key}: []\n"
 
 
 def _flow(value: Any) -> str:
@@ -281,18 +294,42 @@ class RenderResult:
     syncs: int
 
 
-def render(session: Session, project: Path) -> RenderResult:
-    """Write the include file (only when its content changes) and make sure meltano.yml
-    exists and includes it."""
+def render(session: Session, project: Path,
+           customers: Iterable[tuple[str, str]] | None = None) -> RenderResult:
+    """Write the include file and the sync index (each only when its content changes) and
+    make sure meltano.yml exists and includes it.
+
+    `customers`: the (application, customer) pairs a change touched, when it touched nothing
+    else (a customer, its connections, pauses, connection sync configs). Then only their jobs
+    and schedules are rendered and spliced into what the last render wrote, in place of
+    theirs: the same bytes as a whole render (tests hold it), at a cost that grows with the
+    change, not the registry (a whole render of 100,000 syncs takes seconds). Renders of one
+    project take turns (a lock file), so a splice never starts from a file being replaced."""
+    from tenantsync.controller import render_splice  # it builds on this module
+
     ensure_project(project)
-    doc = document(session)
-    text = dump(doc)
     path = project / INCLUDE_FILE
-    changed = not path.exists() or path.read_text() != text
-    if changed:
-        write_atomic(path, text)
-    sync_index.write(project, doc)  # what Airflow's DAG file reads (tenantsync/airflow/)
-    return RenderResult(path, changed, len(doc["jobs"]))
+    with _turn(project):
+        spliced = None if customers is None else render_splice.texts(
+            session, project, set(customers))
+        if spliced is not None:
+            text, index, syncs = spliced
+            sync_index.write_text(project, index)
+        else:
+            doc = document(session)
+            text, syncs = dump(doc), len(doc["jobs"])
+            sync_index.write(project, doc)  # what Airflow's DAG file reads
+        changed = not path.exists() or path.read_text() != text
+        if changed:
+            write_atomic(path, text)
+    return RenderResult(path, changed, syncs)
+
+
+@contextmanager
+def _turn(project: Path) -> Iterator[None]:
+    with open(project / ".tenantsync-render.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def ensure_project(project: Path) -> None:

@@ -23,14 +23,38 @@ def rows(doc: dict[str, Any]) -> list[list]:
             for s in doc["schedules"]]
 
 
+def row_line(row: list) -> str:
+    return json.dumps(row, ensure_ascii=False)
+
+
+HEAD = f'{{"columns": {json.dumps(COLUMNS)}, "syncs": [\n'
+TAIL = "\n]}\n"
+
+
 def text(doc: dict[str, Any]) -> str:
-    body = ",\n".join(json.dumps(row, ensure_ascii=False) for row in rows(doc))
-    return f'{{"columns": {json.dumps(COLUMNS)}, "syncs": [\n{body}\n]}}\n'
+    return text_of(list(map(row_line, rows(doc))))
+
+
+def text_of(lines: list[str]) -> str:
+    """The index of these rows (each a `row_line`)."""
+    return HEAD + ",\n".join(lines) + TAIL
+
+
+def row_lines(text: str) -> list[str] | None:
+    """The rows of an index's text, as `row_line`s; None if it is not one `text_of` wrote."""
+    if not (text.startswith(HEAD) and text.endswith(TAIL)):
+        return None
+    body = text[len(HEAD):-len(TAIL)]
+    return body.split(",\n") if body else []
 
 
 def write(project: Path, doc: dict[str, Any]) -> bool:
     """Write the index of `doc` into `project`; True when it changed."""
-    path, new = project / INDEX_FILE, text(doc)
+    return write_text(project, text(doc))
+
+
+def write_text(project: Path, new: str) -> bool:
+    path = project / INDEX_FILE
     if path.exists() and path.read_text() == new:
         return False
     render.write_atomic(path, new)

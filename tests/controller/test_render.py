@@ -8,7 +8,7 @@ import random
 
 import yaml
 
-from tenantsync.controller import db, render
+from tenantsync.controller import db, render, render_splice, sync_index
 from tenantsync.controller.registry import Registry
 
 from .conftest import DESTINATION, SALESFORCE, SYNC_CONFIG, seed
@@ -227,3 +227,69 @@ def test_a_connection_sync_config_reaches_the_tenant_job_and_env(tmp_path, secre
     assert all(t.split()[1].startswith(loader) for t in jobs["app--acme--hubspot"])
     (target,) = doc["plugins"]["loaders"]
     assert target["config"]["schema"] == f"${render.SCHEMA_ENV}"
+
+
+def splice_and_whole(reg, tmp_path, customers):
+    """The include file and sync index after rendering only `customers`' syncs into the
+    project rendered before, and after a whole render of the same registry elsewhere."""
+    reg.s.commit()
+    spliced = render_splice.texts(reg.s, tmp_path / "p", set(customers))
+    render.render(reg.s, tmp_path / "p", customers)
+    if spliced is not None:  # the splice is what render wrote
+        assert (tmp_path / "p" / render.INCLUDE_FILE).read_text() == spliced[0]
+    render.render(reg.s, tmp_path / "whole")
+    return [tuple((tmp_path / d / f).read_text() for f in (render.INCLUDE_FILE,
+                                                           sync_index.INDEX_FILE))
+            for d in ("p", "whole")]
+
+
+def test_rendering_a_customer_s_change_alone_gives_the_whole_render(tmp_path, secret_key):
+    odd = 'Ünïcode "quoted" \\ customer'  # escaped in the file, slugged with a hash
+    reg = build(tmp_path, "r", ["acme", "globex", "initech", odd, "acme--b"])
+    render.render(reg.s, tmp_path / "p")
+    app = reg.app_id
+
+    def gone(customer):
+        for conn in list(reg.customer(customer).connections):
+            reg.delete_connection(customer, conn.provider.name)
+        reg.delete_customer(customer)
+    changes = [
+        ("pause one sync", lambda: setattr(reg.sync("globex", "hubspot"), "paused", True),
+         ["globex"]),
+        ("a connection sync config", lambda: reg.set_connection_sync_config(
+            "acme", "hubspot", {"destination_config": {"type": "postgres", "schema": "own"},
+                                "standard_objects": [{"object": "deals"}]}), ["acme"]),
+        ("a new customer and its connection", lambda: reg.apply([
+            {"customer_id": "aaa-first"},
+            {"customer_id": "aaa-first", "provider_name": "hubspot", "refresh_token": "t"}]),
+         ["aaa-first"]),
+        ("an odd customer's connection deleted", lambda: reg.delete_connection(odd, "hubspot"),
+         [odd]),
+        ("two customers at once", lambda: (gone("initech"),
+                                           reg.delete_connection("globex", "salesforce")),
+         ["initech", "globex"]),
+        ("the last ones", lambda: [gone(c) for c in
+                                   ("acme", "globex", odd, "acme--b", "aaa-first")],
+         ["acme", "globex", odd, "acme--b", "aaa-first"]),
+        ("and back", lambda: reg.apply([{"customer_id": "zed"}, {
+            "customer_id": "zed", "provider_name": "salesforce", "refresh_token": "t"}]),
+         ["zed"]),
+    ]
+    for what, change, customers in changes:
+        change()
+        reg.s.commit()
+        assert render_splice.texts(reg.s, tmp_path / "p", {(app, c) for c in customers})
+        spliced, whole = splice_and_whole(reg, tmp_path, [(app, c) for c in customers])
+        assert spliced == whole, what
+    assert "zed--salesforce" in spliced[0] and "acme" not in spliced[1]
+
+
+def test_a_splice_with_nothing_to_splice_into_renders_whole(tmp_path, secret_key):
+    reg = build(tmp_path, "r", ["acme", "globex"])
+    spliced, whole = splice_and_whole(reg, tmp_path, [(reg.app_id, "acme")])  # first render
+    assert spliced == whole
+    include = tmp_path / "p" / render.INCLUDE_FILE  # a hand edit: not render's shape
+    include.write_text(include.read_text().replace("jobs:\n", "jobs:\n# mine\n"))
+    assert render_splice.texts(reg.s, tmp_path / "p", {(reg.app_id, "acme")}) is None
+    spliced, whole = splice_and_whole(reg, tmp_path, [(reg.app_id, "acme")])
+    assert spliced == whole
