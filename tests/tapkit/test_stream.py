@@ -168,3 +168,56 @@ def test_reading_from_before_the_bookmark_never_moves_it_back():
     # the provider's earlier start is read again; r9, sent at the bookmark itself, is not
     assert [m["record"]["id"] for m in of(messages, "alpha", "RECORD")] == ["r7", "r8"]
     assert state2["bookmarks"]["alpha"]["replication_key_value"] == ROWS[-1]["updated"]
+
+
+class LazyPages(TapkitStream):
+    """One page, a generator of 40 records with distinct watermarks (the last two tied), that
+    notes how many records it had built ahead of the emission when it built each one."""
+
+    built: list[int] = []
+    emitted = 0
+
+    def fetch_pages(self, plan):
+        cls = type(self)
+
+        def page():
+            for i in range(40):
+                updated = f"2024-01-01T00:00:{min(i, 38):02d}+00:00"
+                if plan.resume_from is None or updated >= plan.resume_from:
+                    cls.built.append(i - cls.emitted)  # built, not yet emitted
+                    yield {"id": f"r{i}", "updated": updated, "value": i}
+        yield page()
+
+    def _increment_stream_state(self, latest_record, *, context=None):
+        type(self).emitted += 1
+        super()._increment_stream_state(latest_record, context=context)
+
+
+class LazyTap(ToyTap):
+    def discover_streams(self):
+        return [LazyPages(self, name="lazy", schema=SCHEMA, key="id",
+                          replication_key="updated")]
+
+
+def test_a_page_is_emitted_as_it_is_read_not_held_whole():
+    """A page's records go out one at a time as the page yields them (a Bulk page is a
+    generator of 50,000 rows), only the records at its last watermark held back to be
+    fingerprinted; the boundary they make still leaves nothing to send again."""
+    LazyPages.built, LazyPages.emitted = [], 0
+    buf = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    with redirect_stdout(buf):
+        LazyTap(config={}).sync_all()
+    buf.seek(0)
+    messages = [json.loads(line) for line in buf.read().splitlines()]
+    assert [m["record"]["value"] for m in of(messages, "lazy", "RECORD")] == list(range(40))
+    assert max(LazyPages.built) <= 2  # held back: the previous record and this one at most
+    state = [m["value"] for m in messages if m["type"] == "STATE"][-1]
+    boundary = state["bookmarks"]["lazy"]["boundary"]
+    assert boundary["value"] == "2024-01-01T00:00:38+00:00" and len(boundary["records"]) == 2
+    LazyPages.built, LazyPages.emitted = [], 0
+    buf = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    with redirect_stdout(buf):
+        LazyTap(config={}, state=state).sync_all()
+    buf.seek(0)
+    again = [json.loads(line) for line in buf.read().splitlines()]
+    assert of(again, "lazy", "RECORD") == []  # r38 and r39 were sent at the bookmark

@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -206,17 +206,7 @@ class TapkitStream(Stream):
                     self.restart_order()
                     continue
                 self._time_extracted = datetime.now(timezone.utc).isoformat()
-                page = list(page)  # a page may be a generator (Bulk CSV rows): read once
-                if seen:
-                    page = [r for r in page if not (r.get(key) == plan.resume_from
-                                                    and fingerprint(r) in seen)]
-                # Only records at the page's last watermark can be at the bookmark after it
-                # (pages ascend): fingerprint those alone (a JSON dump and a hash each, once
-                # the engine's largest cost per record), before they are emitted.
-                last = page[-1].get(key) if page and key else None
-                marks = [] if last is None else [
-                    (last, fingerprint(r)) for r in page if r.get(key) == last]
-                yield from page
+                marks = yield from self._page_records(page, key, plan.resume_from, seen)
                 self._note_boundary(state, marks)
                 self._write_state_message()  # checkpoint: every record so far is emitted
         except StopSync as exc:
@@ -235,6 +225,40 @@ class TapkitStream(Stream):
         elif plan.full:
             self._write_activate_version_message(plan.version)
         strategies.complete(state, plan)
+
+    @staticmethod
+    def _page_records(page: Iterable[dict], key: str | None, resume_from: Any,
+                      seen: frozenset[str]) -> Generator[dict, None, list[tuple[Any, str]]]:
+        """A page's records, passed on one at a time as the page yields them (a Bulk page is a
+        generator of up to 50,000 rows: never all of them built at once), less those already
+        sent at the bookmark (`seen`). Returns the fingerprints of the records at the page's
+        last watermark: only those can be at the bookmark after it, so only those are
+        fingerprinted (a JSON dump and a hash each, once the engine's largest cost per
+        record), and before they are emitted (emission may drop deselected fields). Pages
+        ascend, so they are the page's tail: the records since the watermark last changed
+        (usually one) are held back until a later watermark, or the page's end, decides."""
+        if not key:
+            yield from page
+            return []
+        tail: list[dict] = []
+        tail_mark: Any = None
+        for record in page:
+            mark = record.get(key)
+            if seen and mark == resume_from and fingerprint(record) in seen:
+                continue
+            if mark is None and tail_mark is None:
+                yield record  # no watermark yet in this page: nothing to hold back
+                continue
+            if mark is not None and mark != tail_mark:
+                yield from tail  # a later watermark follows: not the page's last one
+                tail = []
+                tail_mark = mark
+            tail.append(record)
+        last = tail[-1].get(key) if tail else None
+        marks = [] if last is None else [
+            (last, fingerprint(r)) for r in tail if r.get(key) == last]
+        yield from tail
+        return marks
 
     # --- fast emission (private singer-sdk hooks; singer-sdk is pinned ~=0.54.9) ------------
 
