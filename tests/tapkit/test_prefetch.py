@@ -48,5 +48,23 @@ def test_stopping_early_stops_the_worker_and_closes_the_source():
     assert next(items) == 0
     items.close()
     assert closed.is_set()
-    assert len(produced) <= 3  # one ahead (plus the one being handed over), not all 1000
+    assert len(produced) <= 2  # the one taken and one ahead, not all 1000
     assert not [t for t in threading.enumerate() if t.name == "tapkit-prefetch"]
+
+
+def test_the_worker_fetches_an_item_only_once_the_one_before_it_is_taken():
+    """One ahead, not two: while the consumer works on item 0, the worker may fetch item 1
+    but not item 2 (a queue slot alone would let it hold a third, fetched, while it waits for
+    room: for 50,000-row pages that is a page of memory more)."""
+    third = threading.Event()
+
+    def source():
+        for i in range(5):
+            if i == 2:
+                third.set()
+            yield i
+
+    items = prefetched(source(), depth=1)
+    assert next(items) == 0
+    assert not third.wait(0.5)  # the consumer is busy with item 0
+    assert list(items) == [1, 2, 3, 4]
