@@ -46,6 +46,34 @@ class _Batch:
         self.dated = True  # every record has its last-modified time (see _write)
 
 
+class _Lane:
+    """A writer thread with its own connection (and so its own temp table): one batch at a
+    time. A sink's lanes write batches with no id in common at the same time."""
+
+    def __init__(self, name: str) -> None:
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self.conn = None
+        self.future: Future | None = None
+        self.ids: set[str] = set()  # the ids of the batch in flight
+        self.seq = 0  # the sink's count of batches when this lane's was handed over
+
+    def busy(self) -> bool:
+        return self.future is not None and not self.future.done()
+
+    def finish(self) -> None:
+        """Block until this lane's batch is committed; raise its error if it failed."""
+        if self.future is not None:
+            future, self.future = self.future, None
+            self.ids = set()
+            future.result()
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True)
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
 class _PiecesReader:
     """A read()-able view over an iterator of strings, so a batch is never joined into one."""
 
@@ -111,15 +139,16 @@ class SupaglueSink(Sink):
         self._max_rows = int(target.config.get("batch_size_rows") or 10_000)
         self._max_bytes = int(target.config.get("batch_size_bytes") or 16 * 1024 * 1024)
         self._batch = _Batch()
-        self._conn = None
         # Whether this tenant had no rows of this object when the run began: then a batch that
         # names each id once is COPYed straight into the table (no temp table, no merge) until
         # one collides with a row (a concurrent run's, or a repeat across batches).
         self._fresh = False
-        # One writer thread per sink: Postgres merges batch N while this thread formats batch
-        # N+1. At most one batch is in flight, so memory stays bounded to two batches.
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sink-{stream_name}")
-        self._inflight: Future | None = None
+        # Writer lanes: Postgres writes batch N (and N+1 on a second lane, when no id is in
+        # both) while this thread formats the next. Memory stays bounded to lanes + 1 batches;
+        # the first lane's connection also prepares the table and runs the delete sweep.
+        self._max_lanes = target.parallel_writes
+        self._lanes = [_Lane(f"sink-{stream_name}")]
+        self._submitted = 0  # batches handed to lanes: which lane's batch started first
         self._merge = {dedupe: tables.merge_sql(self.schema_name, self.spec, dedupe=dedupe)
                        for dedupe in (True, False)}
         self._upsert = {dedupe: tables.upsert_sql(self.schema_name, self.spec, dedupe=dedupe)
@@ -130,27 +159,43 @@ class SupaglueSink(Sink):
 
     # Lifecycle
 
+    @property
+    def _conn(self):
+        """The first lane's connection: table set-up and the delete sweep."""
+        return self._lanes[0].conn
+
     def setup(self) -> None:
-        self._conn = connect(self.target.dsn)
+        lane = self._lanes[0]
+        lane.conn = connect(self.target.dsn)
         try:
-            with self._conn.cursor() as cur:
+            with lane.conn.cursor() as cur:
                 tables.ensure_table(cur, self.schema_name, self.spec)
                 tables.ensure_seen_ids(cur)
                 tables.create_temp_table(cur, self.spec)
                 cur.execute(tables.has_rows_sql(self.schema_name, self.spec), self.params)
                 self._fresh = not cur.fetchone()[0]
-            self._conn.commit()
+            lane.conn.commit()
         except psycopg2.Error as exc:
-            self._conn.rollback()
+            lane.conn.rollback()
             raise SinkError(f"stream {self.stream_name!r}: preparing table "
                             f"{self.schema_name}.{self.spec.table} failed: {exc}".strip()) from exc
 
+    def _open(self, lane: _Lane) -> None:
+        """A further lane's connection and temp table, opened by its first batch."""
+        lane.conn = connect(self.target.dsn)
+        try:
+            with lane.conn.cursor() as cur:
+                tables.create_temp_table(cur, self.spec)
+            lane.conn.commit()
+        except psycopg2.Error as exc:
+            lane.conn.rollback()
+            raise SinkError(f"stream {self.stream_name!r}: opening a second writer connection "
+                            f"failed: {exc}".strip()) from exc
+
     def clean_up(self) -> None:
         super().clean_up()
-        self._writer.shutdown(wait=True)
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        for lane in self._lanes:
+            lane.close()
 
     # Buffering (the per-record hot path)
 
@@ -207,39 +252,53 @@ class SupaglueSink(Sink):
     # Writing
 
     def submit(self) -> Future | None:
-        """Hand the buffered batch to the writer thread and return its future (None if empty).
-        Waits for the previous batch first, so its error, if any, surfaces here."""
-        self.wait()
+        """Hand the buffered batch to a writer lane and return its future (None if empty).
+        A batch sharing an id with one in flight waits for it (versions of one id commit in
+        arrival order); a finished batch's error, if any, surfaces here."""
+        for lane in self._lanes:
+            if not lane.busy() or not lane.ids.isdisjoint(self._batch.ids):
+                lane.finish()
         if not self._batch.lines:
             return None
+        lane = next((lane for lane in self._lanes if lane.future is None), None)
+        if lane is None and len(self._lanes) < self._max_lanes:
+            lane = _Lane(f"sink-{self.stream_name}-{len(self._lanes)}")
+            self._lanes.append(lane)
+        if lane is None:  # every lane busy: wait for the one that started first
+            lane = min(self._lanes, key=lambda lane: lane.seq)
+            lane.finish()
         batch, self._batch = self._batch, _Batch()
         self._batch_records_read = 0
-        self._inflight = self._writer.submit(self._write, batch)
-        return self._inflight
+        self._submitted += 1
+        lane.seq, lane.ids = self._submitted, batch.ids
+        lane.future = lane.executor.submit(self._write, lane, batch)
+        return lane.future
 
     @property
-    def inflight(self) -> Future | None:
-        return self._inflight
+    def inflight(self) -> list[Future]:
+        return [lane.future for lane in self._lanes if lane.future is not None]
 
     def wait(self) -> None:
-        """Block until the batch in flight is committed; raise its error if it failed."""
-        if self._inflight is not None:
-            inflight, self._inflight = self._inflight, None
-            inflight.result()
+        """Block until every batch in flight is committed; raise the first error."""
+        for lane in self._lanes:
+            lane.finish()
 
     def process_batch(self, context: dict) -> None:
         """The SDK's synchronous drain: commit everything buffered before returning."""
         self.submit()
         self.wait()
 
-    def _write(self, batch: _Batch) -> None:
+    def _write(self, lane: _Lane, batch: _Batch) -> None:
+        if lane.conn is None:
+            self._open(lane)
+        conn = lane.conn
         count = len(batch.lines)
         how = " (copied straight in)"
         try:
             if not (self._fresh and batch.loadable and not batch.repeats
-                    and self._try_load(batch)):
+                    and self._try_load(conn, batch)):
                 how = ""
-                with self._conn.cursor() as cur:
+                with conn.cursor() as cur:
                     pieces = chain.from_iterable(
                         zip(map("{}\t".format, batch.seqs), batch.lines, strict=True))
                     cur.copy_expert(self._copy, _PiecesReader(pieces), size=1 << 20)
@@ -248,9 +307,9 @@ class SupaglueSink(Sink):
                     else:  # the write time stands in for a missing one: compare content first
                         cur.execute(self._unchanged, self.params)
                         cur.execute(self._merge[batch.repeats], self.params)
-                self._conn.commit()
+                conn.commit()
         except psycopg2.Error as exc:
-            self._conn.rollback()
+            conn.rollback()
             raise SinkError(
                 f"stream {self.stream_name!r}{_input_line(exc, batch.seqs)}: writing a batch of "
                 f"{count} records to {self.schema_name}.{self.spec.table} failed; nothing of this "
@@ -260,10 +319,10 @@ class SupaglueSink(Sink):
         self.logger.info("stream %s: merged %d records into %s.%s%s", self.stream_name, count,
                          self.schema_name, self.spec.table, how)
 
-    def _try_load(self, batch: _Batch) -> bool:
+    def _try_load(self, conn, batch: _Batch) -> bool:
         """COPY the batch straight into the table, committed; False (nothing written, and
         merges from now on) if one of its ids is there already."""
-        with self._conn.cursor() as cur:
+        with conn.cursor() as cur:
             cur.execute("SELECT now()")  # emitted-at: the transaction's time, as the merge's
             stamp = [self.params["app"], self.params["provider"], self.params["customer"],
                      cur.fetchone()[0].isoformat()]
@@ -274,10 +333,10 @@ class SupaglueSink(Sink):
             try:
                 cur.copy_expert(self._load, _PiecesReader(pieces), size=1 << 20)
             except psycopg2.errors.UniqueViolation:
-                self._conn.rollback()
+                conn.rollback()
                 self._fresh = False
                 return False
-        self._conn.commit()
+        conn.commit()
         return True
 
     def activate_version(self, new_version: int) -> None:

@@ -99,6 +99,9 @@ class TargetPostgres(Target):
                     description="Rows per merged batch (a STATE is emitted after each)."),
         th.Property("batch_size_bytes", th.IntegerType, default=16 * 1024 * 1024,
                     description="Bytes of buffered COPY data per stream before a batch is merged."),
+        th.Property("parallel_writes", th.IntegerType, default=2,
+                    description="Batches of one stream written at once, each on its own "
+                                "connection, when no id is in two of them (1: one at a time)."),
         th.Property("field_mappings", th.ObjectType(),
                     description="Per object, `_supaglue_mapped_data` from the raw record: "
                                 "{object: {fields: {schema field: provider field}, "
@@ -121,6 +124,10 @@ class TargetPostgres(Target):
         self._last_written_state: dict | None = None
         super().__init__(*args, **kwargs)
         self._validate = bool(self.config.get("validate_records"))  # read once, not per record
+        self.parallel_writes = self.config.get("parallel_writes", 2)
+        if not isinstance(self.parallel_writes, int) or self.parallel_writes < 1:
+            raise ConfigValidationError(f"target-postgres: parallel_writes must be a whole "
+                                        f"number of at least 1, got {self.parallel_writes!r}")
         self.field_mappings = self._field_mappings()
 
     def _field_mappings(self) -> dict[str, dict]:
@@ -187,10 +194,11 @@ class TargetPostgres(Target):
                 raise cls(f"input line {self._line}, stream {stream!r}: {exc}") from None
             full = full or sink.is_full
         if full:
-            futures = [f for s in self._all_sinks() if (f := s.submit())]
-            self._outstanding += futures
-            if self._latest_state:
-                self._pending_states.append((self._latest_state, futures))
+            sinks = self._all_sinks()
+            self._outstanding += [f for s in sinks if (f := s.submit())]
+            if self._latest_state:  # it covers every batch in flight, not only these
+                self._pending_states.append(
+                    (self._latest_state, [f for s in sinks for f in s.inflight]))
         self._emit_committed_states()
         self._handle_max_record_age()
 
@@ -199,7 +207,7 @@ class TargetPostgres(Target):
         sinks = self._all_sinks()
         if self._latest_state and not any(s.current_size for s in sinks):
             # Nothing buffered precedes this STATE: it waits only for batches in flight.
-            inflight = [s.inflight for s in sinks if s.inflight is not None]
+            inflight = [f for s in sinks for f in s.inflight]
             self._pending_states.append((self._latest_state, inflight))
             self._emit_committed_states()
 
