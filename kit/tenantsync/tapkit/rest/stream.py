@@ -2,7 +2,8 @@
 
 - An incremental object is read in watermark order from the bookmark (full syncs: from
   `start_date`, or the beginning), so every page's STATE is a safe resume point; where the API
-  cannot sort by the watermark, the whole result is read and sorted in memory first.
+  cannot sort by the watermark, the whole result is read and sorted first (in runs spilled to
+  temporary files past `spill.RUN_RECORDS`, so memory stays bounded).
 - A full-only object keeps its next request in the state during the pass, so an interrupted
   full sync resumes at the page it stopped at (same ACTIVATE_VERSION).
 - Deleted records (a flag, or a separate listing read after the main one) carry
@@ -13,7 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from itertools import islice
+from operator import itemgetter
 from typing import Any
 
 from singer_sdk import Tap
@@ -30,8 +33,17 @@ from tenantsync.tapkit.rest.objects import (
     RestObject,
 )
 from tenantsync.tapkit.rest.paging import Call, Page
+from tenantsync.tapkit.spill import sorted_records
 from tenantsync.tapkit.strategy import SyncPlan
 from tenantsync.tapkit.stream import NEW_QUERY, TapkitStream
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _micros(at: datetime) -> int:
+    """An exact sort key for an aware datetime (spilled runs store it as JSON)."""
+    return (at - _EPOCH) // timedelta(microseconds=1)
+
 
 PROGRESS = "rest_full_sync"  # state entry of a running full pass of a full-only object
 
@@ -183,12 +195,19 @@ class RestStream(TapkitStream):
         """The whole result in watermark order (APIs that cannot sort by it), from `since`."""
         field = obj.replication_key
         lower = parse_timestamp(since) if since is not None else None
-        records = [r for page in pages for r in page.records
-                   if lower is None or (r.get(field) and parse_timestamp(r[field]) >= lower)]
-        records.sort(key=lambda r: parse_timestamp(r[field]))
+
+        def keyed() -> Iterator[tuple[int, dict]]:  # each record's time parsed once
+            for page in pages:
+                for record in page.records:
+                    if lower is None:
+                        yield _micros(parse_timestamp(record[field])), record
+                    elif (stamp := record.get(field)) and (at := parse_timestamp(stamp)) >= lower:
+                        yield _micros(at), record
+
+        ordered = sorted_records(keyed(), key=itemgetter(0))
         size = getattr(obj.paging, "page_size", None) or 500
-        for start in range(0, len(records), size):
-            yield self._records(obj, records[start:start + size])
+        while chunk := [record for _, record in islice(ordered, size)]:
+            yield self._records(obj, chunk)
 
     def _records(self, obj: RestObject, records: list, *, deleted: bool = False
                  ) -> list[dict]:
