@@ -11,6 +11,7 @@ from itertools import chain, repeat
 
 import psycopg2
 import psycopg2.errors
+from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.sinks import Sink
 
 from tenantsync.contract import DEFAULT_SCHEMA, ContractError, Destination, resolve
@@ -180,17 +181,24 @@ class SupaglueSink(Sink):
             raise SinkError(f"stream {self.stream_name!r}: preparing table "
                             f"{self.schema_name}.{self.spec.table} failed: {exc}".strip()) from exc
 
-    def _open(self, lane: _Lane) -> None:
-        """A further lane's connection and temp table, opened by its first batch."""
-        lane.conn = connect(self.target.dsn)
+    def _add_lane(self) -> _Lane | None:
+        """A further lane with its connection and temp table; None, and one lane from now on,
+        if the server will not give another connection (a connection limit near)."""
+        lane = _Lane(f"sink-{self.stream_name}-{len(self._lanes)}")
         try:
+            lane.conn = connect(self.target.dsn)
             with lane.conn.cursor() as cur:
                 tables.create_temp_table(cur, self.spec)
             lane.conn.commit()
-        except psycopg2.Error as exc:
-            lane.conn.rollback()
-            raise SinkError(f"stream {self.stream_name!r}: opening a second writer connection "
-                            f"failed: {exc}".strip()) from exc
+        except (psycopg2.Error, ConfigValidationError) as exc:
+            lane.close()
+            self._max_lanes = len(self._lanes)
+            self.logger.warning("stream %s: no further writer connection, so its batches are "
+                                "written one at a time: %s", self.stream_name,
+                                str(exc).strip().splitlines()[0])
+            return None
+        self._lanes.append(lane)
+        return lane
 
     def clean_up(self) -> None:
         super().clean_up()
@@ -262,8 +270,7 @@ class SupaglueSink(Sink):
             return None
         lane = next((lane for lane in self._lanes if lane.future is None), None)
         if lane is None and len(self._lanes) < self._max_lanes:
-            lane = _Lane(f"sink-{self.stream_name}-{len(self._lanes)}")
-            self._lanes.append(lane)
+            lane = self._add_lane()
         if lane is None:  # every lane busy: wait for the one that started first
             lane = min(self._lanes, key=lambda lane: lane.seq)
             lane.finish()
@@ -289,8 +296,6 @@ class SupaglueSink(Sink):
         self.wait()
 
     def _write(self, lane: _Lane, batch: _Batch) -> None:
-        if lane.conn is None:
-            self._open(lane)
         conn = lane.conn
         count = len(batch.lines)
         how = " (copied straight in)"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import threading
 import time
@@ -148,3 +149,31 @@ def test_parallel_writes_must_be_a_positive_whole_number(pg_server_uri, pg_schem
         TargetPostgres(config=config(pg_server_uri, pg_schema, parallel_writes=value))
     # a wrong type is refused by the SDK's schema check, which lists its findings in .errors
     assert "parallel_writes" in " ".join([str(caught.value), *caught.value.errors])
+
+
+def test_a_refused_second_connection_means_one_writer_not_a_failed_run(
+        pg_server_uri, pg_schema, pg_conn, caplog):
+    """A role limited to one connection (a server near its limit): the stream's second lane
+    cannot connect, so its batches are written one at a time, and all of them are."""
+    role = f"lim_{pg_schema}"
+    with pg_conn.cursor() as cur:  # not a superuser (they ignore limits), with postgres' rights
+        cur.execute(f'CREATE ROLE "{role}" LOGIN CONNECTION LIMIT 1')
+        cur.execute(f'GRANT postgres TO "{role}"')
+    try:
+        uri = pg_server_uri.replace("postgresql://postgres:", f"postgresql://{role}:", 1)
+        caplog.set_level(logging.WARNING)
+        run_target(config(uri, pg_schema, batch_size_rows=2),
+                   [schema_msg(ACC), *(rec(ACC, f"{i:03}", NEW) for i in range(7))])
+        assert _ids(pg_conn, pg_schema) == {f"{i:03}" for i in range(7)}
+        assert any("no further writer connection" in m and "too many connections" in m
+                   for m in caplog.messages)
+    finally:
+        with pg_conn.cursor() as cur:
+            def sessions() -> int:  # a closed session's backend drops its temp table as it exits
+                cur.execute("SELECT count(*) FROM pg_stat_activity WHERE usename = %s", (role,))
+                return cur.fetchone()[0]
+
+            until(lambda: sessions() == 0, "the role's sessions to end")
+            cur.execute(f'DROP SCHEMA IF EXISTS "{pg_schema}" CASCADE')
+            cur.execute(f'DROP OWNED BY "{role}"')
+            cur.execute(f'DROP ROLE "{role}"')
