@@ -44,23 +44,50 @@ def profile(role: str, pid: int, out: Path, procs: list) -> None:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
 
 
-def measured(cmd: list[str], stdin=None, stdout=None) -> dict:
-    """Run a process; its seconds, peak RSS (VmHWM, MB) and CPU seconds."""
+def measured(*cmds: list[str], stdin=None, stdout=None) -> list[dict]:
+    """Run a pipeline of processes (each one's stdout into the next one's stdin); for each,
+    its seconds, peak RSS (VmHWM, MB) and CPU seconds."""
     began = time.monotonic()
-    proc = psutil.Popen(cmd, stdin=stdin, stdout=stdout, stderr=subprocess.DEVNULL)
-    peak = cpu = 0.0
-    while proc.poll() is None:
-        try:
-            status = Path(f"/proc/{proc.pid}/status").read_text()
-            peak = max(peak, int(status.split("VmHWM:")[1].split()[0]) / 1024)
-            t = proc.cpu_times()
-            cpu = max(cpu, t.user + t.system)
-        except (psutil.Error, OSError, IndexError):
-            pass
+    procs: list[psutil.Popen] = []
+    for i, cmd in enumerate(cmds):
+        last = i == len(cmds) - 1
+        procs.append(psutil.Popen(cmd, stdin=procs[-1].stdout if procs else stdin,
+                                  stdout=stdout if last else subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL))
+        if i:
+            procs[-2].stdout.close()  # the next process holds it now
+    usage = [{"peak_rss_mb": 0.0, "cpu_s": 0.0} for _ in procs]
+    while any(p.poll() is None for p in procs):
+        for proc, u in zip(procs, usage, strict=True):
+            try:
+                status = Path(f"/proc/{proc.pid}/status").read_text()
+                u["peak_rss_mb"] = max(u["peak_rss_mb"],
+                                       int(status.split("VmHWM:")[1].split()[0]) / 1024)
+                t = proc.cpu_times()
+                u["cpu_s"] = max(u["cpu_s"], t.user + t.system)
+            except (psutil.Error, OSError, IndexError):
+                pass
         time.sleep(0.25)
-    if proc.returncode != 0:
-        raise SystemExit(f"{cmd[0]} failed with {proc.returncode}")
-    return {"seconds": time.monotonic() - began, "peak_rss_mb": round(peak), "cpu_s": cpu}
+    seconds = time.monotonic() - began
+    for cmd, proc in zip(cmds, procs, strict=True):
+        if proc.returncode != 0:
+            raise SystemExit(f"{cmd[0]} failed with {proc.returncode}")
+    return [{**u, "seconds": seconds, "peak_rss_mb": round(u["peak_rss_mb"])} for u in usage]
+
+
+def cpu_now() -> tuple[float, float]:
+    """Busy core-seconds of the whole machine, and CPU seconds of this process (the twin)."""
+    t = psutil.cpu_times()
+    own = psutil.Process().cpu_times()
+    return sum(t) - t.idle - getattr(t, "iowait", 0.0), own.user + own.system
+
+
+def where(began: tuple[float, float], seconds: float) -> str:
+    """What the machine spent between `began` and now: it says whether the cores were full."""
+    busy, own = (b - a for a, b in zip(began, cpu_now(), strict=True))
+    cores = psutil.cpu_count()
+    return (f"  machine: {busy:.1f} of {cores * seconds:.1f} core-s busy ({cores} cores); "
+            f"the twin {own:.1f} CPU s")
 
 
 def change(d: Deployment, tenant: Tenant, share: float, rng: random.Random) -> int:
@@ -112,10 +139,12 @@ def main() -> None:
                 with lock:
                     profile(role, pid, tmp, spies)
 
+            mark = cpu_now()
             full = d.run(tenant, sample=True, on_start=on_start if args.profile else None)
             assert full.code == 0, full.output[-3000:]
             full_records = sum(full.records.values())
             report("full sync, end to end", full_records, full.seconds, full.usage)
+            print(where(mark, full.seconds), flush=True)
             for role, path, spy in spies:
                 spy.wait(timeout=120)
                 if path.exists() and path.stat().st_size:
@@ -135,32 +164,53 @@ def main() -> None:
                    "refresh_token": sb.mint_refresh_token(), "login_url": sb.base_url,
                    "standard_objects": list(OBJECTS)}
             (tmp / "tap.json").write_text(json.dumps(cfg))
+            tap_cmd = [str(BIN / "tap-salesforce"), "--config", str(tmp / "tap.json")]
             singer = tmp / "records.singer"
+            mark = cpu_now()
             with open(singer, "wb") as out:
-                tap = measured([str(BIN / "tap-salesforce"), "--config",
-                                str(tmp / "tap.json")], stdout=out)
+                tap, = measured(tap_cmd, stdout=out)
             with open(singer, "rb") as src:
                 lines = sum(1 for line in src if b'"type":"RECORD"' in line[:40])
             print(f"tap alone: {lines:,} records in {tap['seconds']:.1f} s = "
                   f"{lines / tap['seconds']:,.0f}/s; {tap['peak_rss_mb']} MB peak, "
                   f"{tap['cpu_s']:.1f} CPU s ({singer.stat().st_size / 1e6:,.0f} MB of Singer)",
                   flush=True)
-            tcfg = {"application_id": "bench", "customer_id": "alone",
+            print(where(mark, tap["seconds"]), flush=True)
+            schemas = []
+
+            def target_cmd(label: str) -> list[str]:
+                schemas.append(f"{label}_{uuid.uuid4().hex[:8]}")
+                path = tmp / f"target-{label}.json"
+                path.write_text(json.dumps({
+                    "application_id": "bench", "customer_id": label,
                     "provider_name": "salesforce", "sqlalchemy_url": uri,
-                    "schema": f"alone_{uuid.uuid4().hex[:8]}"}
-            (tmp / "target.json").write_text(json.dumps(tcfg))
+                    "schema": schemas[-1]}))
+                return [str(BIN / "target-postgres"), "--config", str(path)]
+
+            mark = cpu_now()
             with open(singer, "rb") as src:
-                target = measured([str(BIN / "target-postgres"), "--config",
-                                   str(tmp / "target.json")], stdin=src,
-                                  stdout=subprocess.DEVNULL)
+                target, = measured(target_cmd("alone"), stdin=src, stdout=subprocess.DEVNULL)
             print(f"target alone: {lines:,} records in {target['seconds']:.1f} s = "
                   f"{lines / target['seconds']:,.0f}/s; {target['peak_rss_mb']} MB peak, "
                   f"{target['cpu_s']:.1f} CPU s", flush=True)
+            print(where(mark, target["seconds"]), flush=True)
+
+            # What meltano's relay costs: the same full sync through a plain pipe.
+            mark = cpu_now()
+            tap, target_piped = measured(tap_cmd, target_cmd("piped"),
+                                         stdout=subprocess.DEVNULL)
+            print(f"tap | target, no meltano: {lines:,} records in {tap['seconds']:.1f} s = "
+                  f"{lines / tap['seconds']:,.0f}/s; tap {tap['peak_rss_mb']} MB peak, "
+                  f"{tap['cpu_s']:.1f} CPU s; target {target_piped['peak_rss_mb']} MB peak, "
+                  f"{target_piped['cpu_s']:.1f} CPU s", flush=True)
+            print(where(mark, tap["seconds"]), flush=True)
             print(f"end to end / target alone: {full.seconds / target['seconds']:.2f}x the "
-                  f"time", flush=True)
+                  f"time; tap | target / target alone: {tap['seconds'] / target['seconds']:.2f}x",
+                  flush=True)
             d.drop()
-            d.schema = tcfg["schema"]
-            d.drop()
+            for schema in schemas:
+                d.schema = schema
+                d.drop()
 
 
 if __name__ == "__main__":
