@@ -4,6 +4,7 @@ credentials (none in its config) and gives rotated tokens back to the registry."
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pytest
 from singer_sdk.exceptions import ConfigValidationError
@@ -16,6 +17,19 @@ from tenantsync.tapkit.tokens import TokenUpdate
 from .conftest import seed
 
 SOURCE = "tenantsync.controller.credentials:load"
+
+
+@pytest.fixture(autouse=True)
+def exit_hooks(monkeypatch):
+    """`load` makes its process the connection's tap: it remembers the connection and has
+    `store_observed` run at the process's exit. Here that process is pytest's, which outlives
+    each test's registry: a real exit hook would write, when pytest exits, to whatever registry
+    the environment names by then (the working directory's default one, without tables).
+    Both stay within the test; the hooks `load` registers are returned."""
+    hooks: list = []
+    monkeypatch.setattr(credentials, "_current", {})
+    monkeypatch.setattr(credentials, "atexit", SimpleNamespace(register=hooks.append))
+    return hooks
 
 
 @pytest.fixture
@@ -57,8 +71,10 @@ def test_wrong_key_fails_without_leaking(registry_env, monkeypatch):
     assert "refresh-acme-secret" not in str(exc.value)
 
 
-def test_rotated_token_is_sealed_into_its_connection(registry_env):
+def test_rotated_token_is_sealed_into_its_connection(registry_env, exit_hooks):
     credentials.load({"connection_id": key("acme")})
+    credentials.load({"connection_id": key("acme")})
+    assert exit_hooks == [credentials.store_observed]  # once per process
     credentials.store_rotated(TokenUpdate(provider="Salesforce", refresh_token="rotated-1",
                                           origin="o", replaces="r",
                                           extra={"instance_url": "https://new.example"}))
