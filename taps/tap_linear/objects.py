@@ -4,8 +4,8 @@ and the `RestObject` that reads it on tapkit's REST engine (GraphQL connection p
 
 Every object is incremental on `updatedAt`: `filter: {updatedAt: {gte: <bookmark>}}` (gte is
 inclusive), `includeArchived: true`, `orderBy: updatedAt`. Linear returns that order newest
-first, so a run reads its whole result and sorts it (the engine's `sorted=False`) before
-emitting. Archived nodes (`archivedAt` set: Linear's soft delete) are deletes; a hard delete
+first, so records are emitted as read and the bookmark moves to the newest one read when the
+object's pass is complete (the engine's `sorted=False`). Archived nodes (`archivedAt` set: Linear's soft delete) are deletes; a hard delete
 leaves no trace, and a full sync's sweep removes it.
 """
 
@@ -107,8 +107,8 @@ def graphql_object(obj: str) -> RestObject:
         incremental=Incremental("updatedAt", body_path=("variables", "filter", "updatedAt",
                                                         "gte"), format="iso_ms", sorted=False),
         deletes=Archived(), modified="updatedAt",
-        note="GraphQL connection; newest first, so each run's result is sorted before it is "
-             "emitted")
+        note="GraphQL connection, newest first: the bookmark moves when the object's pass is "
+             "complete")
 
 
 OBJECTS: dict[str, RestObject] = {obj: graphql_object(obj) for obj in FIELDS}

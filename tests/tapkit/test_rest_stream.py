@@ -1,6 +1,6 @@
 """RestStream in a toy tap against a real local HTTP server: a declared object read with
-tapkit's engine (per-page STATE, ACTIVATE_VERSION, resume), its deletes, and the in-memory sort
-of APIs that cannot sort by the watermark."""
+tapkit's engine (per-page STATE, ACTIVATE_VERSION, resume), its deletes, and the bookmark of
+APIs that cannot sort by the watermark."""
 
 from __future__ import annotations
 
@@ -128,7 +128,12 @@ def test_full_only_object_resumes_at_the_page_it_stopped_at():
     assert state["bookmarks"]["notes"]["tenantsync"]["full_sync_version"] is None
 
 
-def test_unsortable_listing_is_sorted_in_memory_then_deleted_items_follow():
+def marks_of(messages, stream):
+    return [m["value"]["bookmarks"].get(stream, {}).get("replication_key_value")
+            for m in messages if m["type"] == "STATE"]
+
+
+def test_unsortable_listing_is_emitted_as_read_and_bookmarked_when_the_pass_completes():
     replies = [Reply(200, {"data": [row(1, 30), row(2, 10)]}), Reply(200, {"data": [row(3, 20)]}),
                Reply(200, {"data": [row(9, 15)]})]
     with ScriptedServer(replies) as server:
@@ -136,9 +141,44 @@ def test_unsortable_listing_is_sorted_in_memory_then_deleted_items_follow():
         assert [s.path.split("?")[0] for s in server.seen] == ["/leads", "/leads",
                                                                "/leads/deleted"]
     got = records(messages)
-    assert [r["id"] for r in got] == [2, 3, 1, 9]
+    assert [r["id"] for r in got] == [1, 2, 3, 9]  # as read: nothing held back
     assert got[-1]["_supaglue_is_deleted"] is True
-    assert state["bookmarks"]["leads"]["replication_key_value"] == stamp(30)
+    marks = marks_of(messages, "leads")
+    assert set(marks[:-1]) == {None} and marks[-1] == stamp(30)  # no STATE claims a part
+    assert state["bookmarks"]["leads"]["boundary"]["value"] == stamp(30)
+    assert len(state["bookmarks"]["leads"]["boundary"]["records"]) == 1
+
+    # The next run reads from the bookmark, inclusive: the record already sent at it is not
+    # sent again; the newest read, wherever it comes in the listing, is the new bookmark.
+    replies = [Reply(200, {"data": [row(5, 31), row(1, 30)]}), Reply(200, {"data": [row(4, 40)]}),
+               Reply(200, {"data": []})]
+    with ScriptedServer(replies) as server:
+        messages, state = run(server, ["leads"], state)
+        assert query(server.seen[0])["since"] == stamp(30)
+    assert [r["id"] for r in records(messages)] == [5, 4]
+    assert marks_of(messages, "leads")[:-1] == [stamp(30)] * 2
+    assert state["bookmarks"]["leads"]["replication_key_value"] == stamp(40)
+
+
+def test_an_interrupted_unsortable_pass_keeps_the_previous_bookmark():
+    first = [Reply(200, {"data": [row(1, 30)]}), Reply(200, {"data": []})]
+    with ScriptedServer(first) as server:
+        _, state = run(server, ["leads"])
+    quota = Reply(429, {"error": "daily limit"}, {"Retry-After": "3600"})
+    with ScriptedServer([Reply(200, {"data": [row(7, 50), row(6, 45)]}), quota]) as server:
+        messages, stopped = run(server, ["leads"], state)
+    assert [r["id"] for r in records(messages)] == [7, 6]  # emitted, but the pass is not whole
+    assert set(marks_of(messages, "leads")) == {stamp(30)}
+    assert stopped["bookmarks"]["leads"]["replication_key_value"] == stamp(30)
+    assert stopped["bookmarks"]["leads"]["boundary"] == state["bookmarks"]["leads"]["boundary"]
+
+    again = [Reply(200, {"data": [row(7, 50), row(6, 45)]}), Reply(200, {"data": [row(8, 35)]}),
+             Reply(200, {"data": []})]
+    with ScriptedServer(again) as server:
+        messages, state = run(server, ["leads"], stopped)
+        assert query(server.seen[0])["since"] == stamp(30)  # read again from where it was
+    assert [r["id"] for r in records(messages)] == [7, 6, 8]
+    assert state["bookmarks"]["leads"]["replication_key_value"] == stamp(50)
 
 
 def test_catalog_metadata_says_how_deletes_are_detected_and_the_replication_mode():

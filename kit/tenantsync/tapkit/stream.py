@@ -1,11 +1,12 @@
 """The stream and tap base classes every tapkit tap builds on.
 
 A provider stream only says how to read pages of records for a `SyncPlan` (`fetch_pages`), in
-watermark order. The engine decides the plan from the stream's state (tapkit.strategy),
-checkpoints a STATE after every page, ends a completed full sync with ACTIVATE_VERSION
-(the version kept in state across interruptions), stops cleanly on `StopSync`, and emits
-records through a fast path that skips the per-record work singer-sdk does for features the
-stream does not use (field deselection, stream maps, type conformance).
+watermark order where the API can sort by it (`ascending`). The engine decides the plan from
+the stream's state (tapkit.strategy), checkpoints a STATE after every page, ends a completed
+full sync with ACTIVATE_VERSION (the version kept in state across interruptions), stops
+cleanly on `StopSync`, and emits records through a fast path that skips the per-record work
+singer-sdk does for features the stream does not use (field deselection, stream maps, type
+conformance).
 """
 
 from __future__ import annotations
@@ -116,6 +117,13 @@ class TapkitStream(Stream):
     selects_at_source = False
     # Fetch the next page while the current one is emitted (see fetch_pages).
     prefetch_pages = False
+    # False where the API cannot list by the watermark (Linear: newest first). Records are
+    # then emitted as read; STATE during the pass keeps the previous bookmark, which moves to
+    # the highest watermark read only once the pass is complete. An interrupted pass is read
+    # again from the previous bookmark, as a sorted one would be after an interruption before
+    # its sort finished; but nothing is held back, in memory or on disk, and the target
+    # writes while the tap reads.
+    ascending = True
 
     def __init__(self, tap: Tap, *, name: str, schema: dict, key: str,
                  replication_key: str | None):
@@ -138,8 +146,9 @@ class TapkitStream(Stream):
     # --- what a provider stream implements -------------------------------------------------
 
     def fetch_pages(self, plan: strategies.SyncPlan) -> Iterator[Iterable[dict]]:
-        """Pages of records in ascending watermark order, from `plan.resume_from` (inclusive)
-        or from the beginning (`start_date` if set). Raise StopSync to stop the run.
+        """Pages of records in ascending watermark order (in any order when not `ascending`),
+        from `plan.resume_from` (inclusive) or from the beginning (`start_date` if set).
+        Raise StopSync to stop the run.
 
         A provider may start reading a little before the bookmark (e.g. its query language
         only takes whole seconds); such records are emitted again, harmlessly, and never move
@@ -197,6 +206,7 @@ class TapkitStream(Stream):
             and plan.resume_from is not None and boundary.get("value") == plan.resume_from \
             else frozenset()
         key = self.replication_key
+        top = None if self.ascending or not key else _Highest()
         pages = self.fetch_pages(plan)
         if self.prefetch_pages:
             pages = prefetched(pages)
@@ -206,8 +216,11 @@ class TapkitStream(Stream):
                     self.restart_order()
                     continue
                 self._time_extracted = datetime.now(timezone.utc).isoformat()
-                marks = yield from self._page_records(page, key, plan.resume_from, seen)
-                self._note_boundary(state, marks)
+                if top is None:
+                    marks = yield from self._page_records(page, key, plan.resume_from, seen)
+                    self._note_boundary(state, marks)
+                else:
+                    yield from top.scan(page, key, plan.resume_from, seen)
                 self._write_state_message()  # checkpoint: every record so far is emitted
         except StopSync as exc:
             stop = getattr(tap, "request_stop", None)
@@ -219,6 +232,9 @@ class TapkitStream(Stream):
             close = getattr(pages, "close", None)
             if close is not None:
                 close()  # stops a prefetching worker now, even when the sync is aborted
+        if top is not None and top.value is not None:  # the pass is complete: settle it
+            self._advance_bookmark(state, top.value)
+            self._note_boundary(state, [(top.value, fp) for fp in top.fingerprints])
         if plan.full and self.partial_pass:
             self.logger.warning("Stream %s: no delete sweep after this full sync: %s",
                                 self.name, self.partial_pass)
@@ -300,7 +316,7 @@ class TapkitStream(Stream):
 
     def _increment_stream_state(self, latest_record: dict, *, context: Any = None) -> None:
         key = self.replication_key
-        value = latest_record.get(key) if key else None
+        value = latest_record.get(key) if key and self.ascending else None
         if value is None:
             return
         if self._last_emitted is not None and value < self._last_emitted:
@@ -309,8 +325,36 @@ class TapkitStream(Stream):
                 f"{self._last_emitted!r}); the provider did not return records in watermark "
                 "order")
         self._last_emitted = value
-        state = self._bookmark
+        self._advance_bookmark(self._bookmark, value)
+
+    def _advance_bookmark(self, state: dict, value: Any) -> None:
+        """The bookmark moves forward only."""
         old = state.get("replication_key_value")
         if old is None or value > old:
-            state["replication_key"] = key
+            state["replication_key"] = self.replication_key
             state["replication_key_value"] = value
+
+
+class _Highest:
+    """The highest watermark of a pass in no particular order, and the fingerprints of the
+    records emitted at it (the boundary it leaves, bounded like `_note_boundary`'s)."""
+
+    def __init__(self) -> None:
+        self.value: Any = None
+        self.fingerprints: list[str] = []
+
+    def scan(self, page: Iterable[dict], key: str, resume_from: Any, seen: frozenset[str]
+             ) -> Iterator[dict]:
+        """The page's records less those already sent at the bookmark; each at or above the
+        highest watermark so far is fingerprinted before it is emitted (newest-first
+        listings: the first few only)."""
+        for record in page:
+            mark = record.get(key)
+            if mark is not None:
+                if seen and mark == resume_from and fingerprint(record) in seen:
+                    continue
+                if self.value is None or mark > self.value:
+                    self.value, self.fingerprints = mark, [fingerprint(record)]
+                elif mark == self.value and len(self.fingerprints) < MAX_BOUNDARY:
+                    self.fingerprints.append(fingerprint(record))
+            yield record

@@ -50,7 +50,7 @@ class Incremental:
     """`field`: the record's watermark (the stream's replication key). The bound goes in
     query parameter `param`, or at `body_path` of the JSON body. `sort`: query parameters that
     order the listing ascending by `field`; `sorted=False` where the API cannot sort by it (the
-    engine then reads the whole result and sorts it in memory before emitting). `template`:
+    engine then emits records as read and moves the bookmark at the end of the pass). `template`:
     the parameter's text around the bound (OData: `"modifiedon gt {}"` in `$filter`).
     `body_template`: with `body_path`, the JSON value put there, every `"{}"` in it replaced by
     the bound (a search query naming the bound twice: Intercom's `> S OR = S`)."""

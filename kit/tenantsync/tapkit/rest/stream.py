@@ -2,8 +2,8 @@
 
 - An incremental object is read in watermark order from the bookmark (full syncs: from
   `start_date`, or the beginning), so every page's STATE is a safe resume point; where the API
-  cannot sort by the watermark, the whole result is read and sorted first (in runs spilled to
-  temporary files past `spill.RUN_RECORDS`, so memory stays bounded).
+  cannot sort by the watermark, records are emitted as read and the bookmark moves only at the
+  end of the pass (the engine's `ascending`).
 - A full-only object keeps its next request in the state during the pass, so an interrupted
   full sync resumes at the page it stopped at (same ACTIVATE_VERSION).
 - Deleted records (a flag, or a separate listing read after the main one) carry
@@ -14,15 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta, timezone
-from itertools import islice
-from operator import itemgetter
-from typing import Any
+from datetime import datetime, timezone
 
 from singer_sdk import Tap
 from singer_sdk.singerlib.catalog import REPLICATION_FULL_TABLE, MetadataMapping, StreamMetadata
 
-from tenantsync.tapkit.common import iso_timestamp, parse_timestamp
+from tenantsync.tapkit.common import iso_timestamp
 from tenantsync.tapkit.http import HttpClient, parse_json
 from tenantsync.tapkit.prefetch import prefetched
 from tenantsync.tapkit.rest.objects import (
@@ -33,17 +30,8 @@ from tenantsync.tapkit.rest.objects import (
     RestObject,
 )
 from tenantsync.tapkit.rest.paging import Call, Page
-from tenantsync.tapkit.spill import sorted_records
 from tenantsync.tapkit.strategy import SyncPlan
 from tenantsync.tapkit.stream import NEW_QUERY, TapkitStream
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
-def _micros(at: datetime) -> int:
-    """An exact sort key for an aware datetime (spilled runs store it as JSON)."""
-    return (at - _EPOCH) // timedelta(microseconds=1)
-
 
 PROGRESS = "rest_full_sync"  # state entry of a running full pass of a full-only object
 
@@ -123,6 +111,8 @@ class RestStream(TapkitStream):
         self.obj = obj
         if obj.incremental is None:
             self.forced_replication_method = REPLICATION_FULL_TABLE
+        else:
+            self.ascending = obj.incremental.sorted
 
     @property
     def client(self) -> RestClient:
@@ -158,12 +148,8 @@ class RestStream(TapkitStream):
             since = plan.resume_from if plan.resume_from is not None \
                 else self.config.get("start_date")
             call = inc.apply(obj.call().with_params(**obj.deletes.include), since)
-            pages = self.client.pages(obj, obj.paging.first(call))
-            if inc.sorted:
-                for page in pages:
-                    yield self._records(obj, page.records)
-            else:
-                yield from self._sorted(obj, pages, since)
+            for page in self.client.pages(obj, obj.paging.first(call)):
+                yield self._records(obj, page.records)
         gone = obj.deletes.listing
         if gone is not None:
             yield NEW_QUERY
@@ -189,25 +175,6 @@ class RestStream(TapkitStream):
         for page in pages:
             yield self._records(self.obj, page.records)
         state.pop(PROGRESS, None)
-
-    def _sorted(self, obj: RestObject, pages: Iterable[Page], since: Any
-                ) -> Iterator[list[dict]]:
-        """The whole result in watermark order (APIs that cannot sort by it), from `since`."""
-        field = obj.replication_key
-        lower = parse_timestamp(since) if since is not None else None
-
-        def keyed() -> Iterator[tuple[int, dict]]:  # each record's time parsed once
-            for page in pages:
-                for record in page.records:
-                    if lower is None:
-                        yield _micros(parse_timestamp(record[field])), record
-                    elif (stamp := record.get(field)) and (at := parse_timestamp(stamp)) >= lower:
-                        yield _micros(at), record
-
-        ordered = sorted_records(keyed(), key=itemgetter(0))
-        size = getattr(obj.paging, "page_size", None) or 500
-        while chunk := [record for _, record in islice(ordered, size)]:
-            yield self._records(obj, chunk)
 
     def _records(self, obj: RestObject, records: list, *, deleted: bool = False
                  ) -> list[dict]:
