@@ -5,8 +5,9 @@ and the `RestObject` that reads it on tapkit's REST engine (GraphQL connection p
 Every object is incremental on `updatedAt`: `filter: {updatedAt: {gte: <bookmark>}}` (gte is
 inclusive), `includeArchived: true`, `orderBy: updatedAt`. Linear returns that order newest
 first, so records are emitted as read and the bookmark moves to the newest one read when the
-object's pass is complete (the engine's `sorted=False`). Archived nodes (`archivedAt` set: Linear's soft delete) are deletes; a hard delete
-leaves no trace, and a full sync's sweep removes it.
+object's pass is complete (the engine's `sorted=False`). Archived nodes (`archivedAt` set:
+Linear's soft delete) are deletes; a hard delete leaves no trace, and a full sync's sweep
+removes it.
 """
 
 from __future__ import annotations
