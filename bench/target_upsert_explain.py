@@ -36,7 +36,8 @@ def batch_lines(path: Path, spec) -> str:
             msg = json.loads(line)
             if msg["type"] == "RECORD":
                 r = msg["record"]
-                out.append(f"{seq}\t" + rows.object_line(r["Id"], r["SystemModstamp"], False, r))
+                out.append(f"{seq}\t" + rows.object_line(r["Id"], r["SystemModstamp"], False,
+                                                          rows.json_text(r)))
     return "".join(out)
 
 

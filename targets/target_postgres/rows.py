@@ -64,9 +64,24 @@ def json_text(value) -> str:
         text = _encoder.encode(value).decode()
     except UnicodeEncodeError:
         text = _encoder.encode(_fix_surrogates(value)).decode()
+    return _copy_json(text)
+
+
+def raw_json_text(raw) -> str | None:
+    """`json_text` of JSON as it arrived (the bytes of a RECORD's record, which msgspec has
+    already found well-formed and free of lone surrogates), without decoding and re-encoding
+    it; None where it must be re-encoded: a tab or carriage return between its tokens would
+    read as COPY's column delimiter or line end."""
+    text = str(raw, "utf-8")
+    if "\t" in text or "\r" in text:
+        return None
+    return _copy_json(text)
+
+
+def _copy_json(text: str) -> str:
     if "\\u0000" in text:
         text = _JSON_NUL.sub(_strip_json_nul, text)
-    # msgspec escapes control characters inside JSON strings, so only backslashes need doubling.
+    # Control characters inside JSON strings are escaped, so only backslashes need doubling.
     return text.replace("\\", "\\\\")
 
 
@@ -127,11 +142,11 @@ def record_id(record: dict, key_properties: list[str] | tuple[str, ...]) -> str:
     return hashlib.sha256(_encoder.encode(record)).hexdigest()
 
 
-def object_line(rid: str, last_modified, is_deleted: bool, raw: dict, mapped: str = "{}") -> str:
+def object_line(rid: str, last_modified, is_deleted: bool, raw: str, mapped: str = "{}") -> str:
     """A COPY line for standard/custom tables: id, last modified, deleted, raw JSON, mapped JSON
-    (`mapped`: already COPY text, see json_text)."""
+    (`raw` and `mapped`: already COPY text, see json_text)."""
     return (f"{text(rid)}\t{timestamp_text(last_modified, 'last modified')}\t"
-            f"{'t' if is_deleted else 'f'}\t{json_text(raw)}\t{mapped}\n")
+            f"{'t' if is_deleted else 'f'}\t{raw}\t{mapped}\n")
 
 
 def common_line(spec: TableSpec, record: dict) -> tuple[str, bool]:

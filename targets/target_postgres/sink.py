@@ -4,11 +4,13 @@ into the Supaglue table in one transaction; the full-sync delete sweep on ACTIVA
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import re
 import typing as t
 from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import chain, repeat
 
+import msgspec
 import psycopg2
 import psycopg2.errors
 from singer_sdk.exceptions import ConfigValidationError
@@ -75,6 +77,48 @@ class _Lane:
             self.conn = None
 
 
+class _RawFields:
+    """What a standard or custom object's row needs from a record still in its JSON text: the
+    key's values, the last-modified time and the delete flags, decoded without the rest; and
+    whether a metadata key is there (then the record is decoded whole, see SupaglueSink.add)."""
+
+    def __init__(self, own: list[str], keys: t.Sequence[str], last_modified: str | None,
+                 delete_flags: t.Sequence[str]) -> None:
+        names = [*own, *sorted(META_KEYS)]  # the metadata keys last: one slice to check
+        attrs = [f"f{i}" for i in range(len(names))]
+        struct = msgspec.defstruct("RawFields", [(a, t.Any, msgspec.UNSET) for a in attrs],
+                                   rename=dict(zip(attrs, names, strict=True)))
+        self._decode = msgspec.json.Decoder(struct, float_hook=decimal.Decimal).decode
+        self._keys = [(k, own.index(k)) for k in keys]
+        self._last_modified = own.index(last_modified) if last_modified else None
+        self._flags = [own.index(f) for f in delete_flags]
+        self._own = len(own)
+
+    @classmethod
+    def of(cls, keys: t.Sequence[str], last_modified: str | None,
+           delete_flags: t.Sequence[str]) -> _RawFields | None:
+        """None where a field the row needs is itself a metadata key (`add` sorts it out)."""
+        own = list(dict.fromkeys([*keys, *([last_modified] if last_modified else []),
+                                  *delete_flags]))
+        return None if META_KEYS.intersection(own) else cls(own, keys, last_modified,
+                                                            delete_flags)
+
+    def read(self, raw) -> tuple[dict, t.Any, bool] | None:
+        """({key property: value}, last modified, deleted by its flags), or None: decode the
+        record whole."""
+        try:
+            values = msgspec.structs.astuple(self._decode(raw))
+        except msgspec.MsgspecError:  # not an object: the whole decode reports it
+            return None
+        unset = msgspec.UNSET
+        if values[self._own:].count(unset) != len(META_KEYS):  # a metadata key is there
+            return None
+        keys = {k: None if values[i] is unset else values[i] for k, i in self._keys}
+        at = self._last_modified
+        return (keys, None if at is None or values[at] is unset else values[at],
+                any(values[i] is True for i in self._flags))
+
+
 class _PiecesReader:
     """A read()-able view over an iterator of strings, so a batch is never joined into one."""
 
@@ -137,6 +181,12 @@ class SupaglueSink(Sink):
         # common objects keep their fixed schema.
         self._mapping = None if self._is_common else target.field_mappings.get(
             self.destination.object)
+        # Records this stream may buffer from their JSON text (add_raw): not where every field
+        # is needed (common objects, a customer's mapping) or the whole record's hash is its
+        # id (no key).
+        self._raw_fields = None if (self._is_common or self._mapping or not self._keys) \
+            else _RawFields.of(self._keys, self._last_modified_field,
+                               self.destination.delete_flags)
         self._max_rows = int(target.config.get("batch_size_rows") or 10_000)
         self._max_bytes = int(target.config.get("batch_size_bytes") or 16 * 1024 * 1024)
         self._batch = _Batch()
@@ -211,32 +261,60 @@ class SupaglueSink(Sink):
         """Buffer one record as a COPY line; raises rows.RecordError on a record that can't be
         stored as it is. The input line number is the record's sequence (`_seq`): it orders
         versions of one id by arrival and lets a refused row be traced to its input line."""
-        batch = self._batch
         if self._is_common:
             line, utc = rows.common_line(self.spec, record)  # last_modified_at is required
-            batch.loadable = batch.loadable and utc
-            rid = record.get("id")
-        else:
-            rid = rows.record_id(record, self._keys)
-            lm_field = self._last_modified_field
-            last_modified = record.get(lm_field) if lm_field else None
-            deleted = self._flags_deletes and self.destination.is_deleted(record)
-            if not META_KEYS.isdisjoint(record):  # Singer or _supaglue_ metadata (rare)
-                record = dict(record)
-                deleted = deleted or record.get("_sdc_deleted_at") is not None
-                for key in META_KEYS.intersection(record):
-                    value = record.pop(key)
-                    if key == "_supaglue_is_deleted":
-                        deleted = bool(value)
-                    elif key == "_supaglue_last_modified_at":
-                        last_modified = value
-            mapped = rows.json_text(mapped_data(record, self._mapping)) if self._mapping \
-                else "{}"
-            line = rows.object_line(rid, last_modified, deleted, record, mapped)
-            # no last-modified time (the write time stands in, set by the merge) or one COPY
-            # would misread: this batch goes through the merge
-            batch.loadable = batch.loadable and rows.reads_as_utc(last_modified)
-            batch.dated = batch.dated and last_modified not in (None, "")
+            self._buffer(record.get("id"), line, utc, True, line_number)
+            return
+        rid = rows.record_id(record, self._keys)
+        lm_field = self._last_modified_field
+        last_modified = record.get(lm_field) if lm_field else None
+        deleted = self._flags_deletes and self.destination.is_deleted(record)
+        if not META_KEYS.isdisjoint(record):  # Singer or _supaglue_ metadata (rare)
+            record = dict(record)
+            deleted = deleted or record.get("_sdc_deleted_at") is not None
+            for key in META_KEYS.intersection(record):
+                value = record.pop(key)
+                if key == "_supaglue_is_deleted":
+                    deleted = bool(value)
+                elif key == "_supaglue_last_modified_at":
+                    last_modified = value
+        mapped = rows.json_text(mapped_data(record, self._mapping)) if self._mapping else "{}"
+        line = rows.object_line(rid, last_modified, deleted, rows.json_text(record), mapped)
+        self._buffer(rid, line, rows.reads_as_utc(last_modified),
+                     last_modified not in (None, ""), line_number)
+
+    @property
+    def takes_raw(self) -> bool:
+        """Whether `add_raw` may be offered this stream's records (see there)."""
+        return self._raw_fields is not None
+
+    def add_raw(self, raw, line_number: int) -> bool:
+        """`add` for a record still in its JSON text (a msgspec.Raw), stored as it came instead
+        of decoded and encoded again (that was most of a record's cost here): only its key and
+        last-modified fields are decoded. False, with nothing buffered, for a record that needs
+        `add` (metadata keys, or text COPY cannot take as it is): the caller decodes it whole
+        and calls that."""
+        fields = self._raw_fields.read(raw)
+        raw_text = rows.raw_json_text(raw) if fields is not None else None
+        if raw_text is None:
+            return False
+        keys, last_modified, deleted = fields
+        try:
+            rid = rows.record_id(keys, self._keys)
+            line = rows.object_line(rid, last_modified, deleted, raw_text)
+        except rows.RecordError:  # `add` reports it, naming the input line
+            return False
+        self._buffer(rid, line, rows.reads_as_utc(last_modified),
+                     last_modified not in (None, ""), line_number)
+        return True
+
+    def _buffer(self, rid: str, line: str, utc: bool, dated: bool, line_number: int) -> None:
+        """Add a record's line to the batch. `utc`: COPY reads its timestamps as the merge
+        would (else the batch goes through the merge); `dated`: it has its last-modified time
+        (else the write time stands in, set by the merge)."""
+        batch = self._batch
+        batch.loadable = batch.loadable and utc
+        batch.dated = batch.dated and dated
         if rid in batch.ids:
             batch.repeats = True
         else:

@@ -20,6 +20,7 @@ from singer_sdk.exceptions import (
     RecordsWithoutSchemaException,
 )
 from singer_sdk.helpers.capabilities import TargetCapabilities
+from singer_sdk.mapper import SameRecordTransform
 
 from tenantsync.contract import DEFAULT_SCHEMA
 from tenantsync.mapping import MappingError, check
@@ -30,6 +31,16 @@ from .rows import MissingKeyError, RecordError
 from .sink import SupaglueSink
 
 _decode = msgspec.json.Decoder(float_hook=decimal.Decimal).decode
+RAW = "raw_record"  # a RECORD message's record left in its JSON text (see LineReader)
+
+
+class _Envelope(msgspec.Struct):
+    type: str
+    stream: t.Any = None
+    record: msgspec.Raw = msgspec.Raw()  # empty: no record (msgspec.Raw takes no union)
+
+
+_decode_envelope = msgspec.json.Decoder(_Envelope).decode
 _STREAM_IN_LINE = re.compile(r'"stream"\s*:\s*"([^"]{1,200})"')
 
 
@@ -37,11 +48,15 @@ class LineReader(MsgSpecReader):
     """msgspec reader that knows the input line number, so every error can name it."""
 
     line_number = 0
+    line = ""
+    # Streams whose RECORD lines are not decoded whole: their record stays JSON text (`RAW`)
+    # for SupaglueSink.add_raw. The message is still checked to be well-formed JSON.
+    raw_streams: frozenset[str] = frozenset()
 
     def process_lines(self, file_input, callbacks):
         def numbered(lines):
-            for self.line_number, line in enumerate(lines, start=1):
-                yield line
+            for self.line_number, self.line in enumerate(lines, start=1):
+                yield self.line
 
         try:
             return super().process_lines(numbered(file_input or self.default_input), callbacks)
@@ -50,6 +65,17 @@ class LineReader(MsgSpecReader):
             raise
 
     def deserialize_json(self, line: str) -> dict:
+        if self.raw_streams:
+            try:
+                envelope = _decode_envelope(line)
+            except msgspec.MsgspecError:
+                envelope = None  # the whole decode reports it, or reads it after all
+            if envelope is not None and envelope.type == "RECORD" and len(envelope.record) \
+                    and envelope.stream in self.raw_streams:
+                return {"type": "RECORD", "stream": envelope.stream, RAW: envelope.record}
+        return self.decode_whole(line)
+
+    def decode_whole(self, line: str) -> dict:
         try:
             return _decode(line)
         except msgspec.DecodeError:
@@ -170,15 +196,40 @@ class TargetPostgres(Target):
         return stream
 
     def _process_schema_message(self, message_dict: dict) -> None:
-        self.bookmark_properties[message_dict.get("stream", "")] = list(
-            message_dict.get("bookmark_properties") or [])
+        stream = message_dict.get("stream", "")
+        self.bookmark_properties[stream] = list(message_dict.get("bookmark_properties") or [])
         super()._process_schema_message(message_dict)
+        reader = self.message_reader
+        if self._takes_raw(stream):
+            reader.raw_streams = reader.raw_streams | {stream}
+        else:
+            reader.raw_streams = reader.raw_streams - {stream}
+
+    def _takes_raw(self, stream: str) -> bool:
+        """Whether the stream's records may reach its sink as JSON text: stored as they come,
+        with no stream map or validation that needs them decoded."""
+        maps = self.mapper.stream_maps.get(stream) or []
+        if self._validate or len(maps) != 1 or type(maps[0]) is not SameRecordTransform \
+                or maps[0].flattening_enabled or maps[0].stream_alias != stream:
+            return False
+        sink = self._sinks_active.get(stream)
+        return isinstance(sink, SupaglueSink) and sink.takes_raw
 
     def _process_record_message(self, message_dict: dict) -> None:
         """The SDK's record path without per-record timestamp parsing (raw data is stored as
         received); a full sink hands every sink's batch to its writer thread, and the latest
         STATE follows once those batches are committed."""
+        raw = message_dict.get(RAW)
+        if raw is not None:
+            sink = self.get_sink(message_dict["stream"])
+            if sink.add_raw(raw, self._line):
+                self._after_record(sink.is_full)
+                return
+            message_dict = self.message_reader.decode_whole(self.message_reader.line)
         stream = self._stream_of(message_dict, "record", "a RECORD")
+        if not isinstance(message_dict["record"], dict):
+            raise InvalidInputLine(f"input line {self._line}, stream {stream!r}: the record is "
+                                   f"{type(message_dict['record']).__name__}, not an object")
         full = False
         for stream_map in self.mapper.stream_maps[stream]:
             record = stream_map.transform(message_dict["record"])
@@ -193,6 +244,11 @@ class TargetPostgres(Target):
                 cls = MissingKeyPropertiesError if isinstance(exc, MissingKeyError) else RecordError
                 raise cls(f"input line {self._line}, stream {stream!r}: {exc}") from None
             full = full or sink.is_full
+        self._after_record(full)
+
+    def _after_record(self, full: bool) -> None:
+        """A sink is full: every sink's batch goes to its writer; and STATEs whose batches
+        have committed are emitted."""
         if full:
             sinks = self._all_sinks()
             self._outstanding += [f for s in sinks if (f := s.submit())]
