@@ -290,10 +290,10 @@ class SupaglueSink(Sink):
 
     def add_raw(self, raw, line_number: int) -> bool:
         """`add` for a record still in its JSON text (a msgspec.Raw), stored as it came instead
-        of decoded and encoded again (that was most of a record's cost here): only its key and
-        last-modified fields are decoded. False, with nothing buffered, for a record that needs
-        `add` (metadata keys, or text COPY cannot take as it is): the caller decodes it whole
-        and calls that."""
+        of decoded and encoded again (that was most of a record's cost here): only the fields
+        `_RawFields` names are decoded. False, with nothing buffered, for a record that needs
+        `add` (metadata keys, text COPY cannot take as it is, or an error `add` reports with
+        its input line): the caller decodes it whole and calls that."""
         fields = self._raw_fields.read(raw)
         raw_text = rows.raw_json_text(raw) if fields is not None else None
         if raw_text is None:
