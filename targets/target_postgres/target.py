@@ -31,7 +31,9 @@ from .rows import MissingKeyError, RecordError
 from .sink import SupaglueSink
 
 _decode = msgspec.json.Decoder(float_hook=decimal.Decimal).decode
-RAW = "raw_record"  # a RECORD message's record left in its JSON text (see LineReader)
+# The key of a RECORD message's record left in its JSON text (see LineReader): no string,
+# so no key a tap writes into a message can be taken for it.
+RAW = ("record as JSON text",)
 
 
 class _Envelope(msgspec.Struct):

@@ -105,6 +105,17 @@ def test_raw_records_land_as_decoded_ones_do(pg_server_uri, pg_schema, pg_conn, 
     assert [p["_supaglue_id"] for p in pairs] == ['["x",1]', '["x",2]']
 
 
+def test_a_message_key_named_like_the_raw_record_is_only_a_key(pg_server_uri, pg_schema,
+                                                                pg_conn):
+    line = '{"type": "RECORD", "stream": "crm_accounts", "raw_record": "x", "record": {"id": ' \
+        '"1", "last_modified_at": "2024-01-01T00:00:00Z", "name": "Acme"}}'
+    run_target(config(pg_server_uri, pg_schema), [json.dumps(schema_msg(
+        "crm_accounts", key="id", bookmark="last_modified_at",
+        properties={"id": {"type": "string"}})), line])
+    (row,) = rows(pg_conn, pg_schema, "crm_accounts", order="id")
+    assert row["name"] == "Acme"
+
+
 @pytest.mark.parametrize(("record", "error"), [
     ('{"Name": "no id", "SystemModstamp": null}', MissingKeyPropertiesError),
     ('{"Id": null}', MissingKeyPropertiesError),
