@@ -90,7 +90,11 @@ class Store:
     # -- schema --------------------------------------------------------------------------------
 
     def create_table(self, table: str, columns: dict[str, str] | None = None) -> None:
-        """A table with the fixed columns plus `columns` (name -> SQL type), each indexed."""
+        """A table with the fixed columns plus `columns` (name -> SQL type), each indexed. Each
+        index also holds `deleted` and the other promoted columns, so a query filtering on
+        them and ordering by one is answered from its index alone: snapshotting a large
+        object reads no row (the rows hold the documents), as a provider's own index on its
+        modified timestamp would serve it."""
         columns = columns or {}
         for name, sqltype in columns.items():
             if sqltype.upper() not in _TYPES:
@@ -103,8 +107,9 @@ class Store:
                          f"id TEXT NOT NULL UNIQUE, deleted INTEGER NOT NULL DEFAULT 0"
                          f"{extra}, doc TEXT NOT NULL)")
             for column in columns:
+                covered = ", ".join(_ident(c) for c in ("deleted", *columns) if c != column)
                 conn.execute(f"CREATE INDEX IF NOT EXISTS {_ident(f'{table}__{column}')} "
-                             f"ON {t} ({_ident(column)}, rid)")
+                             f"ON {t} ({_ident(column)}, rid, {covered})")
         self._columns[table] = list(columns)
 
     def tables(self) -> list[str]:
