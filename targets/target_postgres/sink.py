@@ -280,8 +280,7 @@ class SupaglueSink(Sink):
                     last_modified = value
         mapped = rows.json_text(mapped_data(record, self._mapping)) if self._mapping else "{}"
         line = rows.object_line(rid, last_modified, deleted, rows.json_text(record), mapped)
-        self._buffer(rid, line, rows.reads_as_utc(last_modified),
-                     last_modified not in (None, ""), line_number)
+        self._buffer_object(rid, line, last_modified, line_number)
 
     @property
     def takes_raw(self) -> bool:
@@ -304,9 +303,14 @@ class SupaglueSink(Sink):
             line = rows.object_line(rid, last_modified, deleted, raw_text)
         except rows.RecordError:  # `add` reports it, naming the input line
             return False
+        self._buffer_object(rid, line, last_modified, line_number)
+        return True
+
+    def _buffer_object(self, rid: str, line: str, last_modified, line_number: int) -> None:
+        """`_buffer` for a standard or custom object's line: without a last-modified time, or
+        with one COPY would misread, the batch goes through the merge."""
         self._buffer(rid, line, rows.reads_as_utc(last_modified),
                      last_modified not in (None, ""), line_number)
-        return True
 
     def _buffer(self, rid: str, line: str, utc: bool, dated: bool, line_number: int) -> None:
         """Add a record's line to the batch. `utc`: COPY reads its timestamps as the merge

@@ -20,11 +20,11 @@ from singer_sdk.exceptions import (
     RecordsWithoutSchemaException,
 )
 from singer_sdk.helpers.capabilities import TargetCapabilities
-from singer_sdk.mapper import SameRecordTransform
 
 from tenantsync.contract import DEFAULT_SCHEMA
 from tenantsync.mapping import MappingError, check
 from tenantsync.providers import load_object
+from tenantsync.stream_maps import passes_unchanged
 
 from .connection import resolve_dsn
 from .rows import MissingKeyError, RecordError
@@ -210,9 +210,8 @@ class TargetPostgres(Target):
     def _takes_raw(self, stream: str) -> bool:
         """Whether the stream's records may reach its sink as JSON text: stored as they come,
         with no stream map or validation that needs them decoded."""
-        maps = self.mapper.stream_maps.get(stream) or []
-        if self._validate or len(maps) != 1 or type(maps[0]) is not SameRecordTransform \
-                or maps[0].flattening_enabled or maps[0].stream_alias != stream:
+        if self._validate or not passes_unchanged(self.mapper.stream_maps.get(stream) or [],
+                                                  stream):
             return False
         sink = self._sinks_active.get(stream)
         return isinstance(sink, SupaglueSink) and sink.takes_raw

@@ -22,9 +22,9 @@ from singer_sdk import Stream, Tap
 from singer_sdk.exceptions import ConfigValidationError, InvalidStreamSortException
 from singer_sdk.helpers.capabilities import PluginCapabilities, TapCapabilities
 from singer_sdk.helpers.conform import TypeConformanceLevel
-from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.singerlib.catalog import REPLICATION_FULL_TABLE
 
+from tenantsync.stream_maps import passes_unchanged
 from tenantsync.tapkit import strategy as strategies
 from tenantsync.tapkit.errors import StopSync
 from tenantsync.tapkit.prefetch import prefetched
@@ -279,10 +279,8 @@ class TapkitStream(Stream):
     # --- fast emission (private singer-sdk hooks; singer-sdk is pinned ~=0.54.9) ------------
 
     def _can_fast_emit(self) -> bool:
-        maps = self.stream_maps
-        if not (isinstance(self._tap.message_writer, BufferedMsgSpecWriter) and len(maps) == 1
-                and isinstance(maps[0], SameRecordTransform) and not maps[0].flattening_enabled
-                and maps[0].stream_alias == self.name):
+        if not (isinstance(self._tap.message_writer, BufferedMsgSpecWriter)
+                and passes_unchanged(self.stream_maps, self.name)):
             return False
         if self.selects_at_source:
             return True
