@@ -43,6 +43,11 @@ COMMON_SETTINGS: tuple[th.Property, ...] = (
                 description="Retries of a failed request (5xx, 429, resets, truncated bodies)."),
     th.Property("backoff_base_seconds", th.NumberType, default=1.0,
                 description="First backoff wait; doubles per retry (with jitter), max 60 s."),
+    # `batch_config` itself is singer-sdk's (the BATCH capability adds it to every tap).
+    th.Property("batch_pending_files", th.IntegerType, default=0,
+                description="With batch_config: wait while this many announced batch files are "
+                            "still on disk (for a target that deletes the files it has read; "
+                            "0 = never wait)."),
 )
 
 

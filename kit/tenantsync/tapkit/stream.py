@@ -26,6 +26,7 @@ from singer_sdk.singerlib.catalog import REPLICATION_FULL_TABLE
 
 from tenantsync.stream_maps import passes_unchanged
 from tenantsync.tapkit import strategy as strategies
+from tenantsync.tapkit.batches import BatchFiles, batch_settings
 from tenantsync.tapkit.errors import StopSync
 from tenantsync.tapkit.prefetch import prefetched
 from tenantsync.tapkit.settings import add_credentials, strategy_from
@@ -61,12 +62,13 @@ class TapkitTap(Tap):
     """Base tap: buffered msgspec output, and a clean stop shared by all of its streams."""
 
     message_writer_class = BufferedMsgSpecWriter
-    # BATCH is left out on purpose: it bypasses per-page STATE and full-sync versions.
+    # BATCH is the writer's (tapkit.batches), not singer-sdk's sync loop, which would bypass
+    # per-page STATE and full-sync versions: TapkitStream.get_batch_config keeps it away.
     capabilities = [
         PluginCapabilities.ABOUT, TapCapabilities.CATALOG, TapCapabilities.STATE,
         TapCapabilities.DISCOVER, PluginCapabilities.ACTIVATE_VERSION,
         PluginCapabilities.STREAM_MAPS, PluginCapabilities.FLATTENING,
-        PluginCapabilities.STRUCTURED_LOGGING,
+        PluginCapabilities.STRUCTURED_LOGGING, PluginCapabilities.BATCH,
     ]
 
     stop_reason: str | None = None
@@ -91,12 +93,16 @@ class TapkitTap(Tap):
             self.logger.warning("Stopping the sync cleanly: %s", reason)
 
     def sync_all(self) -> None:  # type: ignore[misc]
+        writer = self.message_writer
+        settings = batch_settings(self.config)
+        if settings is not None and isinstance(writer, BufferedMsgSpecWriter):
+            writer.use_batches(BatchFiles(
+                *settings, pending_limit=int(self.config.get("batch_pending_files") or 0)))
         try:
             super().sync_all()
         finally:
-            writer = self.message_writer
             if isinstance(writer, BufferedMsgSpecWriter):
-                writer.flush()
+                writer.finish()
         if self.stop_reason:
             # Exit code 0 on purpose: the last STATE is valid, so every runner saves it and
             # the next run resumes; the warning says the data is not complete yet.
@@ -277,6 +283,10 @@ class TapkitStream(Stream):
         return marks
 
     # --- fast emission (private singer-sdk hooks; singer-sdk is pinned ~=0.54.9) ------------
+
+    def get_batch_config(self, config):
+        """None: singer-sdk's batch sync loop is not used; the writer batches (TapkitTap)."""
+        return None
 
     def _can_fast_emit(self) -> bool:
         if not (isinstance(self._tap.message_writer, BufferedMsgSpecWriter)

@@ -1,0 +1,111 @@
+"""Singer BATCH output: records in local JSON Lines files, each file announced in-band.
+
+With singer-sdk's standard `batch_config` set, the writer puts records in files (one record
+per line, as singer-sdk's JSONL batches hold them) and writes one BATCH message per file where
+the records' lines would have been. Every other message (SCHEMA, STATE, ACTIVATE_VERSION) keeps
+its place: a file is closed and announced before the next such message, so a STATE still
+follows the records it covers. A relay such as `meltano run` then passes one line per file
+instead of one per record, and the target reads the records from disk.
+
+Unlike singer-sdk's own batch mode (which replaces a stream's sync loop), nothing about
+checkpoints changes: STATE per page, bookmarks and full-sync versions are the same as with
+RECORD lines. `batch_pending_files` bounds how far the tap runs ahead of a consumer that deletes
+the files it has read (tenantsync's target-postgres with `delete_batch_files`): before opening a
+file the tap waits while that many of its announced files are still on disk.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import time
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO, Any
+
+from singer_sdk.exceptions import ConfigValidationError
+
+from tenantsync.batch_files import local_path
+
+DEFAULT_BATCH_SIZE = 50_000  # records per file at most
+_PENDING_POLL_SECONDS = 0.01
+
+
+def batch_settings(config: Mapping[str, Any]) -> tuple[Path, str, bool, int] | None:
+    """(directory, file prefix, gzip?, records per file) from `batch_config`, or None."""
+    raw = config.get("batch_config")
+    if not raw:
+        return None
+    encoding = raw.get("encoding") or {}
+    fmt = encoding.get("format", "jsonl")
+    compression = encoding.get("compression") or "none"
+    if fmt != "jsonl" or compression not in ("none", "gzip"):
+        raise ConfigValidationError(
+            f"batch_config: the encoding must be jsonl with compression 'none' or 'gzip', got "
+            f"format {fmt!r}, compression {compression!r}")
+    storage = raw.get("storage") or {}
+    if not storage.get("root"):
+        raise ConfigValidationError("batch_config: storage.root (a file:// URL) is required")
+    size = int(raw.get("batch_size") or DEFAULT_BATCH_SIZE)
+    if size < 1:
+        raise ConfigValidationError(f"batch_config: batch_size must be positive, got {size}")
+    try:
+        directory = local_path(storage["root"])
+    except ValueError as exc:
+        raise ConfigValidationError(f"batch_config.storage.root: {exc}") from None
+    return directory, str(storage.get("prefix") or ""), compression == "gzip", size
+
+
+class BatchFiles:
+    """The batch file being written, and the files announced and not yet consumed."""
+
+    def __init__(self, directory: Path, prefix: str, gzipped: bool, batch_size: int,
+                 pending_limit: int = 0) -> None:
+        self.directory, self.prefix, self.gzipped = directory, prefix, gzipped
+        self.batch_size, self.pending_limit = batch_size, pending_limit
+        self.encoding = {"format": "jsonl", "compression": "gzip" if gzipped else "none"}
+        directory.mkdir(parents=True, exist_ok=True)
+        self.stream: str | None = None
+        self.buffer = bytearray()  # encoded records not yet written to the file
+        self.count = 0
+        self._file: IO[bytes] | None = None
+        self._path: Path | None = None
+        self._announced: list[Path] = []
+
+    def start(self, stream: str) -> None:
+        """Open a file for the stream's next records (the caller closed the previous one)."""
+        self._wait_for_room()
+        name = f"{self.prefix}{stream}-{uuid.uuid4().hex}.jsonl" + (".gz" if self.gzipped else "")
+        self._path = self.directory / name.replace(os.sep, "_")
+        # Level 1: most of gzip's saving at a fraction of its default level's CPU.
+        self._file = (gzip.open(self._path, "wb", compresslevel=1) if self.gzipped  # noqa: SIM115
+                      else open(self._path, "wb"))  # noqa: SIM115 (closed by close())
+        self.stream, self.count = stream, 0
+
+    def spill(self) -> None:
+        """Write the buffered records to the open file."""
+        if self.buffer:
+            self._file.write(self.buffer)
+            self.buffer.clear()
+
+    def close(self) -> dict | None:
+        """Close the open file; the BATCH message that announces it (None: no file open)."""
+        if self._file is None:
+            return None
+        self.spill()
+        self._file.close()
+        path, stream = self._path, self.stream
+        self._file = self._path = self.stream = None
+        self._announced.append(path)
+        return {"type": "BATCH", "stream": stream, "encoding": self.encoding,
+                "manifest": [path.as_uri()]}
+
+    def _wait_for_room(self) -> None:
+        if not self.pending_limit:
+            return
+        while True:
+            self._announced = [p for p in self._announced if p.exists()]
+            if len(self._announced) < self.pending_limit:
+                return
+            time.sleep(_PENDING_POLL_SECONDS)
