@@ -135,12 +135,28 @@ class _PiecesReader:
         return "".join(out)
 
 
+# A record's sequence (`_seq`): its input line, shifted, plus its place in the batch file that
+# line announced (0 for a RECORD line), so records of a BATCH keep their order among the rest.
+SEQ_SHIFT = 24
+MAX_BATCH_RECORDS = (1 << SEQ_SHIFT) - 1
+
+
+def sequence(line_number: int, batch_record: int = 0) -> int:
+    return (line_number << SEQ_SHIFT) | batch_record
+
+
+def where(seq: int) -> str:
+    """'input line N', or 'input line N (record K of its batch file)'."""
+    line, record = seq >> SEQ_SHIFT, seq & MAX_BATCH_RECORDS
+    return f"input line {line}" + (f" (record {record} of its batch file)" if record else "")
+
+
 def _input_line(exc: psycopg2.Error, seqs: list[int]) -> str:
     """', input line N' for a row COPY refused (its CONTEXT names the COPY line), else ''."""
     match = re.search(r"COPY \S+, line (\d+)", getattr(exc.diag, "context", None) or "")
     if not match or not 0 < int(match.group(1)) <= len(seqs):
         return ""
-    return f", input line {seqs[int(match.group(1)) - 1]}"
+    return f", {where(seqs[int(match.group(1)) - 1])}"
 
 
 class SinkError(RuntimeError):
@@ -257,13 +273,13 @@ class SupaglueSink(Sink):
 
     # Buffering (the per-record hot path)
 
-    def add(self, record: dict, line_number: int) -> None:
+    def add(self, record: dict, seq: int) -> None:
         """Buffer one record as a COPY line; raises rows.RecordError on a record that can't be
-        stored as it is. The input line number is the record's sequence (`_seq`): it orders
-        versions of one id by arrival and lets a refused row be traced to its input line."""
+        stored as it is. `seq` (`sequence`: from the input line) orders versions of one id by
+        arrival and lets a refused row be traced to its input line."""
         if self._is_common:
             line, utc = rows.common_line(self.spec, record)  # last_modified_at is required
-            self._buffer(record.get("id"), line, utc, True, line_number)
+            self._buffer(record.get("id"), line, utc, True, seq)
             return
         rid = rows.record_id(record, self._keys)
         lm_field = self._last_modified_field
@@ -280,14 +296,14 @@ class SupaglueSink(Sink):
                     last_modified = value
         mapped = rows.json_text(mapped_data(record, self._mapping)) if self._mapping else "{}"
         line = rows.object_line(rid, last_modified, deleted, rows.json_text(record), mapped)
-        self._buffer_object(rid, line, last_modified, line_number)
+        self._buffer_object(rid, line, last_modified, seq)
 
     @property
     def takes_raw(self) -> bool:
         """Whether `add_raw` may be offered this stream's records (see there)."""
         return self._raw_fields is not None
 
-    def add_raw(self, raw, line_number: int) -> bool:
+    def add_raw(self, raw, seq: int) -> bool:
         """`add` for a record still in its JSON text (a msgspec.Raw), stored as it came instead
         of decoded and encoded again (that was most of a record's cost here): only the fields
         `_RawFields` names are decoded. False, with nothing buffered, for a record that needs
@@ -303,16 +319,16 @@ class SupaglueSink(Sink):
             line = rows.object_line(rid, last_modified, deleted, raw_text)
         except rows.RecordError:  # `add` reports it, naming the input line
             return False
-        self._buffer_object(rid, line, last_modified, line_number)
+        self._buffer_object(rid, line, last_modified, seq)
         return True
 
-    def _buffer_object(self, rid: str, line: str, last_modified, line_number: int) -> None:
+    def _buffer_object(self, rid: str, line: str, last_modified, seq: int) -> None:
         """`_buffer` for a standard or custom object's line: without a last-modified time, or
         with one COPY would misread, the batch goes through the merge."""
         self._buffer(rid, line, rows.reads_as_utc(last_modified),
-                     last_modified not in (None, ""), line_number)
+                     last_modified not in (None, ""), seq)
 
-    def _buffer(self, rid: str, line: str, utc: bool, dated: bool, line_number: int) -> None:
+    def _buffer(self, rid: str, line: str, utc: bool, dated: bool, seq: int) -> None:
         """Add a record's line to the batch. `utc`: COPY reads its timestamps as the merge
         would (else the batch goes through the merge); `dated`: it has its last-modified time
         (else the write time stands in, set by the merge)."""
@@ -324,12 +340,12 @@ class SupaglueSink(Sink):
         else:
             batch.ids.add(rid)
         batch.lines.append(line)
-        batch.seqs.append(line_number)
+        batch.seqs.append(seq)
         batch.bytes += len(line)
         self._batch_records_read += 1
 
     def process_record(self, record: dict, context: dict) -> None:
-        self.add(record, self.target.message_reader.line_number)
+        self.add(record, self.target.sequence)
 
     @property
     def current_size(self) -> int:

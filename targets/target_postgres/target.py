@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import decimal
+import gzip
 import json
 import re
 import sys
 import typing as t
 from collections import deque
+from pathlib import Path
 
 import msgspec
 from singer_sdk import Target
@@ -21,6 +23,7 @@ from singer_sdk.exceptions import (
 )
 from singer_sdk.helpers.capabilities import TargetCapabilities
 
+from tenantsync.batch_files import local_path
 from tenantsync.contract import DEFAULT_SCHEMA
 from tenantsync.mapping import MappingError, check
 from tenantsync.providers import load_object
@@ -28,7 +31,7 @@ from tenantsync.stream_maps import passes_unchanged
 
 from .connection import resolve_dsn
 from .rows import MissingKeyError, RecordError
-from .sink import SupaglueSink
+from .sink import MAX_BATCH_RECORDS, SupaglueSink, sequence
 
 _decode = msgspec.json.Decoder(float_hook=decimal.Decimal).decode
 # The key of a RECORD message's record left in its JSON text (see LineReader): no string,
@@ -43,6 +46,7 @@ class _Envelope(msgspec.Struct):
 
 
 _decode_envelope = msgspec.json.Decoder(_Envelope).decode
+_decode_raw = msgspec.json.Decoder(msgspec.Raw).decode  # checks the JSON, keeps its text
 _STREAM_IN_LINE = re.compile(r'"stream"\s*:\s*"([^"]{1,200})"')
 
 
@@ -140,6 +144,9 @@ class TargetPostgres(Target):
         th.Property("validate_records", th.BooleanType, default=False,
                     description="Validate records against their stream schema (raw data is "
                                 "stored as JSONB either way)."),
+        th.Property("delete_batch_files", th.BooleanType, default=False,
+                    description="Delete each BATCH message's files once their records are "
+                                "read (they are in the batches the next STATE waits for)."),
     ).to_dict()
 
     def __init__(self, *args, **kwargs) -> None:
@@ -150,6 +157,9 @@ class TargetPostgres(Target):
         self._pending_states: deque[tuple[dict, list]] = deque()
         self._outstanding: list = []
         self._last_written_state: dict | None = None
+        # While a BATCH message's files are read: the record's place in its file, and its text.
+        self._batch_record = 0
+        self._batch_text = b""
         super().__init__(*args, **kwargs)
         self._validate = bool(self.config.get("validate_records"))  # read once, not per record
         self.parallel_writes = self.config.get("parallel_writes", 2)
@@ -184,6 +194,11 @@ class TargetPostgres(Target):
     @property
     def _line(self) -> int:
         return self.message_reader.line_number
+
+    @property
+    def sequence(self) -> int:
+        """The current record's `_seq` (sink.sequence): its input line and place in a batch."""
+        return sequence(self.message_reader.line_number, self._batch_record)
 
     # Messages
 
@@ -223,10 +238,10 @@ class TargetPostgres(Target):
         raw = message_dict.get(RAW)
         if raw is not None:
             sink = self.get_sink(message_dict["stream"])
-            if sink.add_raw(raw, self._line):
+            if sink.add_raw(raw, self.sequence):
                 self._after_record(sink.is_full)
                 return
-            message_dict = self.message_reader.decode_whole(self.message_reader.line)
+            message_dict = self._decoded(message_dict["stream"])
         stream = self._stream_of(message_dict, "record", "a RECORD")
         if not isinstance(message_dict["record"], dict):
             raise InvalidInputLine(f"input line {self._line}, stream {stream!r}: the record is "
@@ -240,12 +255,69 @@ class TargetPostgres(Target):
             if self._validate:
                 sink._validate_and_parse(record)
             try:
-                sink.add(record, self._line)
+                sink.add(record, self.sequence)
             except RecordError as exc:
                 cls = MissingKeyPropertiesError if isinstance(exc, MissingKeyError) else RecordError
                 raise cls(f"input line {self._line}, stream {stream!r}: {exc}") from None
             full = full or sink.is_full
         self._after_record(full)
+
+    def _decoded(self, stream: str) -> dict:
+        """The current record's message, decoded whole."""
+        if not self._batch_record:
+            return self.message_reader.decode_whole(self.message_reader.line)
+        return {"type": "RECORD", "stream": stream,
+                "record": self.message_reader.decode_whole(self._batch_text.decode())}
+
+    def _process_batch_message(self, message_dict: dict) -> None:
+        """Singer BATCH (singer-sdk's JSON Lines batch files, on this machine): each file's
+        records take the RECORD path in order, as if their lines had come here; a STATE after
+        the BATCH is released once they commit, as after RECORD lines."""
+        stream = self._stream_of(message_dict, "manifest", "a BATCH")
+        encoding = message_dict.get("encoding") or {}
+        fmt, compression = encoding.get("format"), encoding.get("compression") or "none"
+        if fmt != "jsonl" or compression not in ("none", "gzip"):
+            raise InvalidInputLine(
+                f"input line {self._line}: BATCH for stream {stream!r}: only jsonl files with "
+                f"compression none or gzip are read, not {fmt!r} / {compression!r}")
+        raw = stream in self.message_reader.raw_streams
+        for url in message_dict["manifest"]:
+            path = self._batch_path(url, stream)
+            try:
+                with (gzip.open if compression == "gzip" else open)(path, "rb") as lines:
+                    for self._batch_record, line in enumerate(lines, start=1):
+                        if self._batch_record > MAX_BATCH_RECORDS:
+                            raise InvalidInputLine(f"input line {self._line}: batch file "
+                                                   f"{path} holds over {MAX_BATCH_RECORDS:,} "
+                                                   f"records")
+                        self._batch_text = line
+                        self._process_record_message(self._batch_message(stream, line, raw))
+            except (OSError, EOFError) as exc:
+                raise InvalidInputLine(f"input line {self._line}: BATCH for stream {stream!r}: "
+                                       f"cannot read {path}: {exc}") from None
+            except Exception as exc:
+                exc.add_note(f"target-postgres: in batch file {path}, record "
+                             f"{self._batch_record}")
+                raise
+            finally:
+                self._batch_record, self._batch_text = 0, b""
+            if self.config.get("delete_batch_files"):
+                path.unlink(missing_ok=True)
+
+    def _batch_message(self, stream: str, line: bytes, raw: bool) -> dict:
+        if raw:
+            try:
+                return {"type": "RECORD", "stream": stream, RAW: _decode_raw(line)}
+            except msgspec.MsgspecError:
+                pass  # decoded whole below, which reports it or reads it after all
+        return self._decoded(stream)
+
+    def _batch_path(self, url: str, stream: str) -> Path:
+        try:
+            return local_path(url)
+        except ValueError as exc:
+            raise InvalidInputLine(f"input line {self._line}: BATCH for stream {stream!r}: "
+                                   f"{exc}") from None
 
     def _after_record(self, full: bool) -> None:
         """A sink is full: every sink's batch goes to its writer; and STATEs whose batches
