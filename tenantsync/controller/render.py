@@ -40,6 +40,16 @@ INCLUDE_FILE = "tenantsync.meltano.yml"
 TEMPLATE = Path(__file__).with_name("meltano_template.yml")
 CREDENTIAL_SOURCE = "tenantsync.controller.credentials:load"
 FIELD_MAPPING_SOURCE = "tenantsync.controller.schemas:load"  # the target's, by its tenant
+# Records go from tap to target in Singer BATCH files here (in the project meltano runs), not
+# as one relayed line each: meltano's relay cost as much CPU as the tap. The target deletes a
+# file once read, and the tap keeps at most BATCH_PENDING_FILES unread: a bounded run-ahead.
+# Not under `.meltano`, which every sync's own project shares (sync_project): this folder is
+# the sync's alone, so `tenantsync run` may empty it under the sync's run lock.
+BATCH_DIR = ".tenantsync-batches"
+BATCH_CONFIG = {"encoding": {"format": "jsonl", "compression": "none"},
+                "storage": {"root": f"$MELTANO_PROJECT_ROOT/{BATCH_DIR}"},
+                "batch_size": 10_000}
+BATCH_PENDING_FILES = 8
 # The tenant, as the schedule's env (and `tenantsync run`) names it for the plugins.
 TENANT_ENV = {"application_id": "TENANTSYNC_APPLICATION_ID",
               "customer_id": "TENANTSYNC_CUSTOMER_ID",
@@ -163,6 +173,8 @@ def _extractor(app: str, provider: str, group: Group) -> dict[str, Any]:
         if group.objects.get(kind):
             config[f"{kind}_objects"] = list(group.objects[kind])
     spec = providers.find(provider)  # its tap's plugin, named by its console script
+    if spec is not None:  # a tenantsync tap: it writes BATCH files as the target reads them
+        config.update(batch_config=BATCH_CONFIG, batch_pending_files=BATCH_PENDING_FILES)
     base = spec.executable if spec is not None else f"tap-{provider}"
     return {"name": extractor_name(app, provider, group), "inherit_from": base,
             "config": config}
@@ -174,6 +186,7 @@ def _loader(dest: Destination) -> dict[str, Any]:
     config.update(sorted(dest.settings.items()))
     config["schema"] = f"${SCHEMA_ENV}"  # the destination's, or the tenant's own
     config["field_mapping_source"] = FIELD_MAPPING_SOURCE
+    config["delete_batch_files"] = True
     # Only references: `tenantsync run` puts the decrypted values in the environment.
     config.update({k: f"${DESTINATION_SECRET_ENV[k]}" for k in dest.secret_keys or ()})
     return {"name": loader_name(dest.application_id, dest.name), "inherit_from": "target-postgres",

@@ -305,8 +305,13 @@ def run_sync(registry: Registry, customer_id: str, provider: str, project: Path,
         sync, render.tenant_env(view)))
     try:
         with run_lock.hold(s, sync.id, system):
-            return _run(registry, sync, name, f"{customer_id} x {provider}", env, project,
-                        full, echo, echo_log, cwd, catalogs, live)
+            batches = cwd / render.BATCH_DIR  # what a killed run left is never read again
+            shutil.rmtree(batches, ignore_errors=True)
+            try:
+                return _run(registry, sync, name, f"{customer_id} x {provider}", env, project,
+                            full, echo, echo_log, cwd, catalogs, live)
+            finally:
+                shutil.rmtree(batches, ignore_errors=True)
     except run_lock.RunInProgress:
         raise RunError(f"a run of {customer_id} x {provider} is in progress: wait for it, or "
                        "see `tenantsync runs`") from None

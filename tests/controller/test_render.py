@@ -136,7 +136,8 @@ def test_strategies_and_objects_reach_the_taps(tmp_path, secret_key):
     assert taps["tap-hubspot--app"]["config"] == {
         "credential_source": "tenantsync.controller.credentials:load",
         "connection_id": "$TENANTSYNC_CONNECTION_ID", "sync_strategy": "full then incremental",
-        "full_sync_every_n_incrementals": 4, "standard_objects": ["deals"]}
+        "full_sync_every_n_incrementals": 4, "standard_objects": ["deals"],
+        "batch_config": render.BATCH_CONFIG, "batch_pending_files": render.BATCH_PENDING_FILES}
     assert taps["tap-hubspot--app--full-only"]["config"]["standard_objects"] == ["tickets"]
     assert taps["tap-hubspot--app--full-only"]["config"]["sync_strategy"] == "full only"
     sf = taps["tap-salesforce--app"]["config"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from pathlib import Path
 
 import yaml
 from sqlalchemy import event
@@ -50,6 +51,19 @@ def test_it_is_the_sync_s_part_of_the_whole_project(tmp_path, secret_key):
     assert {p["name"] for k in ("extractors", "loaders") for p in doc["plugins"][k]} == tasks
     assert (own / "meltano.yml").read_text() == (tmp_path / "p" / "meltano.yml").read_text()
     assert (own / ".meltano").resolve() == (tmp_path / "p" / ".meltano").resolve()
+
+
+def test_each_sync_s_batch_files_are_its_own(tmp_path, secret_key):
+    """`tenantsync run` empties the folder under the sync's run lock: no other sync's run may
+    be writing there (the `.meltano` they share would not do)."""
+    reg = build(tmp_path, "r", ["acme", "globex"])
+    folders = set()
+    for customer in ("acme", "globex"):
+        own = sync_project.write(reg.s, tmp_path / "p", view_of(reg, customer, "hubspot"))
+        root = render.BATCH_CONFIG["storage"]["root"].replace("$MELTANO_PROJECT_ROOT", str(own))
+        (Path(root) / "f.jsonl").parent.mkdir(parents=True)
+        folders.add(Path(root).resolve())
+    assert len(folders) == 2
 
 
 def test_writing_it_costs_the_same_in_a_registry_20_times_larger(tmp_path, secret_key):

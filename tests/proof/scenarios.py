@@ -8,6 +8,7 @@ import random
 import time
 from dataclasses import dataclass, field
 
+from tenantsync.controller import render
 from tests.proof.harness import (
     FIRED,
     QUIET_REQUESTS,
@@ -69,6 +70,9 @@ def crash_resume(d: Deployment, tenant: Tenant, *, kills: int, seed: int = 1) ->
     report.total = d.total_records(tenant)
     problems = d.check_exact(tenant)
     assert not problems, "\n".join(problems)
+    # no BATCH file outlives its run, killed or not (tenantsync run empties their folder)
+    left = list(d.root.rglob(f"{render.BATCH_DIR}/*"))
+    assert not left, left
     return report
 
 
