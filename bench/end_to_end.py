@@ -2,8 +2,8 @@
 target-postgres -> PostgreSQL, every standard object of the org; then 1% of the records
 changed and an incremental sync; then, on the same records, the tap alone (to a file) and the
 target alone (from that file). Prints records/s, peak RSS and CPU seconds of meltano, tap and
-target; with --profile, py-spy samples the tap and the target during the full sync and the
-hottest functions of each are printed (self time, % of samples).
+target; with --profile, py-spy samples meltano, the tap and the target during the full sync
+and the hottest functions of each are printed (self time, % of samples).
 
     .venv/bin/python bench/end_to_end.py --records 1100000 --profile
 """
@@ -36,7 +36,7 @@ BIN = Path(sys.executable).parent
 
 
 def profile(role: str, pid: int, out: Path, procs: list) -> None:
-    if role in ("tap", "target"):
+    if role in ("meltano", "tap", "target"):
         path = out / f"{role}-{pid}.txt"
         procs.append((role, path, subprocess.Popen(
             [str(BIN / "py-spy"), "record", "--pid", str(pid), "--format", "raw", "--rate",
