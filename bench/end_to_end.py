@@ -1,9 +1,10 @@
 """End to end: a Salesforce org -> `tenantsync run` -> `meltano run` -> tap-salesforce ->
 target-postgres -> PostgreSQL, every standard object of the org; then 1% of the records
 changed and an incremental sync; then, on the same records, the tap alone (to a file) and the
-target alone (from that file). Prints records/s, peak RSS and CPU seconds of meltano, tap and
-target; with --profile, py-spy samples meltano, the tap and the target during the full sync
-and the hottest functions of each are printed (self time, % of samples).
+target alone (from that file), and both through a plain pipe, with RECORD lines and with the
+BATCH files tenantsync's rendered projects use. Prints records/s, peak RSS and CPU seconds of
+meltano, tap and target; with --profile, py-spy samples meltano, the tap and the target
+during the full sync and the hottest functions of each are printed (self time, % of samples).
 
     .venv/bin/python bench/end_to_end.py --records 1100000 --profile
 """
@@ -28,6 +29,7 @@ from bench.tap_process import hottest
 from tap_salesforce.sandbox import SalesforceSandbox
 from tenantsync import embedded_pg
 from tenantsync.contract import slug
+from tenantsync.controller import render
 from tests.proof.harness import Deployment, Tenant
 
 OBJECTS = ("Account", "Contact", "Lead", "Opportunity", "OpportunityContactRole", "Task",
@@ -180,13 +182,13 @@ def main() -> None:
             print(where(mark, tap["seconds"]), flush=True)
             schemas = []
 
-            def target_cmd(label: str) -> list[str]:
+            def target_cmd(label: str, **settings) -> list[str]:
                 schemas.append(f"{label}_{uuid.uuid4().hex[:8]}")
                 path = tmp / f"target-{label}.json"
                 path.write_text(json.dumps({
                     "application_id": "bench", "customer_id": label,
                     "provider_name": "salesforce", "sqlalchemy_url": uri,
-                    "schema": schemas[-1]}))
+                    "schema": schemas[-1], **settings}))
                 return [str(BIN / "target-postgres"), "--config", str(path)]
 
             mark = cpu_now()
@@ -197,19 +199,30 @@ def main() -> None:
                   f"{target['cpu_s']:.1f} CPU s", flush=True)
             print(where(mark, target["seconds"]), flush=True)
 
-            # What meltano's relay costs: the same full sync through a plain pipe.
-            mark = cpu_now()
-            piped_tap, piped_target = measured(tap_cmd, target_cmd("piped"),
-                                               stdout=subprocess.DEVNULL)
-            piped = piped_tap["seconds"]
-            print(f"tap | target, no meltano: {lines:,} records in {piped:.1f} s = "
-                  f"{lines / piped:,.0f}/s; tap {piped_tap['peak_rss_mb']} MB peak, "
-                  f"{piped_tap['cpu_s']:.1f} CPU s; target {piped_target['peak_rss_mb']} MB "
-                  f"peak, {piped_target['cpu_s']:.1f} CPU s", flush=True)
-            print(where(mark, piped), flush=True)
-            print(f"end to end / target alone: {full.seconds / target['seconds']:.2f}x the "
-                  f"time; tap | target / target alone: {piped / target['seconds']:.2f}x",
-                  flush=True)
+            # What meltano's relay costs: the same full sync through a plain pipe, with
+            # RECORD lines and with BATCH files as the rendered projects have them.
+            batch_cfg = {**cfg, "batch_pending_files": render.BATCH_PENDING_FILES,
+                         "batch_config": {**render.BATCH_CONFIG, "storage": {
+                             "root": str(tmp / "batches")}}}
+            (tmp / "tap-batch.json").write_text(json.dumps(batch_cfg))
+            batch_tap = [str(BIN / "tap-salesforce"), "--config", str(tmp / "tap-batch.json")]
+            piped = {}
+            for label, cmds in (("RECORD lines", (tap_cmd, target_cmd("piped"))),
+                                ("BATCH files", (batch_tap, target_cmd(
+                                    "batched", delete_batch_files=True)))):
+                mark = cpu_now()
+                piped_tap, piped_target = measured(*cmds, stdout=subprocess.DEVNULL)
+                piped[label] = piped_tap["seconds"]
+                print(f"tap | target, no meltano, {label}: {lines:,} records in "
+                      f"{piped[label]:.1f} s = {lines / piped[label]:,.0f}/s; tap "
+                      f"{piped_tap['peak_rss_mb']} MB peak, {piped_tap['cpu_s']:.1f} CPU s; "
+                      f"target {piped_target['peak_rss_mb']} MB peak, "
+                      f"{piped_target['cpu_s']:.1f} CPU s", flush=True)
+                print(where(mark, piped[label]), flush=True)
+            slower = max(tap["seconds"], target["seconds"])
+            print(f"end to end / slower alone: {full.seconds / slower:.2f}x the time; "
+                  + "; ".join(f"tap | target ({label}) / slower alone: {s / slower:.2f}x"
+                              for label, s in piped.items()), flush=True)
             d.drop()
             for schema in schemas:
                 d.schema = schema
