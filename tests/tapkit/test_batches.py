@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import stat
 import threading
 
 import pytest
@@ -58,6 +59,13 @@ def test_batches_hold_the_same_records_in_the_same_place(tmp_path, compression):
     assert comparable(expanded(batched)) == comparable(lines)
     suffix = ".jsonl.gz" if compression == "gzip" else ".jsonl"
     assert all(p.name.startswith("toy-") and p.name.endswith(suffix) for p in tmp_path.iterdir())
+
+
+def test_only_the_tap_s_user_may_read_the_files(tmp_path):
+    run(batch_config(tmp_path / "batches"))
+    folder = tmp_path / "batches"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert {stat.S_IMODE(p.stat().st_mode) for p in folder.iterdir()} == {0o600}
 
 
 def test_a_file_holds_at_most_batch_size_records(tmp_path):

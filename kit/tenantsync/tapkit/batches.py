@@ -65,11 +65,12 @@ class BatchFiles:
         self.directory, self.prefix, self.gzipped = directory, prefix, gzipped
         self.batch_size, self.pending_limit = batch_size, pending_limit
         self.encoding = {"format": "jsonl", "compression": "gzip" if gzipped else "none"}
-        directory.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)  # customers' records
         self.stream: str | None = None
         self.buffer = bytearray()  # encoded records not yet written to the file
         self.count = 0
-        self._file: IO[bytes] | None = None
+        self._file: IO[bytes] | None = None  # the gzip writer over _raw, or _raw itself
+        self._raw: IO[bytes] | None = None
         self._path: Path | None = None
         self._announced: list[Path] = []
 
@@ -78,9 +79,12 @@ class BatchFiles:
         self._wait_for_room()
         name = f"{self.prefix}{stream}-{uuid.uuid4().hex}.jsonl" + (".gz" if self.gzipped else "")
         self._path = self.directory / name.replace(os.sep, "_")
+        # Readable by this user only: the files hold customers' records.
+        self._raw = os.fdopen(os.open(self._path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600),
+                              "wb")
         # Level 1: most of gzip's saving at a fraction of its default level's CPU.
-        self._file = (gzip.open(self._path, "wb", compresslevel=1) if self.gzipped  # noqa: SIM115
-                      else open(self._path, "wb"))  # noqa: SIM115 (closed by close())
+        self._file = (gzip.GzipFile(fileobj=self._raw, mode="wb", compresslevel=1)
+                      if self.gzipped else self._raw)
         self.stream, self.count = stream, 0
 
     def spill(self) -> None:
@@ -95,8 +99,9 @@ class BatchFiles:
             return None
         self.spill()
         self._file.close()
+        self._raw.close()  # GzipFile leaves the file it wrote to open
         path, stream = self._path, self.stream
-        self._file = self._path = self.stream = None
+        self._file = self._raw = self._path = self.stream = None
         self._announced.append(path)
         return {"type": "BATCH", "stream": stream, "encoding": self.encoding,
                 "manifest": [path.as_uri()]}
