@@ -12,6 +12,7 @@ import pytest
 from singer_sdk.exceptions import ConfigValidationError
 
 from tenantsync.batch_files import local_path
+from tenantsync.tapkit import batches
 from tenantsync.tapkit.batches import BatchFiles, batch_settings
 
 from .test_stream import run
@@ -93,6 +94,18 @@ def test_the_tap_waits_while_batch_pending_files_are_unread(tmp_path):
     first.unlink()  # what a target with delete_batch_files does once it has read it
     assert opened.wait(10)
     waiter.join()
+
+
+def test_a_long_wait_for_the_target_is_reported(tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(batches, "WAIT_WARNING_SECONDS", 0.05)
+    files = BatchFiles(tmp_path, "", False, 10, pending_limit=1)
+    files.start("alpha")
+    first = local_path(files.close()["manifest"][0])
+    threading.Timer(0.5, first.unlink).start()  # the target reads it, late
+    with caplog.at_level("WARNING"):
+        files.start("alpha")
+    assert [r.getMessage() for r in caplog.records if "delete_batch_files" in r.getMessage()
+            and "1 batch files" in r.getMessage()], caplog.text
 
 
 @pytest.mark.parametrize(("batch", "error"), [

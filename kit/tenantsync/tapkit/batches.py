@@ -17,6 +17,7 @@ file the tap waits while that many of its announced files are still on disk.
 from __future__ import annotations
 
 import gzip
+import logging
 import os
 import time
 import uuid
@@ -30,6 +31,7 @@ from tenantsync.batch_files import local_path
 
 DEFAULT_BATCH_SIZE = 50_000  # records per file at most
 _PENDING_POLL_SECONDS = 0.01
+WAIT_WARNING_SECONDS = 60.0  # a target that never deletes what it read stalls the tap
 
 
 def batch_settings(config: Mapping[str, Any]) -> tuple[Path, str, bool, int] | None:
@@ -61,9 +63,10 @@ class BatchFiles:
     """The batch file being written, and the files announced and not yet consumed."""
 
     def __init__(self, directory: Path, prefix: str, gzipped: bool, batch_size: int,
-                 pending_limit: int = 0) -> None:
+                 pending_limit: int = 0, logger: logging.Logger | None = None) -> None:
         self.directory, self.prefix, self.gzipped = directory, prefix, gzipped
         self.batch_size, self.pending_limit = batch_size, pending_limit
+        self.logger = logger or logging.getLogger(__name__)
         self.encoding = {"format": "jsonl", "compression": "gzip" if gzipped else "none"}
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)  # customers' records
         self.stream: str | None = None
@@ -109,8 +112,17 @@ class BatchFiles:
     def _wait_for_room(self) -> None:
         if not self.pending_limit:
             return
+        began, warned = time.monotonic(), False
         while True:
             self._announced = [p for p in self._announced if p.exists()]
             if len(self._announced) < self.pending_limit:
                 return
+            if not warned and time.monotonic() - began >= WAIT_WARNING_SECONDS:
+                warned = True
+                self.logger.warning(
+                    "Waiting %.0f s so far for the target to read %d batch files in %s "
+                    "(batch_pending_files=%d needs a target that deletes the files it has "
+                    "read, such as target-postgres with delete_batch_files)",
+                    WAIT_WARNING_SECONDS, len(self._announced), self.directory,
+                    self.pending_limit)
             time.sleep(_PENDING_POLL_SECONDS)

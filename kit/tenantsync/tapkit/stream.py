@@ -97,7 +97,8 @@ class TapkitTap(Tap):
         settings = batch_settings(self.config)
         if settings is not None and isinstance(writer, BufferedMsgSpecWriter):
             writer.use_batches(BatchFiles(
-                *settings, pending_limit=int(self.config.get("batch_pending_files") or 0)))
+                *settings, pending_limit=int(self.config.get("batch_pending_files") or 0),
+                logger=self.logger))
         try:
             super().sync_all()
         finally:
