@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -16,3 +17,12 @@ def local_path(url: str) -> Path:
         return Path(unquote(parsed.path))
     raise ValueError(f"only local batch files (an absolute path or file:// URL) are supported, "
                      f"not {url!r}")
+
+
+def gzipped(encoding: Mapping) -> bool:
+    """Whether a batch `encoding` is gzip JSON Lines (else plain); ValueError for any other."""
+    fmt, compression = encoding.get("format"), encoding.get("compression") or "none"
+    if fmt != "jsonl" or compression not in ("none", "gzip"):
+        raise ValueError(f"only jsonl files with compression 'none' or 'gzip' are supported, "
+                         f"not format {fmt!r}, compression {compression!r}")
+    return compression == "gzip"

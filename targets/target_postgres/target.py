@@ -9,7 +9,6 @@ import re
 import sys
 import typing as t
 from collections import deque
-from pathlib import Path
 
 import msgspec
 from singer_sdk import Target
@@ -23,7 +22,7 @@ from singer_sdk.exceptions import (
 )
 from singer_sdk.helpers.capabilities import TargetCapabilities
 
-from tenantsync.batch_files import local_path
+from tenantsync.batch_files import gzipped, local_path
 from tenantsync.contract import DEFAULT_SCHEMA
 from tenantsync.mapping import MappingError, check
 from tenantsync.providers import load_object
@@ -274,17 +273,16 @@ class TargetPostgres(Target):
         records take the RECORD path in order, as if their lines had come here; a STATE after
         the BATCH is released once they commit, as after RECORD lines."""
         stream = self._stream_of(message_dict, "manifest", "a BATCH")
-        encoding = message_dict.get("encoding") or {}
-        fmt, compression = encoding.get("format"), encoding.get("compression") or "none"
-        if fmt != "jsonl" or compression not in ("none", "gzip"):
-            raise InvalidInputLine(
-                f"input line {self._line}: BATCH for stream {stream!r}: only jsonl files with "
-                f"compression none or gzip are read, not {fmt!r} / {compression!r}")
+        try:
+            opener = gzip.open if gzipped(message_dict.get("encoding") or {}) else open
+            paths = [local_path(url) for url in message_dict["manifest"]]
+        except ValueError as exc:
+            raise InvalidInputLine(f"input line {self._line}: BATCH for stream {stream!r}: "
+                                   f"{exc}") from None
         raw = stream in self.message_reader.raw_streams
-        for url in message_dict["manifest"]:
-            path = self._batch_path(url, stream)
+        for path in paths:
             try:
-                with (gzip.open if compression == "gzip" else open)(path, "rb") as lines:
+                with opener(path, "rb") as lines:
                     for self._batch_record, line in enumerate(lines, start=1):
                         if self._batch_record > MAX_BATCH_RECORDS:
                             raise InvalidInputLine(f"input line {self._line}: batch file "
@@ -311,13 +309,6 @@ class TargetPostgres(Target):
             except msgspec.MsgspecError:
                 pass  # decoded whole below, which reports it or reads it after all
         return self._decoded(stream)
-
-    def _batch_path(self, url: str, stream: str) -> Path:
-        try:
-            return local_path(url)
-        except ValueError as exc:
-            raise InvalidInputLine(f"input line {self._line}: BATCH for stream {stream!r}: "
-                                   f"{exc}") from None
 
     def _after_record(self, full: bool) -> None:
         """A sink is full: every sink's batch goes to its writer; and STATEs whose batches

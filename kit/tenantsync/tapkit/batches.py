@@ -27,7 +27,7 @@ from typing import IO, Any
 
 from singer_sdk.exceptions import ConfigValidationError
 
-from tenantsync.batch_files import local_path
+from tenantsync.batch_files import gzipped, local_path
 
 DEFAULT_BATCH_SIZE = 50_000  # records per file at most
 _PENDING_POLL_SECONDS = 0.01
@@ -39,13 +39,10 @@ def batch_settings(config: Mapping[str, Any]) -> tuple[Path, str, bool, int] | N
     raw = config.get("batch_config")
     if not raw:
         return None
-    encoding = raw.get("encoding") or {}
-    fmt = encoding.get("format", "jsonl")
-    compression = encoding.get("compression") or "none"
-    if fmt != "jsonl" or compression not in ("none", "gzip"):
-        raise ConfigValidationError(
-            f"batch_config: the encoding must be jsonl with compression 'none' or 'gzip', got "
-            f"format {fmt!r}, compression {compression!r}")
+    try:
+        gzip_files = gzipped({"format": "jsonl", **(raw.get("encoding") or {})})
+    except ValueError as exc:
+        raise ConfigValidationError(f"batch_config.encoding: {exc}") from None
     storage = raw.get("storage") or {}
     if not storage.get("root"):
         raise ConfigValidationError("batch_config: storage.root (a file:// URL) is required")
@@ -56,7 +53,7 @@ def batch_settings(config: Mapping[str, Any]) -> tuple[Path, str, bool, int] | N
         directory = local_path(storage["root"])
     except ValueError as exc:
         raise ConfigValidationError(f"batch_config.storage.root: {exc}") from None
-    return directory, str(storage.get("prefix") or ""), compression == "gzip", size
+    return directory, str(storage.get("prefix") or ""), gzip_files, size
 
 
 class BatchFiles:
