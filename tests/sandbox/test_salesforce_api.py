@@ -4,8 +4,11 @@ Bulk 2.0 job states, mutations and schema drift through the control API, faults.
 from __future__ import annotations
 
 import base64
+import csv
 import hashlib
 import hmac
+import io
+import json
 import re
 from urllib.parse import parse_qs, urlsplit
 
@@ -345,6 +348,46 @@ def test_bulk2_abort(sb):
     assert call(sb, "GET", f"{jobs}/{job}/results").status_code == 412
     listed = call(sb, "GET", jobs).json()
     assert [j["id"] for j in listed["records"]] == [job] and listed["done"]
+
+
+def bulk_rows(sb, soql):
+    jobs = f"{V}/jobs/query"
+    job = call(sb, "POST", jobs, json={"operation": "queryAll", "query": soql}).json()["id"]
+    while call(sb, "GET", f"{jobs}/{job}").json()["state"] != "JobComplete":
+        pass
+    return list(csv.reader(io.StringIO(call(sb, "GET", f"{jobs}/{job}/results").text)))
+
+
+def test_bulk2_csv_says_what_rest_says_in_bulk_s_forms(sb):
+    fields = "Id, Name, IsDeleted, NumberOfEmployees, AnnualRevenue, CreatedDate, ParentId"
+    header, *rows = bulk_rows(sb, f"SELECT {fields} FROM Account ORDER BY Id")
+    rest = query(sb, f"SELECT {fields} FROM Account ORDER BY Id", path="queryAll").json()
+    assert header == [f.strip() for f in fields.split(",")] and len(rows) == rest["totalSize"]
+    for row, record in zip(rows, rest["records"], strict=True):
+        expected = []
+        for name in header:
+            value = record[name]
+            if isinstance(value, bool):
+                value = str(value).lower()
+            elif name == "CreatedDate":  # 2024-01-01T00:00:00.000+0000 -> ...000Z
+                value = value[:-5] + "Z"
+            expected.append("" if value is None else str(value))
+        assert row == expected
+    assert {r[2] for r in rows} <= {"true", "false"} and any(r[6] == "" for r in rows)
+
+
+def test_bulk2_csv_of_an_any_type_value_that_is_a_boolean(sb):
+    """A history row's NewValue is whatever the field held (true, for a checkbox): the page
+    takes the general path, and every other row is as before."""
+    soql = "SELECT Id, Field, NewValue, CreatedDate FROM AccountHistory ORDER BY Id"
+    before = bulk_rows(sb, soql)
+    history = sb.sobject("AccountHistory")
+    first = before[1][0]
+    record = json.loads(sb.store.get("AccountHistory", first).doc)
+    sb._save(history, {**record, "NewValue": True})
+    after = bulk_rows(sb, soql)
+    assert after[1] == [first, before[1][1], "true", before[1][3]]
+    assert after[2:] == before[2:] and after[0] == before[0]
 
 
 # -- faults, in Salesforce's shape -------------------------------------------------------------

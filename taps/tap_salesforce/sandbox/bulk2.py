@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import csv
+import functools
 import io
 import threading
 from dataclasses import dataclass
@@ -223,11 +224,50 @@ def bulk_csv(store, compiled: Compiled, rowids, delimiter: str = ",",
                         lineterminator=line_ending)
     names = [fl.name for fl in compiled.fields]
     writer.writerow(names)
-    datetimes = {fl.name for fl in compiled.fields if fl.type == "datetime"}
-    for (doc,) in store.fetch_docs(compiled.sobject.name, rowids):
-        record = _decode.decode(doc)
-        writer.writerow([_csv_value(record.get(n), n in datetimes) for n in names])
+    docs = store.fetch_docs(compiled.sobject.name, rowids)
+    try:
+        writer.writerows(_typed_rows(compiled, docs))
+    except (msgspec.ValidationError, TypeError):  # a value of another type: take every field
+        out.seek(0)                               # through _csv_value
+        out.truncate()
+        writer.writerow(names)
+        datetimes = {fl.name for fl in compiled.fields if fl.type == "datetime"}
+        for (doc,) in docs:
+            record = _decode.decode(doc)
+            writer.writerow([_csv_value(record.get(n), n in datetimes) for n in names])
     return out.getvalue().encode()
+
+
+def _typed_rows(compiled: Compiled, docs: list[tuple]) -> list[list]:
+    """The CSV rows of `docs`, decoded straight into the selected fields (a twin's page is
+    most of its CPU: no dict of every field, no call per value). Raises ValidationError for a
+    value that is not text, a number, null, or a boolean column's true or false."""
+    decode = _row_decoder(tuple((fl.name, fl.type == "boolean") for fl in compiled.fields))
+    datetimes = [i for i, fl in enumerate(compiled.fields) if fl.type == "datetime"]
+    booleans = [i for i, fl in enumerate(compiled.fields) if fl.type == "boolean"]
+    rows = []
+    for (doc,) in docs:
+        row = list(msgspec.structs.astuple(decode(doc)))
+        for i in datetimes:
+            if row[i] is not None:
+                row[i] = bulk_datetime(row[i])
+        for i in booleans:
+            row[i] = _BOOLEAN_TEXT[row[i]]
+        rows.append(row)
+    return rows
+
+
+_BOOLEAN_TEXT = {True: "true", False: "false", None: None}  # None: written as empty
+
+
+@functools.lru_cache(maxsize=64)
+def _row_decoder(fields: tuple[tuple[str, bool], ...]):
+    """A decoder of a stored record into just these (name, is_boolean) fields, in order;
+    TypeError for names a struct cannot have (a field selected twice)."""
+    row = msgspec.defstruct("BulkRow", [(name, (bool | None) if boolean else
+                                         (str | int | float | None), None)
+                                        for name, boolean in fields])
+    return msgspec.json.Decoder(row).decode
 
 
 def _csv_value(value, is_datetime: bool) -> str:
