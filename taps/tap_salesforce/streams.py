@@ -33,20 +33,39 @@ EARLIEST = datetime(1999, 1, 1, tzinfo=timezone.utc)
 MIN_WINDOW = timedelta(minutes=1)
 
 
-def _csv_converter(schema: dict) -> Callable[[str], Any]:
-    """Bulk CSV text -> the value REST would have returned for a field of this JSON Schema."""
+def _csv_converter(schema: dict) -> Callable[[str], Any] | None:
+    """Bulk CSV text (not empty: that is null) -> the value REST would have returned for a
+    field of this JSON Schema; None where the text is the value."""
     types = schema.get("type") or []
     types = [types] if isinstance(types, str) else types
     if "boolean" in types and "string" not in types:
-        return lambda v: (v == "true") if v else None
+        return "true".__eq__
     if "integer" in types:
-        return lambda v: (int(v) if v.lstrip("-").isdigit() else int(float(v))) if v else None
+        return lambda v: int(v) if v.lstrip("-").isdigit() else int(float(v))
     if "number" in types and "string" not in types:
-        return lambda v: float(v) if v else None
+        return float
     if schema.get("format") == "date-time":
         # Bulk writes 2024-01-02T03:04:05.000Z, REST 2024-01-02T03:04:05.000+0000.
-        return lambda v: (v[:-1] + "+0000" if v.endswith("Z") else v) if v else None
-    return lambda v: v or None  # CSV has no null: an empty text is one, as REST reports it
+        return lambda v: v[:-1] + "+0000" if v.endswith("Z") else v
+    return None
+
+
+def csv_record_builder(header: list[str], fields: dict[str, dict]
+                       ) -> Callable[[list[str]], dict]:
+    """A Bulk CSV row of these columns -> the record REST would have returned. Text columns,
+    most of them, are taken as they are: only typed ones cost a call per value."""
+    names = tuple(header)
+    typed = [(i, conv) for i, name in enumerate(header)
+             if (conv := _csv_converter(fields[name])) is not None]
+
+    def build(row: list[str]) -> dict:
+        values = [v or None for v in row]  # CSV has no null: an empty text is one, as in REST
+        for i, conv in typed:
+            if values[i] is not None:
+                values[i] = conv(values[i])
+        return dict(zip(names, values, strict=True))
+
+    return build
 
 
 class SalesforceStream(TapkitStream):
@@ -177,10 +196,8 @@ class SalesforceStream(TapkitStream):
         missing = [f for f in header if f not in self.fields]
         if missing:
             raise BulkJobFailed(f"bulk results carry unexpected columns {missing}")
-        columns = [(f, _csv_converter(self.fields[f])) for f in header]
-        to_record = self.to_record
-        return (to_record({f: conv(v) for (f, conv), v in zip(columns, row, strict=True)})
-                for row in rows)
+        build, to_record = csv_record_builder(header, self.fields), self.to_record
+        return (to_record(build(row)) for row in rows)
 
 
 class ObjectStream(SalesforceStream):

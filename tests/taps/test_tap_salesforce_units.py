@@ -13,7 +13,7 @@ from singer_sdk.exceptions import ConfigValidationError
 from tap_salesforce import soql
 from tap_salesforce.client import _csv_page, api_usage, classify, csv_rows
 from tap_salesforce.discovery import _wanted, object_spec
-from tap_salesforce.streams import _csv_converter
+from tap_salesforce.streams import csv_record_builder
 from tap_salesforce.tap import TapSalesforce
 from tenantsync.tapkit.errors import FatalHttpError, RetriableBodyError
 from tenantsync.tapkit.http import Disposition
@@ -103,16 +103,17 @@ def test_object_spec_maps_every_type_skips_compound_fields_and_warns_on_unknown_
 
 
 def test_csv_values_become_what_rest_returns():
-    conv = {k: _csv_converter(v) for k, v in {
+    build = csv_record_builder(["b", "i", "n", "t", "s"], {
         "b": {"type": ["boolean", "null"]}, "i": {"type": ["integer", "null"]},
         "n": {"type": ["number", "null"]},
         "t": {"type": ["string", "null"], "format": "date-time"},
-        "s": {"type": ["string", "null"]}}.items()}
-    assert [conv["b"](v) for v in ("true", "false", "")] == [True, False, None]
-    assert [conv["i"](v) for v in ("12", "-3", "4.0", "")] == [12, -3, 4, None]
-    assert [conv["n"](v) for v in ("1.5", "")] == [1.5, None]
-    assert conv["t"]("2024-01-02T03:04:05.000Z") == "2024-01-02T03:04:05.000+0000"
-    assert [conv["s"](v) for v in ("a,b", "")] == ["a,b", None]
+        "s": {"type": ["string", "null"]}})
+    assert build(["true", "12", "1.5", "2024-01-02T03:04:05.000Z", "a,b"]) == {
+        "b": True, "i": 12, "n": 1.5, "t": "2024-01-02T03:04:05.000+0000", "s": "a,b"}
+    assert build(["false", "-3", "0", "2024-01-02T03:04:05.000+0000", " "]) == {
+        "b": False, "i": -3, "n": 0.0, "t": "2024-01-02T03:04:05.000+0000", "s": " "}
+    assert build(["", "4.0", "", "", ""]) == {"b": None, "i": 4, "n": None, "t": None,
+                                               "s": None}
 
 
 def test_a_short_bulk_page_is_retried():
