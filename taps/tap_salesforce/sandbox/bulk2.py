@@ -263,10 +263,12 @@ _BOOLEAN_TEXT = {True: "true", False: "false", None: None}  # None: written as e
 @functools.lru_cache(maxsize=64)
 def _row_decoder(fields: tuple[tuple[str, bool], ...]):
     """A decoder of a stored record into just these (name, is_boolean) fields, in order;
-    TypeError for names a struct cannot have (a field selected twice)."""
+    TypeError for names a struct cannot hold as its fields (not identifiers, or repeated)."""
     row = msgspec.defstruct("BulkRow", [(name, (bool | None) if boolean else
                                          (str | int | float | None), None)
                                         for name, boolean in fields])
+    if len(row.__struct_fields__) != len(fields):
+        raise TypeError("a field is selected twice")
     return msgspec.json.Decoder(row).decode
 
 
