@@ -49,6 +49,16 @@ class _Batch:
         self.dated = True  # every record has its last-modified time (see _write)
 
 
+class _EveryId(frozenset):
+    """The ids a lane's delete sweep touches: any, so a later batch of its stream waits."""
+
+    def isdisjoint(self, other) -> bool:
+        return False
+
+
+_EVERY_ID = _EveryId()
+
+
 class _Lane:
     """A writer thread with its own connection (and so its own temp table): one batch at a
     time. A sink's lanes write batches with no id in common at the same time."""
@@ -442,12 +452,24 @@ class SupaglueSink(Sink):
         conn.commit()
         return True
 
-    def activate_version(self, new_version: int) -> None:
+    def activate_version(self, new_version: int) -> Future:
         """A full sync that began at `new_version` (epoch ms, or s) has completed: mark deleted
         this tenant's rows of this object that were neither written nor seen unchanged since
-        then. The caller has committed every buffered record first."""
+        then. The caller has handed over every buffered record first (submit). The sweep runs
+        on the first lane once every batch handed over has committed, while the main thread
+        reads on (the next stream's records); a later batch of this stream waits for it, and
+        so does every STATE after it (it is in `inflight`). Returns its future."""
         seconds = new_version / 1000 if new_version > 1e11 else new_version
         since = dt.datetime.fromtimestamp(seconds, tz=dt.timezone.utc).replace(tzinfo=None)
+        first = self._lanes[0]
+        before = [lane.future for lane in self._lanes if lane.future is not None]
+        first.future = first.executor.submit(self._sweep, since, before)
+        first.ids = _EVERY_ID
+        return first.future
+
+    def _sweep(self, since: dt.datetime, before: list[Future]) -> None:
+        for batch in before:
+            batch.result()  # a batch of the full sync failed: no sweep, and its error is this one
         try:
             params = {**self.params, "since": since}
             gather, mark, forget = tables.sweep_sql(self.schema_name, self.spec)

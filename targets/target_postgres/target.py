@@ -360,10 +360,12 @@ class TargetPostgres(Target):
 
     def _process_activate_version_message(self, message_dict: dict) -> None:
         stream = self._stream_of(message_dict, "version", "ACTIVATE_VERSION")
-        self.drain_all()  # the sweep must see every record of the full sync committed first
-        self._reap(block=True)
+        version = int(message_dict["version"])
         for stream_map in self.mapper.stream_maps[stream]:
-            self.get_sink(stream_map.stream_alias).activate_version(int(message_dict["version"]))
+            sink = self.get_sink(stream_map.stream_alias)
+            # the sweep runs once this stream's batches commit; this thread reads on meanwhile
+            self._outstanding += [f for f in (sink.submit(), sink.activate_version(version)) if f]
+        self._emit_committed_states()
 
     def _write_state_message(self, state: dict) -> None:
         """Called by the SDK's synchronous drain_all once every buffer is written: after the

@@ -187,6 +187,47 @@ def test_full_sync_sweep_touches_only_its_own_tenant_and_object(pg_server_uri, p
                    if r["_supaglue_customer_id"] == "cust1")
 
 
+class _SweepProbe(io.StringIO):
+    """stdout that, whenever the target writes a STATE, records which Account rows are marked
+    deleted by then."""
+
+    def __init__(self, uri, schema):
+        super().__init__()
+        self.uri, self.schema, self.seen = uri, schema, []
+
+    def write(self, s):
+        if s.strip():
+            with psycopg2.connect(self.uri) as conn, conn.cursor() as cur:
+                cur.execute(f'SELECT _supaglue_id FROM "{self.schema}".salesforce_account '
+                            "WHERE _supaglue_is_deleted ORDER BY 1")
+                self.seen.append((json.loads(s)["bookmarks"]["n"], [r[0] for r in cur]))
+        return super().write(s)
+
+
+def test_the_sweep_commits_before_any_later_state_while_the_next_stream_is_read(
+        pg_server_uri, pg_schema, pg_conn, monkeypatch):
+    inv = "custom__Invoice__c"
+    cfg = config(pg_server_uri, pg_schema, batch_size_rows=2)
+    run_target(cfg, [schema_msg(ACC), *[rec(ACC, i, "2024-01-01T00:00:00Z") for i in "123"]])
+    version = int(time.time() * 1000)
+    time.sleep(0.01)
+    full_sync = [schema_msg(ACC), rec(ACC, "1", "2024-01-01T00:00:00Z"), state(1),
+                 {"type": "ACTIVATE_VERSION", "stream": ACC, "version": version},
+                 schema_msg(inv), *[rec(inv, i, "2024-01-01T00:00:00Z") for i in "12345"],
+                 state(2)]
+    probe = _SweepProbe(pg_server_uri, pg_schema)
+    run_target(cfg, full_sync, stdout=probe)
+    assert probe.seen[-1] == (2, ["2", "3"])
+    assert all(deleted == ["2", "3"] for n, deleted in probe.seen if n == 2)
+    # A sweep that fails fails the run, and no STATE after it is written.
+    monkeypatch.setattr("target_postgres.tables.sweep_sql", lambda schema, spec: (
+        "SELECT 1", "UPDATE no_such_table SET x = 1", "SELECT 1"))
+    out = io.StringIO()
+    with pytest.raises(Exception, match=r"'Account': full-sync delete sweep failed: .*no_such"):
+        run_target(cfg, full_sync, stdout=out)
+    assert all(json.loads(line)["bookmarks"]["n"] == 1 for line in out.getvalue().splitlines())
+
+
 class _StateProbe(io.StringIO):
     """stdout that, whenever the target writes a STATE, records how many rows are committed."""
 
