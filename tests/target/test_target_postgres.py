@@ -187,25 +187,8 @@ def test_full_sync_sweep_touches_only_its_own_tenant_and_object(pg_server_uri, p
                    if r["_supaglue_customer_id"] == "cust1")
 
 
-class _SweepProbe(io.StringIO):
-    """stdout that, whenever the target writes a STATE, records which Account rows are marked
-    deleted by then."""
-
-    def __init__(self, uri, schema):
-        super().__init__()
-        self.uri, self.schema, self.seen = uri, schema, []
-
-    def write(self, s):
-        if s.strip():
-            with psycopg2.connect(self.uri) as conn, conn.cursor() as cur:
-                cur.execute(f'SELECT _supaglue_id FROM "{self.schema}".salesforce_account '
-                            "WHERE _supaglue_is_deleted ORDER BY 1")
-                self.seen.append((json.loads(s)["bookmarks"]["n"], [r[0] for r in cur]))
-        return super().write(s)
-
-
-def test_the_sweep_commits_before_any_later_state_while_the_next_stream_is_read(
-        pg_server_uri, pg_schema, pg_conn, monkeypatch):
+def test_a_state_after_a_full_sync_waits_for_its_sweep_and_a_failed_sweep_fails_the_run(
+        pg_server_uri, pg_schema, monkeypatch):
     inv = "custom__Invoice__c"
     cfg = config(pg_server_uri, pg_schema, batch_size_rows=2)
     run_target(cfg, [schema_msg(ACC), *[rec(ACC, i, "2024-01-01T00:00:00Z") for i in "123"]])
@@ -215,7 +198,8 @@ def test_the_sweep_commits_before_any_later_state_while_the_next_stream_is_read(
                  {"type": "ACTIVATE_VERSION", "stream": ACC, "version": version},
                  schema_msg(inv), *[rec(inv, i, "2024-01-01T00:00:00Z") for i in "12345"],
                  state(2)]
-    probe = _SweepProbe(pg_server_uri, pg_schema)
+    probe = _StateProbe(pg_server_uri, pg_schema, "SELECT _supaglue_id FROM {}.salesforce_account "
+                                                  "WHERE _supaglue_is_deleted ORDER BY 1")
     run_target(cfg, full_sync, stdout=probe)
     assert probe.seen[-1] == (2, ["2", "3"])
     assert all(deleted == ["2", "3"] for n, deleted in probe.seen if n == 2)
@@ -229,17 +213,18 @@ def test_the_sweep_commits_before_any_later_state_while_the_next_stream_is_read(
 
 
 class _StateProbe(io.StringIO):
-    """stdout that, whenever the target writes a STATE, records how many rows are committed."""
+    """stdout that, whenever the target writes a STATE, records its bookmark and what `sql`
+    ({} the schema) finds committed by then (the first column of each row)."""
 
-    def __init__(self, uri, schema):
+    def __init__(self, uri, schema, sql="SELECT count(*) FROM {}.salesforce_account"):
         super().__init__()
-        self.uri, self.schema, self.seen = uri, schema, []
+        self.uri, self.sql, self.seen = uri, sql.format(f'"{schema}"'), []
 
     def write(self, s):
         if s.strip():
             with psycopg2.connect(self.uri) as conn, conn.cursor() as cur:
-                cur.execute(f'SELECT count(*) FROM "{self.schema}".salesforce_account')
-                self.seen.append((json.loads(s)["bookmarks"]["n"], cur.fetchone()[0]))
+                cur.execute(self.sql)
+                self.seen.append((json.loads(s)["bookmarks"]["n"], [r[0] for r in cur]))
         return super().write(s)
 
 
@@ -251,11 +236,11 @@ def test_state_is_emitted_only_after_the_records_before_it_are_committed(pg_serv
     probe = _StateProbe(pg_server_uri, pg_schema)
     run_target(config(pg_server_uri, pg_schema, batch_size_rows=3), msgs, stdout=probe)
     # Never ahead of the data: STATE n is written only once records 1..n are committed.
-    assert all(n <= committed for n, committed in probe.seen)
+    assert all(n <= committed for n, (committed,) in probe.seen)
     assert [n for n, _ in probe.seen] == sorted({n for n, _ in probe.seen})
     # At least one STATE per committed batch (three full batches of 3, then the last record).
     assert len(probe.seen) >= 4
-    assert probe.seen[-1] == (10, 10)
+    assert probe.seen[-1] == (10, [10])
 
 
 def test_state_passes_through_at_once_when_nothing_is_pending(pg_server_uri, pg_schema):
@@ -389,7 +374,7 @@ def test_records_before_a_schema_change_are_committed_before_the_next_state(pg_s
     with redirect_stdout(probe):
         target.listen(lines())
     # Records 1 and 2 went to the sink the SCHEMA change replaced: STATE 5 must wait for them.
-    assert probe.seen == [(5, 5), (6, 6)]
+    assert probe.seen == [(5, [5]), (6, [6])]
 
 
 def test_odd_input_is_stored_safely(pg_server_uri, pg_schema, pg_conn):
