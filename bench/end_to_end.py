@@ -3,10 +3,10 @@ target-postgres -> PostgreSQL, every standard object of the org; then 1% of the 
 changed and an incremental sync; then, on the same records, the tap alone (to a file) and the
 target alone (from that file), and both through a plain pipe, with RECORD lines and with the
 BATCH files tenantsync's rendered projects use; last, the end-to-end full sync once more, into
-a new project and schema (the first came right after the org was built, on a new server and
-project: the order costs it seconds on this machine). Prints records/s, peak RSS and CPU seconds of
-meltano, tap and target; with --profile, py-spy samples meltano, the tap and the target
-during the full sync and the hottest functions of each are printed (self time, % of samples).
+a new project and schema (the first comes right after the org is built, on a new server and
+project). Prints records/s, peak RSS and CPU seconds of meltano, tap and target; with
+--profile, py-spy samples meltano, the tap and the target during the full sync and the hottest
+functions of each are printed (self time, % of samples).
 
     .venv/bin/python bench/end_to_end.py --records 1100000 --profile
 """

@@ -226,15 +226,13 @@ def bulk_csv(store, compiled: Compiled, rowids, delimiter: str = ",",
     writer.writerow(names)
     docs = store.fetch_docs(compiled.sobject.name, rowids)
     try:
-        writer.writerows(_typed_rows(compiled, docs))
-    except (msgspec.ValidationError, TypeError):  # a value of another type: take every field
-        out.seek(0)                               # through _csv_value
-        out.truncate()
-        writer.writerow(names)
+        rows = _typed_rows(compiled, docs)
+    except (msgspec.ValidationError, TypeError):
+        # a value of another type: the whole page takes every value through _csv_value
         datetimes = {fl.name for fl in compiled.fields if fl.type == "datetime"}
-        for (doc,) in docs:
-            record = _decode.decode(doc)
-            writer.writerow([_csv_value(record.get(n), n in datetimes) for n in names])
+        rows = [[_csv_value(record.get(n), n in datetimes) for n in names]
+                for record in (_decode.decode(doc) for (doc,) in docs)]
+    writer.writerows(rows)
     return out.getvalue().encode()
 
 
