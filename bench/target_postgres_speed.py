@@ -1,6 +1,7 @@
 """target-postgres throughput, side by side on the same records and the same Postgres:
 
-  (a) raw COPY of the same rows into an equivalent table: the physical limit;
+  (a) raw COPY of the same rows into an equivalent table, in text and in binary format (the
+      one target-postgres writes): the physical limit ("of raw": of the binary COPY);
   (b) tenantsync's target-postgres (COPY into a temp table + one merge per batch);
   (b') the same with a customer's field mapping (`_supaglue_mapped_data` of 4 schema fields and
        2 additional ones, one nested);
@@ -151,21 +152,28 @@ def run_measured(cmd: list[str], stdin_path: Path) -> tuple[float, int]:
     return elapsed, peak
 
 
-def raw_copy(uri: str, singer_path: Path, n: int) -> float:
-    """COPY the same rows (pre-formatted, outside the timing) into an equivalent table."""
+def raw_copy(uri: str, singer_path: Path, n: int, binary: bool) -> float:
+    """COPY the same rows (pre-formatted, outside the timing) into an equivalent table, in
+    text format or in binary (the format target-postgres writes, its own row encoding)."""
     from target_postgres import rows as fmt
 
-    buf = io.StringIO()
+    stamp = fmt.row_header(9) + b"".join(map(fmt.text_field, ("app", "salesforce", "cust")))
+    buf = io.BytesIO()
+    buf.write(fmt.HEADER if binary else b"")
     with singer_path.open() as f:
-        next(f)
-        for line in f:
-            msg = json.loads(line)
+        for msg in map(json.loads, f):
             if msg["type"] != "RECORD":
                 continue
-            r = msg["record"]
-            buf.write("\t".join(("app", "salesforce", "cust", fmt.text(r["Id"]),
-                                 r["SystemModstamp"], r["SystemModstamp"], "f",
-                                 fmt.json_text(r), "{}")) + "\n")
+            r, at = msg["record"], msg["record"]["SystemModstamp"]
+            if binary:
+                buf.write(stamp + fmt.text_field(r["Id"]) + 2 * fmt.timestamp_field(at, "")
+                          + fmt.FALSE + fmt.json_field(r) + fmt.EMPTY_JSON)
+            else:  # the records' strings hold no tab or newline: only JSON's backslashes
+                raw = json.dumps(r, separators=(",", ":")).replace("\\", "\\\\")
+                buf.write(f"app\tsalesforce\tcust\t{r['Id']}\t{at}\t{at}\tf\t{raw}\t{{}}\n"
+                          .encode())
+    buf.write(fmt.TRAILER if binary else b"")
+    buf.seek(0)
     conn = psycopg2.connect(uri)
     with conn, conn.cursor() as cur:
         cur.execute("DROP TABLE IF EXISTS bench_raw.account")
@@ -179,10 +187,10 @@ def raw_copy(uri: str, singer_path: Path, n: int) -> float:
             _supaglue_mapped_data JSONB NOT NULL,
             PRIMARY KEY (_supaglue_application_id, _supaglue_provider_name,
                          _supaglue_customer_id, _supaglue_id))""")
-    buf.seek(0)
     start = time.perf_counter()
     with conn, conn.cursor() as cur:
-        cur.copy_expert("COPY bench_raw.account FROM STDIN", buf, size=1 << 20)
+        cur.copy_expert("COPY bench_raw.account FROM STDIN"
+                        + (" (FORMAT binary)" if binary else ""), buf, size=1 << 20)
     elapsed = time.perf_counter() - start
     with conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM bench_raw.account")
@@ -260,8 +268,9 @@ def main() -> None:
         print(f"{n} records, {size_mb:.0f} MB of Singer messages; Postgres {uri}")
         results: dict[str, tuple[float, int | None]] = {}
 
-        results["raw COPY"] = (raw_copy(uri, singer, n), None)
-        raw_rate = n / results["raw COPY"][0]
+        results["raw COPY, text"] = (raw_copy(uri, singer, n, binary=False), None)
+        results["raw COPY, binary"] = (raw_copy(uri, singer, n, binary=True), None)
+        raw_rate = n / results["raw COPY, binary"][0]  # "of raw": of the binary COPY
 
         def config(schema: str, **extra) -> Path:
             path = work / f"{schema}.json"

@@ -29,16 +29,18 @@ from target_postgres import rows, tables
 PARAMS = {"app": "app", "provider": "salesforce", "customer": "cust", "object_name": None}
 
 
-def batch_lines(path: Path, spec) -> str:
-    out = []
+def batch_rows(path: Path, spec) -> bytes:
+    """The batch's COPY data for the temp table, as target-postgres writes it (binary)."""
+    out = [rows.HEADER]
+    fields = rows.row_header(1 + len(spec.record_cols))
     with path.open() as f:
         for seq, line in enumerate(f):
             msg = json.loads(line)
             if msg["type"] == "RECORD":
                 r = msg["record"]
-                out.append(f"{seq}\t" + rows.object_line(r["Id"], r["SystemModstamp"], False,
-                                                          rows.json_text(r)))
-    return "".join(out)
+                out.append(fields + rows.bigint(seq) + rows.object_fields(
+                    r["Id"], r["SystemModstamp"], False, rows.json_field(r)))
+    return b"".join([*out, rows.TRAILER])
 
 
 def main() -> None:
@@ -60,7 +62,7 @@ def main() -> None:
         with full.open() as f:
             subprocess.run([*target_command(None), "--config", str(cfg)], stdin=f, check=True,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        lines = batch_lines(newer, spec)
+        data = batch_rows(newer, spec)
         ways = {"two statements": (("unchanged", tables.unchanged_sql("s", spec)),
                                    ("merge", tables.merge_sql("s", spec, dedupe=False))),
                 "one statement": (("upsert", tables.upsert_sql("s", spec, dedupe=False)),)}
@@ -72,7 +74,7 @@ def main() -> None:
             for _ in range(args.rounds):
                 for way, statements in ways.items():
                     began = time.perf_counter()
-                    cur.copy_expert(tables.copy_sql(spec), io.StringIO(lines))
+                    cur.copy_expert(tables.copy_sql(spec), io.BytesIO(data))
                     parts = [f"COPY into temp {(time.perf_counter() - began) * 1000:.0f} ms"]
                     for name, statement in statements:
                         cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement.as_string(conn),

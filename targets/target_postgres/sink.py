@@ -1,5 +1,5 @@
-"""One sink per Singer stream: buffer COPY lines, then per batch COPY into a temp table and merge
-into the Supaglue table in one transaction; the full-sync delete sweep on ACTIVATE_VERSION."""
+"""One sink per Singer stream: buffer binary COPY rows, then per batch COPY into a temp table and
+merge into the Supaglue table in one transaction; the full-sync delete sweep on ACTIVATE_VERSION."""
 
 from __future__ import annotations
 
@@ -36,16 +36,15 @@ META_KEYS = frozenset((
 
 
 class _Batch:
-    """The buffered records of one stream: their COPY lines (without `_seq`) and input line
-    numbers, and what decides how they may be written."""
+    """The buffered records of one stream: their rows (record columns only, rows.py) and
+    input line numbers, and what decides how they may be written."""
 
     def __init__(self) -> None:
-        self.lines: list[str] = []
+        self.rows: list[bytes] = []
         self.seqs: list[int] = []
         self.bytes = 0
         self.ids: set[str] = set()
         self.repeats = False  # an id appears twice: the merge must pick one version
-        self.loadable = True  # every line can be COPYed into the table as it is (see _load)
         self.dated = True  # every record has its last-modified time (see _write)
 
 
@@ -130,19 +129,27 @@ class _RawFields:
 
 
 class _PiecesReader:
-    """A read()-able view over an iterator of strings, so a batch is never joined into one."""
+    """A read()-able view over an iterator of byte strings, so a batch is never joined into
+    one."""
 
-    def __init__(self, pieces: t.Iterator[str]) -> None:
+    def __init__(self, pieces: t.Iterator[bytes]) -> None:
         self._pieces = pieces
 
-    def read(self, size: int = -1) -> str:
+    def read(self, size: int = -1) -> bytes:
         out, total = [], 0
         for piece in self._pieces:
             out.append(piece)
             total += len(piece)
             if 0 <= size <= total:
                 break
-        return "".join(out)
+        return b"".join(out)
+
+
+def _copy_data(prefixes: t.Iterable[bytes], batch_rows: list[bytes]) -> _PiecesReader:
+    """A binary COPY's data: the header, each row behind its prefix (`prefixes` may be
+    endless: one per row is taken), the trailer."""
+    pairs = zip(prefixes, batch_rows, strict=False)
+    return _PiecesReader(chain((rows.HEADER,), chain.from_iterable(pairs), (rows.TRAILER,)))
 
 
 # A record's sequence (`_seq`): its input line, shifted, plus its place in the batch file that
@@ -162,7 +169,7 @@ def where(seq: int) -> str:
 
 
 def _input_line(exc: psycopg2.Error, seqs: list[int]) -> str:
-    """', input line N' for a row COPY refused (its CONTEXT names the COPY line), else ''."""
+    """', input line N' for a row COPY refused (its CONTEXT names the COPY row), else ''."""
     match = re.search(r"COPY \S+, line (\d+)", getattr(exc.diag, "context", None) or "")
     if not match or not 0 < int(match.group(1)) <= len(seqs):
         return ""
@@ -284,16 +291,15 @@ class SupaglueSink(Sink):
     # Buffering (the per-record hot path)
 
     def add(self, record: dict, seq: int) -> None:
-        """Buffer one record as a COPY line; raises rows.RecordError on a record that can't be
+        """Buffer one record as a COPY row; raises rows.RecordError on a record that can't be
         stored as it is. `seq` (`sequence`: from the input line) orders versions of one id by
         arrival and lets a refused row be traced to its input line."""
-        if self._is_common:
-            line, utc = rows.common_line(self.spec, record)  # last_modified_at is required
-            self._buffer(record.get("id"), line, utc, True, seq)
+        if self._is_common:  # last_modified_at is required
+            self._buffer(record.get("id"), rows.common_fields(self.spec, record), True, seq)
             return
         rid = rows.record_id(record, self._keys)
-        lm_field = self._last_modified_field
-        last_modified = record.get(lm_field) if lm_field else None
+        lm_field = self._last_modified_field or "_supaglue_last_modified_at"
+        last_modified = record.get(lm_field) if self._last_modified_field else None
         deleted = self._flags_deletes and self.destination.is_deleted(record)
         if not META_KEYS.isdisjoint(record):  # Singer or _supaglue_ metadata (rare)
             record = dict(record)
@@ -303,10 +309,12 @@ class SupaglueSink(Sink):
                 if key == "_supaglue_is_deleted":
                     deleted = bool(value)
                 elif key == "_supaglue_last_modified_at":
-                    last_modified = value
-        mapped = rows.json_text(mapped_data(record, self._mapping)) if self._mapping else "{}"
-        line = rows.object_line(rid, last_modified, deleted, rows.json_text(record), mapped)
-        self._buffer_object(rid, line, last_modified, seq)
+                    last_modified, lm_field = value, key
+        mapped = rows.json_field(mapped_data(record, self._mapping)) if self._mapping \
+            else rows.EMPTY_JSON
+        row = rows.object_fields(rid, last_modified, deleted, rows.json_field(record), mapped,
+                                 lm_field)
+        self._buffer_object(rid, row, last_modified, seq)
 
     @property
     def takes_raw(self) -> bool:
@@ -317,41 +325,36 @@ class SupaglueSink(Sink):
         """`add` for a record still in its JSON text (a msgspec.Raw), stored as it came instead
         of decoded and encoded again (that was most of a record's cost here): only the fields
         `_RawFields` names are decoded. False, with nothing buffered, for a record that needs
-        `add` (metadata keys, text COPY cannot take as it is, or an error `add` reports with
-        its input line): the caller decodes it whole and calls that."""
+        `add` (metadata keys, or an error `add` reports with its input line): the caller
+        decodes it whole and calls that."""
         fields = self._raw_fields.read(raw)
-        raw_text = rows.raw_json_text(raw) if fields is not None else None
-        if raw_text is None:
+        if fields is None:
             return False
         keys, last_modified, deleted = fields
         try:
             rid = rows.record_id(keys, self._keys)
-            line = rows.object_line(rid, last_modified, deleted, raw_text)
+            row = rows.object_fields(rid, last_modified, deleted, rows.raw_json_field(raw))
         except rows.RecordError:  # `add` reports it, naming the input line
             return False
-        self._buffer_object(rid, line, last_modified, seq)
+        self._buffer_object(rid, row, last_modified, seq)
         return True
 
-    def _buffer_object(self, rid: str, line: str, last_modified, seq: int) -> None:
-        """`_buffer` for a standard or custom object's line: without a last-modified time, or
-        with one COPY would misread, the batch goes through the merge."""
-        self._buffer(rid, line, rows.reads_as_utc(last_modified),
-                     last_modified not in (None, ""), seq)
+    def _buffer_object(self, rid: str, row: bytes, last_modified, seq: int) -> None:
+        """`_buffer` for a standard or custom object's row."""
+        self._buffer(rid, row, last_modified not in (None, ""), seq)
 
-    def _buffer(self, rid: str, line: str, utc: bool, dated: bool, seq: int) -> None:
-        """Add a record's line to the batch. `utc`: COPY reads its timestamps as the merge
-        would (else the batch goes through the merge); `dated`: it has its last-modified time
-        (else the write time stands in, set by the merge)."""
+    def _buffer(self, rid: str, row: bytes, dated: bool, seq: int) -> None:
+        """Add a record's row to the batch. `dated`: it has its last-modified time (else the
+        write time stands in, set by the merge)."""
         batch = self._batch
-        batch.loadable = batch.loadable and utc
         batch.dated = batch.dated and dated
         if rid in batch.ids:
             batch.repeats = True
         else:
             batch.ids.add(rid)
-        batch.lines.append(line)
+        batch.rows.append(row)
         batch.seqs.append(seq)
-        batch.bytes += len(line)
+        batch.bytes += len(row)
         self._batch_records_read += 1
 
     def process_record(self, record: dict, context: dict) -> None:
@@ -359,11 +362,11 @@ class SupaglueSink(Sink):
 
     @property
     def current_size(self) -> int:
-        return len(self._batch.lines)
+        return len(self._batch.rows)
 
     @property
     def is_full(self) -> bool:
-        return len(self._batch.lines) >= self._max_rows or self._batch.bytes >= self._max_bytes
+        return len(self._batch.rows) >= self._max_rows or self._batch.bytes >= self._max_bytes
 
     # Writing
 
@@ -374,7 +377,7 @@ class SupaglueSink(Sink):
         for lane in self._lanes:
             if not lane.busy() or not lane.ids.isdisjoint(self._batch.ids):
                 lane.finish()
-        if not self._batch.lines:
+        if not self._batch.rows:
             return None
         lane = next((lane for lane in self._lanes if lane.future is None), None)
         if lane is None and len(self._lanes) < self._max_lanes:
@@ -405,16 +408,16 @@ class SupaglueSink(Sink):
 
     def _write(self, lane: _Lane, batch: _Batch) -> None:
         conn = lane.conn
-        count = len(batch.lines)
+        count = len(batch.rows)
         how = " (copied straight in)"
         try:
-            if not (self._fresh and batch.loadable and not batch.repeats
+            if not (self._fresh and batch.dated and not batch.repeats
                     and self._try_load(conn, batch)):
                 how = ""
                 with conn.cursor() as cur:
-                    pieces = chain.from_iterable(
-                        zip(map("{}\t".format, batch.seqs), batch.lines, strict=True))
-                    cur.copy_expert(self._copy, _PiecesReader(pieces), size=1 << 20)
+                    fields = rows.row_header(1 + len(self.spec.record_cols))
+                    prefixes = (fields + rows.bigint(seq) for seq in batch.seqs)
+                    cur.copy_expert(self._copy, _copy_data(prefixes, batch.rows), size=1 << 20)
                     if batch.dated:  # one statement: upsert, and log what it left as it was
                         cur.execute(self._upsert[batch.repeats], self.params)
                     else:  # the write time stands in for a missing one: compare content first
@@ -437,14 +440,14 @@ class SupaglueSink(Sink):
         merges from now on) if one of its ids is there already."""
         with conn.cursor() as cur:
             cur.execute("SELECT now()")  # emitted-at: the transaction's time, as the merge's
-            stamp = [self.params["app"], self.params["provider"], self.params["customer"],
-                     cur.fetchone()[0].isoformat()]
+            stamp = [rows.text_field(self.params[p]) for p in ("app", "provider", "customer")]
+            stamp.append(rows.timestamp_field(cur.fetchone()[0], tables.EMITTED_AT))
             if self.spec.object_name:
-                stamp.append(self.spec.object_name)
-            prefix = "\t".join(map(rows.text, stamp)) + "\t"
-            pieces = chain.from_iterable(zip(repeat(prefix), batch.lines))
+                stamp.append(rows.text_field(self.spec.object_name))
+            prefix = rows.row_header(len(stamp) + len(self.spec.record_cols)) + b"".join(stamp)
             try:
-                cur.copy_expert(self._load, _PiecesReader(pieces), size=1 << 20)
+                cur.copy_expert(self._load, _copy_data(repeat(prefix), batch.rows),
+                                size=1 << 20)
             except psycopg2.errors.UniqueViolation:
                 conn.rollback()
                 self._fresh = False

@@ -202,9 +202,9 @@ def temp_table_name(spec: TableSpec) -> str:
 
 
 def _temp_type(column: Column) -> str:
-    # Timestamps arrive with offsets (+0000, Z): parse them as timestamptz, stored as UTC.
-    # JSON stays text in the temp table and is parsed once, by the merge's cast.
-    return {TIMESTAMP: "TIMESTAMPTZ", JSONB: "TEXT"}.get(column.type, column.type)
+    # A timestamp arrives as microseconds in UTC (rows.timestamp_field): TIMESTAMPTZ, at full
+    # precision until the merge's cast to the column's.
+    return "TIMESTAMPTZ" if column.type == TIMESTAMP else column.type
 
 
 def create_temp_table(cur, spec: TableSpec) -> None:
@@ -217,17 +217,19 @@ def create_temp_table(cur, spec: TableSpec) -> None:
 
 
 def copy_sql(spec: TableSpec) -> str:
-    return "COPY {} (_seq, {}) FROM STDIN".format(
+    """COPY of a batch (binary rows, see rows.py) into the temp table, each row led by its
+    sequence."""
+    return "COPY {} (_seq, {}) FROM STDIN (FORMAT binary)".format(
         sql.Identifier(temp_table_name(spec)).string,
         ", ".join(sql.Identifier(n).string for n in spec.record_cols))
 
 
 def load_sql(schema: str, spec: TableSpec) -> str:
     """COPY straight into the Supaglue table (no merge): the tenant stamp, emitted-at and, for
-    custom objects, the object name lead each line, then the record columns."""
+    custom objects, the object name lead each row, then the record columns (binary rows)."""
     cols = [*TENANT_COLUMNS, EMITTED_AT, *((OBJECT_NAME,) if spec.object_name else ()),
             *spec.record_cols]
-    return "COPY {}.{} ({}) FROM STDIN".format(
+    return "COPY {}.{} ({}) FROM STDIN (FORMAT binary)".format(
         sql.Identifier(schema).string, sql.Identifier(spec.table).string,
         ", ".join(sql.Identifier(n).string for n in cols))
 
@@ -259,10 +261,8 @@ def _values(spec: TableSpec) -> dict[str, sql.Composable]:
             expr = sql.SQL("COALESCE({}, now())").format(expr)
         elif name == spec.deleted_col:
             expr = sql.SQL("COALESCE({}, false)").format(expr)
-        elif col.type == JSONB:
-            expr = sql.SQL("{}::jsonb").format(expr)
-            if col.not_null:
-                expr = sql.SQL("COALESCE({}, '[]'::jsonb)").format(expr)
+        elif col.type == JSONB and col.not_null:
+            expr = sql.SQL("COALESCE({}, '[]'::jsonb)").format(expr)
         if col.type == TIMESTAMP:  # the stored precision, so that equal compares equal
             expr = sql.SQL("CAST({} AS {})").format(expr, sql.SQL(TIMESTAMP))
         values[name] = expr

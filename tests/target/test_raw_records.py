@@ -34,7 +34,7 @@ RECORDS = [
     ('{"Id": 5, "SystemModstamp": "2024-01-01T05:00:00+02:00", "IsDeleted": false}', "raw"),
     ('{"Id": "a6", "SystemModstamp": "2024-01-01T00:00:04Z", '
      '"_sdc_deleted_at": "2024-01-02T00:00:00Z"}', "whole"),
-    ('{"Id": "a7",\t"SystemModstamp": "2024-01-01T00:00:05Z"}', "whole"),
+    ('{"Id": "a7",\t"SystemModstamp": "2024-01-01T00:00:05Z"}', "raw"),
     ('{"Id": "a8", "SystemModstamp": "2024-01-01T00:00:06Z", "lone": "a\\ud800b"}', "whole"),
     ('{"Id":"a9","SystemModstamp":null,"Name":"compact, no time"}', "raw"),
     ('{"Id": "a1", "SystemModstamp": "2024-01-01T00:00:07Z", "Name": "newer a1"}', "raw"),
@@ -82,7 +82,7 @@ def test_raw_records_land_as_decoded_ones_do(pg_server_uri, pg_schema, pg_conn, 
     load(pg_server_uri, pg_schema, "raw")
     # the lone surrogate is never offered: msgspec refuses the line, the stdlib reads it
     offered = [path == "raw" for r, path in [*RECORDS, *PAIRS] if "ud800" not in r]
-    assert paths == offered and paths.count(True) == 9
+    assert paths == offered and paths.count(True) == 10
     paths.clear()
     monkeypatch.setattr(SupaglueSink, "takes_raw", property(lambda self: False))
     load(pg_server_uri, pg_schema, "whole")

@@ -16,11 +16,16 @@ from singer_sdk.exceptions import (
 )
 
 from target_postgres import TargetPostgres
+from target_postgres.rows import RecordError
 from tenantsync.contract import ContractError
 
 from .helpers import config, rec, rows, run_target, schema_msg, state
 
 ACC = "Account"
+# Well-formed JSON, and a number PostgreSQL refuses in JSONB ("value overflows numeric format"):
+# a row the server itself refuses.
+HUGE_NUMBER = ('{"type": "RECORD", "stream": "Account", "record": {"Id": "002", '
+               '"SystemModstamp": "2024-05-01T00:00:00Z", "Huge": 1e1000000}}')
 
 
 def columns(conn, schema, table):
@@ -255,10 +260,24 @@ def test_a_failed_batch_leaves_the_table_as_it_was_and_emits_no_state(pg_server_
     before = rows(pg_conn, pg_schema, "salesforce_account")
     out = io.StringIO()
     with pytest.raises(Exception, match=r"'Account', input line 3: .*salesforce_account.*nothing "
-                                        r"of this batch was written.*not-a-timestamp"):
+                                        r"of this batch was written.*overflows numeric"):
         run_target(cfg, [schema_msg(ACC),
                          rec(ACC, "001", "2024-05-01T00:00:00Z", Name="changed"),
-                         rec(ACC, "002", "not-a-timestamp"), state(1)], stdout=out)
+                         HUGE_NUMBER, state(1)], stdout=out)
+    assert out.getvalue() == ""
+    assert rows(pg_conn, pg_schema, "salesforce_account") == before
+
+
+def test_a_record_with_an_unreadable_timestamp_is_refused_and_nothing_written(
+        pg_server_uri, pg_schema, pg_conn):
+    cfg = config(pg_server_uri, pg_schema, batch_size_rows=2)
+    run_target(cfg, [schema_msg(ACC), rec(ACC, "001", "2024-01-01T00:00:00Z", Name="kept")])
+    before = rows(pg_conn, pg_schema, "salesforce_account")
+    out = io.StringIO()
+    with pytest.raises(RecordError, match=r"^input line 3, stream 'Account': field "
+                                          r"'SystemModstamp': 'yesterday' is not an ISO 8601"):
+        run_target(cfg, [schema_msg(ACC), rec(ACC, "001", "2024-05-01T00:00:00Z", Name="new"),
+                         rec(ACC, "002", "yesterday"), state(1)], stdout=out)
     assert out.getvalue() == ""
     assert rows(pg_conn, pg_schema, "salesforce_account") == before
 
@@ -351,7 +370,7 @@ def test_existing_older_table_gets_missing_columns_added_and_keeps_its_rows(pg_s
 def test_a_failed_batch_fails_the_run_even_without_a_following_state(pg_server_uri, pg_schema):
     with pytest.raises(Exception, match="nothing of this batch was written"):
         run_target(config(pg_server_uri, pg_schema, batch_size_rows=1), [
-            schema_msg(ACC), rec(ACC, "001", "bad-timestamp"), rec(ACC, "002", "2024-01-01")])
+            schema_msg(ACC), HUGE_NUMBER, rec(ACC, "003", "2024-01-01")])
 
 
 def test_records_before_a_schema_change_are_committed_before_the_next_state(pg_server_uri,
