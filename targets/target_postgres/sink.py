@@ -117,7 +117,7 @@ class _RawFields:
         record whole."""
         try:
             values = msgspec.structs.astuple(self._decode(raw))
-        except msgspec.MsgspecError:  # not an object: the whole decode reports it
+        except msgspec.MsgspecError:  # malformed, or not an object: the whole decode reports it
             return None
         unset = msgspec.UNSET
         if values[self._own:].count(unset) != len(META_KEYS):  # a metadata key is there
@@ -322,7 +322,8 @@ class SupaglueSink(Sink):
         return self._raw_fields is not None
 
     def add_raw(self, raw, seq: int) -> bool:
-        """`add` for a record still in its JSON text (a msgspec.Raw), stored as it came instead
+        """`add` for a record still in its JSON text (a msgspec.Raw, or a batch file's line,
+        which `_RawFields.read` checks well-formed as it decodes), stored as it came instead
         of decoded and encoded again (that was most of a record's cost here): only the fields
         `_RawFields` names are decoded. False, with nothing buffered, for a record that needs
         `add` (metadata keys, or an error `add` reports with its input line): the caller

@@ -45,7 +45,6 @@ class _Envelope(msgspec.Struct):
 
 
 _decode_envelope = msgspec.json.Decoder(_Envelope).decode
-_decode_raw = msgspec.json.Decoder(msgspec.Raw).decode  # checks the JSON, keeps its text
 _STREAM_IN_LINE = re.compile(r'"stream"\s*:\s*"([^"]{1,200})"')
 
 
@@ -155,6 +154,9 @@ class TargetPostgres(Target):
         # batch handed to a writer thread and not yet known to be committed.
         self._pending_states: deque[tuple[dict, list]] = deque()
         self._outstanding: list = []
+        # Set by a writer thread as a batch or sweep finishes: only then can a pending STATE
+        # be released or an error surface, so records in between skip the check.
+        self._settled = False
         self._last_written_state: dict | None = None
         # While a BATCH message's files are read: the record's place in its file, and its text.
         self._batch_record = 0
@@ -303,11 +305,8 @@ class TargetPostgres(Target):
                 path.unlink(missing_ok=True)
 
     def _batch_message(self, stream: str, line: bytes, raw: bool) -> dict:
-        if raw:
-            try:
-                return {"type": "RECORD", "stream": stream, RAW: _decode_raw(line)}
-            except msgspec.MsgspecError:
-                pass  # decoded whole below, which reports it or reads it after all
+        if raw:  # the line is the record's JSON: the sink's decode of its fields checks it
+            return {"type": "RECORD", "stream": stream, RAW: line}
         return self._decoded(stream)
 
     def _after_record(self, full: bool) -> None:
@@ -315,12 +314,23 @@ class TargetPostgres(Target):
         have committed are emitted."""
         if full:
             sinks = self._all_sinks()
-            self._outstanding += [f for s in sinks if (f := s.submit())]
+            self._track([f for s in sinks if (f := s.submit())])
             if self._latest_state:  # it covers every batch in flight, not only these
                 self._pending_states.append(
                     (self._latest_state, [f for s in sinks for f in s.inflight]))
-        self._emit_committed_states()
+        if self._settled:
+            self._settled = False  # before the check: a batch finishing during it sets it again
+            self._emit_committed_states()
         self._handle_max_record_age()
+
+    def _track(self, futures: list) -> None:
+        """Batches and sweeps handed to writer threads, until known to be committed."""
+        self._outstanding += futures
+        for f in futures:
+            f.add_done_callback(self._on_settled)
+
+    def _on_settled(self, _future) -> None:
+        self._settled = True
 
     def _process_state_message(self, message_dict: dict) -> None:
         super()._process_state_message(message_dict)
@@ -364,7 +374,7 @@ class TargetPostgres(Target):
         for stream_map in self.mapper.stream_maps[stream]:
             sink = self.get_sink(stream_map.stream_alias)
             # the sweep runs once this stream's batches commit; this thread reads on meanwhile
-            self._outstanding += [f for f in (sink.submit(), sink.activate_version(version)) if f]
+            self._track([f for f in (sink.submit(), sink.activate_version(version)) if f])
         self._emit_committed_states()
 
     def _write_state_message(self, state: dict) -> None:

@@ -53,7 +53,11 @@ def test_batched_records_land_as_record_lines_do(pg_server_uri, pg_schema, pg_co
         record_line(ACC, late[1]), json.dumps(state(2))])
 
     assert states[-1] == state(2)["value"]
-    assert paths == from_lines  # the same records take their JSON text's path as on lines
+    # as many records take their JSON text's path as on lines; a file's line is offered even
+    # where msgspec refuses it (the lone surrogate: a RECORD line's envelope fails first), and
+    # is declined
+    assert paths.count(True) == from_lines.count(True)
+    assert len(paths) == len(from_lines) + 1
     assert stored(pg_conn, pg_schema, "salesforce_account", "batch") == \
         stored(pg_conn, pg_schema, "salesforce_account", "lines")
     names = {r["_supaglue_id"]: r["_supaglue_raw_data"].get("Name")
