@@ -372,14 +372,16 @@ class SupaglueSink(Sink):
     # Writing
 
     def submit(self) -> Future | None:
-        """Hand the buffered batch to a writer lane and return its future (None if empty).
-        A batch sharing an id with one in flight waits for it (versions of one id commit in
-        arrival order); a finished batch's error, if any, surfaces here."""
+        """Hand the buffered batch to a writer lane and return its future (None if empty:
+        then nothing waits, not even for this stream's delete sweep, while the target hands
+        over another stream's batch). A batch sharing an id with one in flight waits for it
+        (versions of one id commit in arrival order); a finished batch's error, if any,
+        surfaces here."""
+        if not self._batch.rows:
+            return None
         for lane in self._lanes:
             if not lane.busy() or not lane.ids.isdisjoint(self._batch.ids):
                 lane.finish()
-        if not self._batch.rows:
-            return None
         lane = next((lane for lane in self._lanes if lane.future is None), None)
         if lane is None and len(self._lanes) < self._max_lanes:
             lane = self._add_lane()

@@ -157,15 +157,20 @@ def ensure_table(cur, schema: str, spec: TableSpec) -> None:
         if c.name not in existing:  # older Supaglue tables: add, nullable, never rewrite
             cur.execute(sql.SQL("ALTER TABLE {} ADD COLUMN {} {}").format(
                 table, sql.Identifier(c.name), sql.SQL(c.type)))
-    index_cols = [spec.last_modified_col]
+    indexes = {identifier(f"{spec.table}_last_modified_idx"): [spec.last_modified_col]}
     if spec.object_name:
-        cur.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
-            sql.Identifier(identifier(f"{spec.table}_object_name_idx")), table,
-            sql.Identifier(OBJECT_NAME)))
-        index_cols = [OBJECT_NAME, spec.last_modified_col]
-    cur.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
-        sql.Identifier(identifier(f"{spec.table}_last_modified_idx")), table,
-        sql.SQL(", ").join(map(sql.Identifier, index_cols))))
+        indexes = {identifier(f"{spec.table}_object_name_idx"): [OBJECT_NAME],
+                   identifier(f"{spec.table}_last_modified_idx"): [OBJECT_NAME,
+                                                                   spec.last_modified_col]}
+    # Only the missing ones: CREATE INDEX IF NOT EXISTS locks the table (SHARE) before it
+    # looks, so it would wait for every other tenant's write in flight, and queue new ones.
+    cur.execute("SELECT indexname FROM pg_indexes WHERE schemaname = %s AND tablename = %s",
+                (schema, spec.table))
+    present = {r[0] for r in cur.fetchall()}
+    for name, cols in indexes.items():
+        if name not in present:
+            cur.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
+                sql.Identifier(name), table, sql.SQL(", ").join(map(sql.Identifier, cols))))
     if spec.full_name:
         _record_full_name(cur, "TABLE", table, spec.full_name)
     if spec.object_name:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import time
 from contextlib import redirect_stdout
 
@@ -215,6 +216,75 @@ def test_a_state_after_a_full_sync_waits_for_its_sweep_and_a_failed_sweep_fails_
     with pytest.raises(Exception, match=r"'Account': full-sync delete sweep failed: .*no_such"):
         run_target(cfg, full_sync, stdout=out)
     assert all(json.loads(line)["bookmarks"]["n"] == 1 for line in out.getvalue().splitlines())
+
+
+class _Holder(threading.Thread):
+    """Holds `blocker`'s open transaction (and its locks) until `query` counts `rows` or 20 s
+    have passed, then rolls it back either way, so a run that waits for it still ends."""
+
+    def __init__(self, uri, blocker, query, rows):
+        super().__init__()
+        self.uri, self.blocker, self.query, self.rows = uri, blocker, query, rows
+        self.seen = threading.Event()  # the rows were there while the lock was held
+
+    def run(self):
+        deadline = time.monotonic() + 20
+        with psycopg2.connect(self.uri) as conn, conn.cursor() as cur:
+            while time.monotonic() < deadline and not self.seen.is_set():
+                cur.execute(self.query)
+                if cur.fetchone()[0] >= self.rows:
+                    self.seen.set()
+                conn.rollback()
+                time.sleep(0.05)
+        self.blocker.rollback()
+
+
+def test_the_next_stream_is_written_while_a_full_sync_sweep_waits(pg_server_uri, pg_schema,
+                                                                   pg_conn):
+    """A full sync's sweep runs behind its stream while the target reads on: another stream's
+    batches are written meanwhile (the target once waited for the sweep as it handed every
+    stream's buffer over). Here the sweep waits on a lock the test holds."""
+    cfg = config(pg_server_uri, pg_schema, batch_size_rows=2)
+    run_target(cfg, [schema_msg(ACC), rec(ACC, "1", "2024-01-01T00:00:00Z")])
+    run_target(cfg, [schema_msg("Contact")])  # its table, for the holder's query
+    blocker = psycopg2.connect(pg_server_uri)
+    with blocker.cursor() as cur:  # the sweep's UPDATE waits for this transaction
+        cur.execute(f'LOCK TABLE "{pg_schema}".salesforce_account IN SHARE ROW EXCLUSIVE MODE')
+    holder = _Holder(pg_server_uri, blocker,
+                     f'SELECT count(*) FROM "{pg_schema}".salesforce_contact', 2)
+    holder.start()
+    try:
+        run_target(cfg, [schema_msg(ACC), {"type": "ACTIVATE_VERSION", "stream": ACC,
+                                           "version": int(time.time() * 1000) + 1000},
+                         schema_msg("Contact"),
+                         *[rec("Contact", i, "2024-01-01T00:00:00Z") for i in "123"]])
+    finally:
+        holder.join()
+        blocker.close()
+    assert holder.seen.is_set()
+    (account,) = rows(pg_conn, pg_schema, "salesforce_account")
+    assert account["_supaglue_is_deleted"]  # the sweep ran once the lock went
+    assert len(rows(pg_conn, pg_schema, "salesforce_contact")) == 3
+
+
+def test_a_tenant_starts_writing_while_another_writes_the_same_table(pg_server_uri, pg_schema):
+    """A stream's set-up creates only missing indexes: CREATE INDEX IF NOT EXISTS would wait
+    for every write in flight on the shared table, and hold up the writes queued after it."""
+    run_target(config(pg_server_uri, pg_schema), [schema_msg(ACC),
+                                                  rec(ACC, "1", "2024-01-01T00:00:00Z")])
+    blocker = psycopg2.connect(pg_server_uri)
+    with blocker.cursor() as cur:  # another tenant's write in flight
+        cur.execute(f'UPDATE "{pg_schema}".salesforce_account SET _supaglue_is_deleted = false')
+    holder = _Holder(pg_server_uri, blocker, f'SELECT count(*) FROM "{pg_schema}".'
+                     f"salesforce_account WHERE _supaglue_customer_id = 'other'", 1)
+    holder.start()
+    try:
+        run_target(config(pg_server_uri, pg_schema, customer_id="other"),
+                   [schema_msg(ACC), rec(ACC, "1", "2024-01-01T00:00:00Z")])
+    finally:
+        holder.join()
+        blocker.close()
+    assert holder.seen.is_set()
 
 
 class _StateProbe(io.StringIO):
