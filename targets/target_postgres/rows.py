@@ -1,7 +1,7 @@
 """Turning Singer records into rows of PostgreSQL's binary COPY format for a `TableSpec`.
 
 This is the per-record hot path of the target, so it does as little as it can. Binary COPY
-(https://www.postgresql.org/docs/current/sql-copy.html#id-1.9.3.55.9.4) carries each value
+(https://www.postgresql.org/docs/current/sql-copy.html, "Binary Format") carries each value
 with its length: nothing is escaped here, and the server neither scans lines for delimiters
 nor parses timestamps (that was a sixth of its work on a load). A record's row is its fields
 only (`fields`); the writer puts the field count and what leads every row (the sequence, or
@@ -96,8 +96,9 @@ def json_field(value) -> bytes:
 
 
 def raw_json_field(raw) -> bytes:
-    """A JSONB field of JSON as it arrived (the bytes of a RECORD's record, which msgspec has
-    already found well-formed and free of lone surrogates), not decoded and encoded again."""
+    """A JSONB field of JSON as it arrived (a RECORD's record, or a batch file's line, which
+    msgspec has found well-formed and free of lone surrogates as it decoded the record's
+    fields), not decoded and encoded again."""
     return _jsonb(bytes(raw))
 
 
