@@ -86,13 +86,16 @@ def _jsonb(data: bytes) -> bytes:
     return _JSONB_HEAD(len(data) + 1, 1) + data
 
 
+def _json(value) -> bytes:
+    try:
+        return _encoder.encode(value)
+    except UnicodeEncodeError:
+        return _encoder.encode(_fix_surrogates(value))
+
+
 def json_field(value) -> bytes:
     """A JSONB field of a value."""
-    try:
-        data = _encoder.encode(value)
-    except UnicodeEncodeError:
-        data = _encoder.encode(_fix_surrogates(value))
-    return _jsonb(data)
+    return _jsonb(_json(value))
 
 
 def raw_json_field(raw) -> bytes:
@@ -116,7 +119,7 @@ def text_field(value) -> bytes:
     elif isinstance(value, (dt.datetime, dt.date)):
         data = value.isoformat().encode()
     else:
-        data = json_field(value)[5:]  # JSON text, without the length and the version byte
+        data = _JSON_NUL.sub(_strip_json_nul, _json(value))
     if b"\x00" in data:
         data = data.replace(b"\x00", b"")
     return _length(len(data)) + data
@@ -135,7 +138,7 @@ def _parse_timestamp(value: str) -> dt.datetime | None:
         return None
 
 
-def timestamp_micros(value, field: str) -> int | None:
+def _timestamp_micros(value, field: str) -> int | None:
     """A timestamp as PostgreSQL's microseconds (UTC), or None for none: ISO 8601 strings,
     epoch numbers (seconds, or milliseconds above 1e11) and datetimes."""
     if value is None or value == "":
@@ -163,7 +166,7 @@ def timestamp_micros(value, field: str) -> int | None:
 def timestamp_field(value, field: str) -> bytes:
     """A TIMESTAMP or TIMESTAMPTZ field (both are microseconds from 2000-01-01 UTC; the server
     rounds them to the column's precision), NULL for none."""
-    micros = timestamp_micros(value, field)
+    micros = _timestamp_micros(value, field)
     return NULL if micros is None else _INT8(8, micros)
 
 

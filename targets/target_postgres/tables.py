@@ -157,11 +157,11 @@ def ensure_table(cur, schema: str, spec: TableSpec) -> None:
         if c.name not in existing:  # older Supaglue tables: add, nullable, never rewrite
             cur.execute(sql.SQL("ALTER TABLE {} ADD COLUMN {} {}").format(
                 table, sql.Identifier(c.name), sql.SQL(c.type)))
-    indexes = {identifier(f"{spec.table}_last_modified_idx"): [spec.last_modified_col]}
+    indexes, last_modified = {}, [spec.last_modified_col]
     if spec.object_name:
-        indexes = {identifier(f"{spec.table}_object_name_idx"): [OBJECT_NAME],
-                   identifier(f"{spec.table}_last_modified_idx"): [OBJECT_NAME,
-                                                                   spec.last_modified_col]}
+        indexes[identifier(f"{spec.table}_object_name_idx")] = [OBJECT_NAME]
+        last_modified = [OBJECT_NAME, *last_modified]
+    indexes[identifier(f"{spec.table}_last_modified_idx")] = last_modified
     # Only the missing ones: CREATE INDEX IF NOT EXISTS locks the table (SHARE) before it
     # looks, so it would wait for every other tenant's write in flight, and queue new ones.
     cur.execute("SELECT indexname FROM pg_indexes WHERE schemaname = %s AND tablename = %s",

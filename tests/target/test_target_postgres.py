@@ -323,31 +323,24 @@ def test_state_passes_through_at_once_when_nothing_is_pending(pg_server_uri, pg_
     assert states == [{"bookmarks": {"n": 1}}, {"bookmarks": {"n": 2}}]
 
 
-def test_a_failed_batch_leaves_the_table_as_it_was_and_emits_no_state(pg_server_uri, pg_schema,
-                                                                      pg_conn):
+@pytest.mark.parametrize(("bad", "error", "message"), [
+    # the server refuses the row: the whole batch is rolled back
+    (HUGE_NUMBER, Exception, r"'Account', input line 3: .*salesforce_account.*nothing of this "
+                             r"batch was written.*overflows numeric"),
+    # the target refuses the record before anything is written
+    (rec(ACC, "002", "yesterday"), RecordError,
+     r"^input line 3, stream 'Account': field 'SystemModstamp': 'yesterday' is not an ISO 8601"),
+], ids=["refused by the server", "refused by the target"])
+def test_a_refused_record_leaves_the_table_as_it_was_and_emits_no_state(
+        pg_server_uri, pg_schema, pg_conn, bad, error, message):
     cfg = config(pg_server_uri, pg_schema, batch_size_rows=2)
     run_target(cfg, [schema_msg(ACC), rec(ACC, "001", "2024-01-01T00:00:00Z", Name="kept")])
     before = rows(pg_conn, pg_schema, "salesforce_account")
     out = io.StringIO()
-    with pytest.raises(Exception, match=r"'Account', input line 3: .*salesforce_account.*nothing "
-                                        r"of this batch was written.*overflows numeric"):
+    with pytest.raises(error, match=message):
         run_target(cfg, [schema_msg(ACC),
                          rec(ACC, "001", "2024-05-01T00:00:00Z", Name="changed"),
-                         HUGE_NUMBER, state(1)], stdout=out)
-    assert out.getvalue() == ""
-    assert rows(pg_conn, pg_schema, "salesforce_account") == before
-
-
-def test_a_record_with_an_unreadable_timestamp_is_refused_and_nothing_written(
-        pg_server_uri, pg_schema, pg_conn):
-    cfg = config(pg_server_uri, pg_schema, batch_size_rows=2)
-    run_target(cfg, [schema_msg(ACC), rec(ACC, "001", "2024-01-01T00:00:00Z", Name="kept")])
-    before = rows(pg_conn, pg_schema, "salesforce_account")
-    out = io.StringIO()
-    with pytest.raises(RecordError, match=r"^input line 3, stream 'Account': field "
-                                          r"'SystemModstamp': 'yesterday' is not an ISO 8601"):
-        run_target(cfg, [schema_msg(ACC), rec(ACC, "001", "2024-05-01T00:00:00Z", Name="new"),
-                         rec(ACC, "002", "yesterday"), state(1)], stdout=out)
+                         bad, state(1)], stdout=out)
     assert out.getvalue() == ""
     assert rows(pg_conn, pg_schema, "salesforce_account") == before
 
