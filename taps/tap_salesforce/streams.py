@@ -20,6 +20,7 @@ from tap_salesforce.client import (
 )
 from tenantsync.tapkit.common import CommonMapping, iso_timestamp, parse_timestamp
 from tenantsync.tapkit.errors import FatalHttpError
+from tenantsync.tapkit.key_order import jsonb_order
 from tenantsync.tapkit.strategy import SyncPlan
 from tenantsync.tapkit.stream import NEW_QUERY, TapkitStream
 
@@ -170,8 +171,11 @@ class SalesforceStream(TapkitStream):
 
     def _soql(self, since: Any, until: Any = None) -> str:
         """From `since`, floored to its second (SOQL datetimes have no fraction): the records
-        of that second before the bookmark are read again, after a NEW_QUERY marker."""
-        return soql.select(self.sobject, self.select_fields(), self.watermark, since, until)
+        of that second before the bookmark are read again, after a NEW_QUERY marker. Fields
+        are selected in jsonb's key order: Salesforce returns a row's fields (REST JSON and
+        Bulk CSV columns) in the SELECT's order, so records are built in that order."""
+        return soql.select(self.sobject, jsonb_order(self.select_fields()), self.watermark,
+                           since, until)
 
     def _since(self, resume_from: Any) -> Any:
         """Where reading starts: the later of the bookmark and start_date (None: everything)."""
