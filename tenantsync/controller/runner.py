@@ -8,7 +8,9 @@ and record counts, and writes the run's status, strategy, counts and error to th
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import importlib.metadata
 import json
 import os
 import re
@@ -211,6 +213,7 @@ def run_env(session: Session, view: SyncView, project: Path) -> dict[str, str]:
 
 SYSTEM_DIR = sync_project.SYSTEM_DIR
 SYSTEM_DB_BUSY_SECONDS = 120
+CACHE_DIR_ENV = "TENANTSYNC_CACHE_DIR"
 # Kept per sync: Meltano's generated plugin files. Shared: everything else in .meltano.
 _PER_SYNC = {"run", "syncs", "meltano.db", "meltano.db-journal", "meltano.db-wal",
              "meltano.db-shm"}
@@ -250,19 +253,50 @@ def sync_system_dir(project: Path, sync: str) -> dict[str, str]:
 def _create_system_db(cwd: Path, path: Path) -> None:
     """Create the project's system database once, running Meltano in `cwd` (a project):
     concurrent first runs would each migrate it and all but one fail ("Cannot upgrade the
-    system database")."""
+    system database"). A copy of the one made by an earlier project serves when there is one
+    (see system_db_template)."""
     if path.exists():
         return
     with open(path.parent / "syncs" / ".create-db.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not path.exists():
-            env = {**os.environ, "MELTANO_SYS_DIR_ROOT": str(path.parent),
-                   "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"}
-            done = subprocess.run([meltano_executable(), "upgrade", "database"], cwd=cwd,
-                                  env=env, capture_output=True, text=True)
-            if done.returncode != 0:
-                raise RunError(f"could not create Meltano's system database: "
-                               f"{(done.stderr or done.stdout)[-ERROR_TAIL:]}")
+        if path.exists():
+            return
+        template = system_db_template()
+        if _copy_atomically(template, path):
+            return
+        env = {**os.environ, "MELTANO_SYS_DIR_ROOT": str(path.parent),
+               "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"}
+        done = subprocess.run([meltano_executable(), "upgrade", "database"], cwd=cwd,
+                              env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RunError(f"could not create Meltano's system database: "
+                           f"{(done.stderr or done.stdout)[-ERROR_TAIL:]}")
+        _copy_atomically(path, template)
+
+
+def system_db_template() -> Path:
+    """Where a freshly migrated, empty Meltano system database is kept for this Meltano
+    version (TENANTSYNC_CACHE_DIR, else the user's cache directory): a new project's first
+    run copies it instead of waiting about a second for `meltano upgrade database` (a Meltano
+    process that imports itself to run its migrations). Every `meltano run` migrates the
+    database it opens, so an out-of-date copy would only be brought up to date."""
+    root = os.environ.get(CACHE_DIR_ENV) or Path(
+        os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tenantsync"
+    return Path(root) / f"meltano-{importlib.metadata.version('meltano')}-system.db"
+
+
+def _copy_atomically(source: Path, target: Path) -> bool:
+    """Copy `source` to `target` as a whole or not at all; False when it cannot be done."""
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    try:
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        shutil.copyfile(source, partial)
+        os.replace(partial, target)
+        return True
+    except OSError:
+        with contextlib.suppress(OSError):
+            partial.unlink()
+        return False
 
 
 def run_log(project: Path, sync: str, run_id: int) -> Path:

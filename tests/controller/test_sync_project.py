@@ -131,10 +131,33 @@ def test_the_first_run_creates_meltano_s_database_without_reading_every_tenant_s
     """Meltano's system database is created by the first run, from the sync's own project:
     the whole one's include file (every tenant's job, 56 MB at 100,000 syncs) is not read."""
     monkeypatch.delenv("MELTANO_DATABASE_URI", raising=False)
+    monkeypatch.setenv(runner.CACHE_DIR_ENV, str(tmp_path / "cache"))  # no copy to take
     reg = build(tmp_path, "r", ["acme"])
     project = tmp_path / "p"
     view = view_of(reg, "acme", "salesforce")
     sync_project.write(reg.s, project, view)
     (project / render.INCLUDE_FILE).write_text("jobs: [unreadable\n")  # Meltano would fail
     runner.run_env(reg.s, view, project)
-    assert (project / sync_project.SYSTEM_DIR / "meltano.db").stat().st_size > 0
+    made = project / sync_project.SYSTEM_DIR / "meltano.db"
+    assert made.stat().st_size > 0
+
+    # the next project's first run copies it, with no Meltano process
+    assert runner.system_db_template().read_bytes() == made.read_bytes()
+    monkeypatch.setattr(runner, "meltano_executable", lambda: "/nonexistent/meltano")
+    other = tmp_path / "q"
+    sync_project.write(reg.s, other, view)
+    runner.run_env(reg.s, view, other)
+    assert (other / sync_project.SYSTEM_DIR / "meltano.db").read_bytes() == made.read_bytes()
+
+
+def test_a_cache_directory_that_cannot_be_written_costs_only_the_copy(
+        tmp_path, secret_key, monkeypatch):
+    monkeypatch.delenv("MELTANO_DATABASE_URI", raising=False)
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv(runner.CACHE_DIR_ENV, str(tmp_path / "a-file" / "cache"))
+    reg = build(tmp_path, "r", ["acme"])
+    view = view_of(reg, "acme", "salesforce")
+    sync_project.write(reg.s, tmp_path / "p", view)
+    runner.run_env(reg.s, view, tmp_path / "p")
+    assert (tmp_path / "p" / sync_project.SYSTEM_DIR / "meltano.db").stat().st_size > 0
+    assert not list(tmp_path.glob("p/.meltano/.*partial"))
