@@ -305,7 +305,8 @@ class _Sampler(threading.Thread):
                         seen.add(child.pid)
                         if self.on_start:
                             self.on_start(role, child.pid)
-                    with contextlib.suppress(psutil.Error, OSError, ValueError):
+                    # a process that just ended (a zombie) has no VmHWM line: IndexError
+                    with contextlib.suppress(psutil.Error, OSError, ValueError, IndexError):
                         status = Path(f"/proc/{child.pid}/status").read_text()
                         hwm = int(status.split("VmHWM:")[1].split()[0]) / 1024
                         cpu = child.cpu_times()
