@@ -14,6 +14,7 @@ functions of each are printed (self time, % of samples).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import random
 import subprocess
@@ -79,21 +80,29 @@ def measured(*cmds: list[str], stdin=None, stdout=None) -> list[dict]:
     return [{**u, "seconds": seconds, "peak_rss_mb": round(u["peak_rss_mb"])} for u in usage]
 
 
-def cpu_now() -> tuple[float, float]:
-    """Busy core-seconds of the whole machine, and CPU seconds of this process (the twin)."""
+def cpu_now() -> tuple[float, float, float]:
+    """Busy core-seconds of the whole machine, CPU seconds of this process (the twin), and of
+    PostgreSQL (every `postgres` process, with the backends that ended counted in the
+    postmaster's children)."""
     t = psutil.cpu_times()
     own = psutil.Process().cpu_times()
     # Linux counts guest time inside user time as well: leave it out so nothing counts twice.
     idle = t.idle + sum(getattr(t, f, 0.0) for f in ("iowait", "guest", "guest_nice"))
-    return sum(t) - idle, own.user + own.system
+    server = 0.0
+    for proc in psutil.process_iter(["name"]):
+        if proc.info["name"] == "postgres":
+            with contextlib.suppress(psutil.Error):
+                c = proc.cpu_times()
+                server += c.user + c.system + c.children_user + c.children_system
+    return sum(t) - idle, own.user + own.system, server
 
 
-def where(began: tuple[float, float], seconds: float) -> str:
+def where(began: tuple[float, float, float], seconds: float) -> str:
     """What the machine spent between `began` and now: it says whether the cores were full."""
-    busy, own = (b - a for a, b in zip(began, cpu_now(), strict=True))
+    busy, own, server = (b - a for a, b in zip(began, cpu_now(), strict=True))
     cores = psutil.cpu_count()
     return (f"  machine: {busy:.1f} of {cores * seconds:.1f} core-s busy ({cores} cores); "
-            f"the twin {own:.1f} CPU s")
+            f"the twin {own:.1f} CPU s, PostgreSQL {server:.1f}")
 
 
 def change(d: Deployment, tenant: Tenant, share: float, rng: random.Random) -> int:
