@@ -4,7 +4,10 @@ changed and an incremental sync; then, on the same records, the tap alone (to a 
 target alone (from that file), and both through a plain pipe, with RECORD lines and with the
 BATCH files tenantsync's rendered projects use; last, the end-to-end full sync once more, into
 a new project and schema (the first comes right after the org is built, on a new server and
-project). Prints records/s, peak RSS and CPU seconds of meltano, tap and target; with
+project). Each phase loads tables of its own, dropped once it is measured, and starts when no
+autovacuum worker runs (none pays for vacuuming what an earlier one loaded). Prints
+records/s, peak RSS and CPU seconds of meltano, tap and target, and the machine's, the
+twin's and PostgreSQL's CPU; with
 --profile, py-spy samples meltano, the tap and the target during the full sync and the hottest
 functions of each are printed (self time, % of samples).
 
@@ -25,6 +28,7 @@ import uuid
 from pathlib import Path
 
 import psutil
+import psycopg2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -105,6 +109,24 @@ def where(began: tuple[float, float, float], seconds: float) -> str:
             f"the twin {own:.1f} CPU s, PostgreSQL {server:.1f}")
 
 
+def quiet(uri: str, limit: float = 120.0) -> None:
+    """Wait until no autovacuum worker runs: each phase starts on a quiet server, so that
+    none pays for vacuuming or analyzing what an earlier phase loaded."""
+    until = time.monotonic() + limit
+    conn = psycopg2.connect(uri)
+    conn.autocommit = True  # a transaction would see one snapshot of the statistics
+    try:
+        with conn.cursor() as cur:
+            while time.monotonic() < until:
+                cur.execute("SELECT count(*) FROM pg_stat_activity "
+                            "WHERE backend_type = 'autovacuum worker'")
+                if not cur.fetchone()[0]:
+                    return
+                time.sleep(0.5)
+    finally:
+        conn.close()
+
+
 def change(d: Deployment, tenant: Tenant, share: float, rng: random.Random) -> int:
     """Update `share` of the live records of every object (new SystemModstamp)."""
     sb = tenant.sandbox
@@ -157,6 +179,7 @@ def main() -> None:
                 """A full sync of the org by `tenantsync run` into a new project and schema."""
                 d = Deployment(project, uri, f"e2e_{uuid.uuid4().hex[:8]}", [tenant],
                                objects={"salesforce": OBJECTS})
+                quiet(uri)
                 mark = cpu_now()
                 full = d.run(tenant, sample=True, on_start=on_start if profiled else None)
                 assert full.code == 0, full.output[-3000:]
@@ -180,6 +203,7 @@ def main() -> None:
                    inc.usage)
             print(f"  incremental / full: {inc_records / full_records:.2%} of the records, "
                   f"{inc.seconds / first:.2%} of the time", flush=True)
+            d.drop()  # each phase below works on its own tables alone
 
             # The same records, each side alone: the tap to a file, the target from it.
             cfg = {"client_id": sb.client_id, "client_secret": sb.client_secret,
@@ -188,6 +212,7 @@ def main() -> None:
             (tmp / "tap.json").write_text(json.dumps(cfg))
             tap_cmd = [str(BIN / "tap-salesforce"), "--config", str(tmp / "tap.json")]
             singer = tmp / "records.singer"
+            quiet(uri)
             mark = cpu_now()
             with open(singer, "wb") as out:
                 tap, = measured(tap_cmd, stdout=out)
@@ -209,6 +234,13 @@ def main() -> None:
                     "schema": schemas[-1], **settings}))
                 return [str(BIN / "target-postgres"), "--config", str(path)]
 
+            def drop_schemas() -> None:
+                for schema in schemas:
+                    d.schema = schema
+                    d.drop()
+                schemas.clear()
+
+            quiet(uri)
             mark = cpu_now()
             with open(singer, "rb") as src:
                 target, = measured(target_cmd("alone"), stdin=src, stdout=subprocess.DEVNULL)
@@ -216,6 +248,7 @@ def main() -> None:
                   f"{lines / target['seconds']:,.0f}/s; {target['peak_rss_mb']} MB peak, "
                   f"{target['cpu_s']:.1f} CPU s", flush=True)
             print(where(mark, target["seconds"]), flush=True)
+            drop_schemas()
 
             # What meltano's relay costs: the same full sync through a plain pipe, with
             # RECORD lines and with BATCH files as the rendered projects have them.
@@ -228,6 +261,7 @@ def main() -> None:
             for label, cmds in (("RECORD lines", (tap_cmd, target_cmd("piped"))),
                                 ("BATCH files", (batch_tap, target_cmd(
                                     "batched", delete_batch_files=True)))):
+                quiet(uri)
                 mark = cpu_now()
                 piped_tap, piped_target = measured(*cmds, stdout=subprocess.DEVNULL)
                 piped[label] = piped_tap["seconds"]
@@ -237,6 +271,7 @@ def main() -> None:
                       f"target {piped_target['peak_rss_mb']} MB peak, "
                       f"{piped_target['cpu_s']:.1f} CPU s", flush=True)
                 print(where(mark, piped[label]), flush=True)
+                drop_schemas()
             # The first run above came straight after the org was built, on a new server and a
             # new project (Meltano's system database created, no WAL to recycle): once more,
             # after the others, as a deployment's next tenant would run.
@@ -248,10 +283,6 @@ def main() -> None:
                   f"{again / slower:.2f}x (again); "
                   + "; ".join(f"tap | target ({label}) / slower alone: {s / slower:.2f}x"
                               for label, s in piped.items()), flush=True)
-            d.drop()
-            for schema in schemas:
-                d.schema = schema
-                d.drop()
 
 
 if __name__ == "__main__":
