@@ -3,6 +3,7 @@ batch describes, Bulk API 2.0 query jobs; over one tapkit HttpClient (one keep-a
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import logging
@@ -30,6 +31,7 @@ DEFAULT_API_VERSION = "61.0"
 QUERY_PAGE_SIZE = 2000  # the REST maximum
 DESCRIBE_BATCH = 25  # composite/batch subrequest limit
 BULK_PAGE_SIZE = 50_000
+UTF8_CHUNK = 1 << 20
 BULK_POLL_MAX_SECONDS = 10.0
 BULK_MAX_WAIT_SECONDS = 2 * 3600
 
@@ -102,10 +104,57 @@ def _csv_reader(content: bytes) -> Iterator[list[str]]:
 
 
 def _csv_page(response: requests.Response) -> tuple[list[str], bytes, str | None]:
-    """(header, CSV bytes, next locator) of a Bulk 2.0 results page, checked whole (valid
-    UTF-8 and CSV, row count against Sforce-NumberOfRecords, every row as wide as the header)
-    without keeping its rows: a short page is retriable, and records are built lazily."""
+    """(header, CSV bytes, next locator) of a Bulk 2.0 results page, checked whole before any
+    of its records is built, so that a short or garbled page is fetched again: valid UTF-8,
+    and as many rows as Sforce-NumberOfRecords says, counted as the line ends outside quoted
+    fields (RFC 4180: a field holding a quote or a line break is quoted and its quotes
+    doubled, so a line end is inside a field exactly when the quotes before it are odd in
+    number). Counting costs about a sixth of parsing the page; a page whose count differs, or
+    that declares none, is parsed to say what is wrong. A row's width is checked as its record
+    is built (csv_record_builder)."""
     content = response.content
+    _check_utf8(content)
+    declared = response.headers.get("Sforce-NumberOfRecords")
+    if declared is None or not declared.isdigit() or _count_rows(content) != int(declared):
+        _parse_page(content, declared)
+    locator = response.headers.get("Sforce-Locator")
+    header = next(_csv_reader(content), [])
+    return header, content, (None if locator in (None, "", "null") else locator)
+
+
+def _check_utf8(content: bytes) -> None:
+    """Valid UTF-8, decoded a megabyte at a time (a page's text whole would take up to four
+    times its bytes)."""
+    if content.isascii():
+        return
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(content)
+    try:
+        for start in range(0, len(view), UTF8_CHUNK):
+            decoder.decode(view[start:start + UTF8_CHUNK])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:
+        raise RetriableBodyError(f"bulk results are not valid UTF-8 CSV ({exc})") from None
+
+
+def _count_rows(content: bytes) -> int:
+    """Data rows of a CSV page: line ends outside quoted fields, less the header's."""
+    rows, quoted, start = 0, False, 0
+    find, count = content.find, content.count
+    while (end := find(b"\n", start)) >= 0:
+        if count(b'"', start, end) & 1:
+            quoted = not quoted
+        rows += not quoted
+        start = end + 1
+    if start < len(content):  # a last row without a line end
+        quoted ^= bool(count(b'"', start) & 1)
+        rows += not quoted
+    return rows - 1
+
+
+def _parse_page(content: bytes, declared: str | None) -> None:
+    """The whole page parsed as CSV: every row as wide as the header, and as many rows as
+    declared; RetriableBodyError naming what is wrong."""
     header: list[str] = []
     rows = 0
     try:
@@ -119,12 +168,9 @@ def _csv_page(response: requests.Response) -> tuple[list[str], bytes, str | None
                 rows += 1
     except (csv.Error, UnicodeDecodeError) as exc:
         raise RetriableBodyError(f"bulk results are not valid UTF-8 CSV ({exc})") from None
-    declared = response.headers.get("Sforce-NumberOfRecords")
     if declared is not None and declared.isdigit() and int(declared) != rows:
         raise RetriableBodyError(
             f"bulk results page has {rows} rows, Sforce-NumberOfRecords says {declared}")
-    locator = response.headers.get("Sforce-Locator")
-    return header, content, (None if locator in (None, "", "null") else locator)
 
 
 def csv_rows(content: bytes) -> Iterator[list[str]]:

@@ -54,12 +54,16 @@ def _csv_converter(schema: dict) -> Callable[[str], Any] | None:
 def csv_record_builder(header: list[str], fields: dict[str, dict]
                        ) -> Callable[[list[str]], dict]:
     """A Bulk CSV row of these columns -> the record REST would have returned. Text columns,
-    most of them, are taken as they are: only typed ones cost a call per value."""
+    most of them, are taken as they are: only typed ones cost a call per value. A row of
+    another width fails the stream (the page's check counts rows, not fields)."""
     names = tuple(header)
     typed = [(i, conv) for i, name in enumerate(header)
              if (conv := _csv_converter(fields[name])) is not None]
 
     def build(row: list[str]) -> dict:
+        if len(row) != len(names):
+            raise BulkJobFailed(f"a Bulk API 2.0 results row has {len(row)} fields under a "
+                                f"header of {len(names)} (a garbled page)")
         values = [v or None for v in row]  # CSV has no null: an empty text is one, as in REST
         for i, conv in typed:
             if values[i] is not None:

@@ -3,15 +3,18 @@ describe -> schema, Bulk CSV typing, sync-config validation, and the Meltano plu
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import logging
+import random
 
 import pytest
 import requests
 from singer_sdk.exceptions import ConfigValidationError
 
-from tap_salesforce import soql
-from tap_salesforce.client import _csv_page, api_usage, classify, csv_rows
+from tap_salesforce import client, soql
+from tap_salesforce.client import BulkJobFailed, _csv_page, api_usage, classify, csv_rows
 from tap_salesforce.discovery import _wanted, object_spec
 from tap_salesforce.streams import csv_record_builder
 from tap_salesforce.tap import TapSalesforce
@@ -128,6 +131,45 @@ def test_a_short_bulk_page_is_retried():
         _csv_page(response(200, 'Id,Name\n"001","A', {}))
     with pytest.raises(RetriableBodyError, match="UTF-8"):
         _csv_page(response(200, b'Id,Name\n"001","\xc3', {}))
+    with pytest.raises(RetriableBodyError, match="UTF-8"):  # the count is right, the text not
+        _csv_page(response(200, b'Id,Name\n"001","\xc3"\n', {"Sforce-NumberOfRecords": "1"}))
+
+
+def test_a_page_s_rows_are_counted_as_a_csv_parser_reads_them():
+    """The check before a page's records are built counts line ends outside quoted fields:
+    the same count as parsing, over values with quotes, line breaks, commas and nothing."""
+    rng = random.Random(5)
+    values = ["", "plain", "a,b", 'say "hi"', "two\nlines", "\r\n", '"', "\n\n", "é ü 日本"]
+    for case in range(300):
+        out = io.StringIO()
+        writer = csv.writer(out, quoting=csv.QUOTE_ALL if case % 2 else csv.QUOTE_MINIMAL,
+                            lineterminator="\r\n" if case % 3 == 0 else "\n")
+        for _ in range(rng.randint(0, 12)):
+            writer.writerow(rng.choice(values) for _ in range(3))
+        text = out.getvalue()
+        if case % 5 == 0:  # no line end after the last row
+            text = text.removesuffix("\r\n").removesuffix("\n")
+        content = text.encode()
+        rows = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+        assert client._count_rows(content) == len(rows) - 1, text
+        if rows:
+            declared = {"Sforce-NumberOfRecords": str(len(rows) - 1)}
+            assert _csv_page(response(200, content, declared))[0] == rows[0]
+
+
+def test_utf_8_is_checked_across_the_pieces_it_is_decoded_in(monkeypatch):
+    monkeypatch.setattr(client, "UTF8_CHUNK", 3)  # "日" (3 bytes) spans two pieces
+    page = 'Id,Name\n"001","a日本"\n'.encode()
+    assert _csv_page(response(200, page, {"Sforce-NumberOfRecords": "1"}))[0] == ["Id", "Name"]
+    with pytest.raises(RetriableBodyError, match="UTF-8"):
+        _csv_page(response(200, page[:-4] + b'"\n', {"Sforce-NumberOfRecords": "1"}))
+
+
+def test_a_row_of_another_width_fails_the_stream_with_what_is_wrong():
+    build = csv_record_builder(["Id", "Name"], {"Id": {"type": "string"},
+                                                "Name": {"type": "string"}})
+    with pytest.raises(BulkJobFailed, match="3 fields under a header of 2"):
+        build(["001", "A", "extra"])
 
 
 SOBJECTS = {n: {"name": n, "queryable": True} for n in
