@@ -117,9 +117,16 @@ def _csv_page(response: requests.Response) -> tuple[list[str], bytes, str | None
     declared = response.headers.get("Sforce-NumberOfRecords")
     if declared is None or not declared.isdigit() or _count_rows(content) != int(declared):
         _parse_page(content, declared)
+    try:
+        header = next(_csv_reader(content), [])
+    except csv.Error as exc:
+        raise _garbled(exc) from None
     locator = response.headers.get("Sforce-Locator")
-    header = next(_csv_reader(content), [])
     return header, content, (None if locator in (None, "", "null") else locator)
+
+
+def _garbled(exc: Exception) -> RetriableBodyError:
+    return RetriableBodyError(f"bulk results are not valid UTF-8 CSV ({exc})")
 
 
 def _check_utf8(content: bytes) -> None:
@@ -134,7 +141,7 @@ def _check_utf8(content: bytes) -> None:
             decoder.decode(view[start:start + UTF8_CHUNK])
         decoder.decode(b"", final=True)
     except UnicodeDecodeError as exc:
-        raise RetriableBodyError(f"bulk results are not valid UTF-8 CSV ({exc})") from None
+        raise _garbled(exc) from None
 
 
 def _count_rows(content: bytes) -> int:
@@ -167,7 +174,7 @@ def _parse_page(content: bytes, declared: str | None) -> None:
             else:
                 rows += 1
     except (csv.Error, UnicodeDecodeError) as exc:
-        raise RetriableBodyError(f"bulk results are not valid UTF-8 CSV ({exc})") from None
+        raise _garbled(exc) from None
     if declared is not None and declared.isdigit() and int(declared) != rows:
         raise RetriableBodyError(
             f"bulk results page has {rows} rows, Sforce-NumberOfRecords says {declared}")

@@ -262,7 +262,7 @@ def _create_system_db(cwd: Path, path: Path) -> None:
         if path.exists():
             return
         template = system_db_template()
-        if _copy_atomically(template, path):
+        if template is not None and _copy_atomically(template, path):
             return
         env = {**os.environ, "MELTANO_SYS_DIR_ROOT": str(path.parent),
                "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"}
@@ -271,17 +271,23 @@ def _create_system_db(cwd: Path, path: Path) -> None:
         if done.returncode != 0:
             raise RunError(f"could not create Meltano's system database: "
                            f"{(done.stderr or done.stdout)[-ERROR_TAIL:]}")
-        _copy_atomically(path, template)
+        if template is not None:
+            _copy_atomically(path, template)
 
 
-def system_db_template() -> Path:
+def system_db_template() -> Path | None:
     """Where a freshly migrated, empty Meltano system database is kept for this Meltano
-    version (TENANTSYNC_CACHE_DIR, else the user's cache directory): a new project's first
-    run copies it instead of waiting about a second for `meltano upgrade database` (a Meltano
-    process that imports itself to run its migrations). Every `meltano run` migrates the
-    database it opens, so an out-of-date copy would only be brought up to date."""
-    root = os.environ.get(CACHE_DIR_ENV) or Path(
-        os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tenantsync"
+    version (TENANTSYNC_CACHE_DIR, else the user's cache directory; None without either): a
+    new project's first run copies it instead of waiting about a second for `meltano upgrade
+    database` (a Meltano process that imports itself to run its migrations). Every `meltano
+    run` migrates the database it opens, so an out-of-date copy would only be brought up to
+    date."""
+    root = os.environ.get(CACHE_DIR_ENV)
+    if not root:
+        try:
+            root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tenantsync"
+        except RuntimeError:  # no home directory (a container user without one)
+            return None
     return Path(root) / f"meltano-{importlib.metadata.version('meltano')}-system.db"
 
 

@@ -161,3 +161,19 @@ def test_a_cache_directory_that_cannot_be_written_costs_only_the_copy(
     runner.run_env(reg.s, view, tmp_path / "p")
     assert (tmp_path / "p" / sync_project.SYSTEM_DIR / "meltano.db").stat().st_size > 0
     assert not list(tmp_path.glob("p/.meltano/.*partial"))
+
+
+def test_without_a_home_directory_no_copy_is_kept(tmp_path, secret_key, monkeypatch):
+    monkeypatch.delenv("MELTANO_DATABASE_URI", raising=False)
+    monkeypatch.delenv(runner.CACHE_DIR_ENV, raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+
+    def no_home():
+        raise RuntimeError("Could not determine home directory.")
+    monkeypatch.setattr(runner.Path, "home", staticmethod(no_home))
+    assert runner.system_db_template() is None
+    reg = build(tmp_path, "r", ["acme"])
+    view = view_of(reg, "acme", "salesforce")
+    sync_project.write(reg.s, tmp_path / "p", view)
+    runner.run_env(reg.s, view, tmp_path / "p")
+    assert (tmp_path / "p" / sync_project.SYSTEM_DIR / "meltano.db").stat().st_size > 0
