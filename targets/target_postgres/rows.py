@@ -79,10 +79,15 @@ def _strip_json_nul(match: re.Match) -> bytes:
     return slashes[:-1] if len(slashes) % 2 else match.group(0)
 
 
-def _jsonb(data: bytes) -> bytes:
-    # most records hold no backslash at all: one memchr before the slower six-byte search
+def _without_json_nul(data: bytes) -> bytes:
+    # most JSON holds no backslash at all: one memchr before the slower six-byte search
     if b"\\" in data and b"\\u0000" in data:
-        data = _JSON_NUL.sub(_strip_json_nul, data)
+        return _JSON_NUL.sub(_strip_json_nul, data)
+    return data
+
+
+def _jsonb(data: bytes) -> bytes:
+    data = _without_json_nul(data)
     return _JSONB_HEAD(len(data) + 1, 1) + data
 
 
@@ -119,7 +124,7 @@ def text_field(value) -> bytes:
     elif isinstance(value, (dt.datetime, dt.date)):
         data = value.isoformat().encode()
     else:
-        data = _JSON_NUL.sub(_strip_json_nul, _json(value))
+        data = _without_json_nul(_json(value))
     if b"\x00" in data:
         data = data.replace(b"\x00", b"")
     return _length(len(data)) + data

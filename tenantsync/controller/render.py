@@ -16,6 +16,7 @@ variables. The tap fetches the connection's credentials from the registry at sta
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import os
@@ -360,9 +361,16 @@ def ensure_project(project: Path) -> None:
     write_atomic(meltano_yml, text.rstrip("\n") + f"\ninclude_paths:\n- ./{INCLUDE_FILE}\n")
 
 
-def write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, content: str | bytes) -> None:
+    """Write `path` whole or not at all (a temporary file beside it, renamed over it; removed
+    when the write fails)."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "wb" if isinstance(content, bytes) else "w") as fh:
+            fh.write(content)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

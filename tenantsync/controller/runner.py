@@ -8,7 +8,6 @@ and record counts, and writes the run's status, strategy, counts and error to th
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import importlib.metadata
 import json
@@ -293,15 +292,11 @@ def system_db_template() -> Path | None:
 
 def _copy_atomically(source: Path, target: Path) -> bool:
     """Copy `source` to `target` as a whole or not at all; False when it cannot be done."""
-    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
     try:
         target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        shutil.copyfile(source, partial)
-        os.replace(partial, target)
+        render.write_atomic(target, source.read_bytes())  # an empty system database: 86 KB
         return True
     except OSError:
-        with contextlib.suppress(OSError):
-            partial.unlink()
         return False
 
 

@@ -160,7 +160,7 @@ def test_a_cache_directory_that_cannot_be_written_costs_only_the_copy(
     sync_project.write(reg.s, tmp_path / "p", view)
     runner.run_env(reg.s, view, tmp_path / "p")
     assert (tmp_path / "p" / sync_project.SYSTEM_DIR / "meltano.db").stat().st_size > 0
-    assert not list(tmp_path.glob("p/.meltano/.*partial"))
+    assert not list(tmp_path.glob("p/.meltano/.meltano.db.*"))  # no half-copied file left
 
 
 def test_without_a_home_directory_no_copy_is_kept(tmp_path, secret_key, monkeypatch):
