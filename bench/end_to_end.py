@@ -109,9 +109,10 @@ def where(began: tuple[float, float, float], seconds: float) -> str:
             f"the twin {own:.1f} CPU s, PostgreSQL {server:.1f}")
 
 
-def quiet(uri: str, limit: float = 120.0) -> None:
-    """Wait until no autovacuum worker runs: each phase starts on a quiet server, so that
-    none pays for vacuuming or analyzing what an earlier phase loaded."""
+def quiet(uri: str, limit: float = 120.0) -> tuple[float, float, float]:
+    """Wait until no autovacuum worker runs, then `cpu_now()` to measure a phase from: each
+    phase starts on a quiet server, so that none pays for vacuuming or analyzing what an
+    earlier phase loaded."""
     until = time.monotonic() + limit
     conn = psycopg2.connect(uri)
     conn.autocommit = True  # a transaction would see one snapshot of the statistics
@@ -121,10 +122,11 @@ def quiet(uri: str, limit: float = 120.0) -> None:
                 cur.execute("SELECT count(*) FROM pg_stat_activity "
                             "WHERE backend_type = 'autovacuum worker'")
                 if not cur.fetchone()[0]:
-                    return
+                    break
                 time.sleep(0.5)
     finally:
         conn.close()
+    return cpu_now()
 
 
 def change(d: Deployment, tenant: Tenant, share: float, rng: random.Random) -> int:
@@ -179,8 +181,7 @@ def main() -> None:
                 """A full sync of the org by `tenantsync run` into a new project and schema."""
                 d = Deployment(project, uri, f"e2e_{uuid.uuid4().hex[:8]}", [tenant],
                                objects={"salesforce": OBJECTS})
-                quiet(uri)
-                mark = cpu_now()
+                mark = quiet(uri)
                 full = d.run(tenant, sample=True, on_start=on_start if profiled else None)
                 assert full.code == 0, full.output[-3000:]
                 records = sum(full.records.values())
@@ -212,8 +213,7 @@ def main() -> None:
             (tmp / "tap.json").write_text(json.dumps(cfg))
             tap_cmd = [str(BIN / "tap-salesforce"), "--config", str(tmp / "tap.json")]
             singer = tmp / "records.singer"
-            quiet(uri)
-            mark = cpu_now()
+            mark = quiet(uri)
             with open(singer, "wb") as out:
                 tap, = measured(tap_cmd, stdout=out)
             with open(singer, "rb") as src:
@@ -240,8 +240,7 @@ def main() -> None:
                     d.drop()
                 schemas.clear()
 
-            quiet(uri)
-            mark = cpu_now()
+            mark = quiet(uri)
             with open(singer, "rb") as src:
                 target, = measured(target_cmd("alone"), stdin=src, stdout=subprocess.DEVNULL)
             print(f"target alone: {lines:,} records in {target['seconds']:.1f} s = "
@@ -261,8 +260,7 @@ def main() -> None:
             for label, cmds in (("RECORD lines", (tap_cmd, target_cmd("piped"))),
                                 ("BATCH files", (batch_tap, target_cmd(
                                     "batched", delete_batch_files=True)))):
-                quiet(uri)
-                mark = cpu_now()
+                mark = quiet(uri)
                 piped_tap, piped_target = measured(*cmds, stdout=subprocess.DEVNULL)
                 piped[label] = piped_tap["seconds"]
                 print(f"tap | target, no meltano, {label}: {lines:,} records in "
