@@ -9,6 +9,7 @@ import re
 import sys
 import typing as t
 from collections import deque
+from pathlib import Path
 
 import msgspec
 from singer_sdk import Target
@@ -285,13 +286,13 @@ class TargetPostgres(Target):
         for path in paths:
             try:
                 with opener(path, "rb") as lines:
-                    for self._batch_record, line in enumerate(lines, start=1):
-                        if self._batch_record > MAX_BATCH_RECORDS:
-                            raise InvalidInputLine(f"input line {self._line}: batch file "
-                                                   f"{path} holds over {MAX_BATCH_RECORDS:,} "
-                                                   f"records")
-                        self._batch_text = line
-                        self._process_record_message(self._batch_message(stream, line, raw))
+                    if raw:
+                        self._read_raw_batch(stream, lines, path)
+                    else:
+                        for self._batch_record, line in enumerate(lines, start=1):
+                            self._check_batch_size(path)
+                            self._batch_text = line
+                            self._process_record_message(self._decoded(stream))
             except (OSError, EOFError) as exc:
                 raise InvalidInputLine(f"input line {self._line}: BATCH for stream {stream!r}: "
                                        f"cannot read {path}: {exc}") from None
@@ -304,10 +305,24 @@ class TargetPostgres(Target):
             if self.config.get("delete_batch_files"):
                 path.unlink(missing_ok=True)
 
-    def _batch_message(self, stream: str, line: bytes, raw: bool) -> dict:
-        if raw:  # the line is the record's JSON: the sink's decode of its fields checks it
-            return {"type": "RECORD", "stream": stream, RAW: line}
-        return self._decoded(stream)
+    def _read_raw_batch(self, stream: str, lines: t.Iterable[bytes], path: Path) -> None:
+        """A raw stream's batch file: each line is the record's JSON, offered to the sink as
+        it is (its decode of the row's fields checks it), with no message built per record;
+        a line the sink declines takes the RECORD path decoded whole."""
+        sink = self.get_sink(stream)  # a sink changes only at a SCHEMA, never within a file
+        add_raw, line_seq = sink.add_raw, sequence(self._line)
+        for self._batch_record, line in enumerate(lines, start=1):
+            self._check_batch_size(path)
+            if add_raw(line, line_seq | self._batch_record):
+                self._after_record(sink.is_full)
+            else:
+                self._batch_text = line
+                self._process_record_message(self._decoded(stream))
+
+    def _check_batch_size(self, path: Path) -> None:
+        if self._batch_record > MAX_BATCH_RECORDS:
+            raise InvalidInputLine(f"input line {self._line}: batch file {path} holds over "
+                                   f"{MAX_BATCH_RECORDS:,} records")
 
     def _after_record(self, full: bool) -> None:
         """A sink is full: every sink's batch goes to its writer; and STATEs whose batches
