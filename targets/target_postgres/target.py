@@ -7,6 +7,7 @@ import gzip
 import json
 import re
 import sys
+import time
 import typing as t
 from collections import deque
 from pathlib import Path
@@ -143,6 +144,10 @@ class TargetPostgres(Target):
         th.Property("validate_records", th.BooleanType, default=False,
                     description="Validate records against their stream schema (raw data is "
                                 "stored as JSONB either way)."),
+        th.Property("state_interval_seconds", th.NumberType, default=1.0,
+                    description="At most one STATE in this many seconds, the newest one whose "
+                                "records are committed; the last is always written at the end "
+                                "(0: each STATE as soon as its records are committed)."),
         th.Property("delete_batch_files", th.BooleanType, default=False,
                     description="Delete each BATCH message's files once their records are "
                                 "read (they are in the batches the next STATE waits for)."),
@@ -159,6 +164,10 @@ class TargetPostgres(Target):
         # be released or an error surface, so records in between skip the check.
         self._settled = False
         self._last_written_state: dict | None = None
+        # The newest STATE whose records are committed, held back until `_state_due` (a
+        # monotonic time) so that a relay persists at most one STATE per state_interval_seconds.
+        self._committed_state: dict | None = None
+        self._state_due = 0.0
         # While a BATCH message's files are read: the record's place in its file, and its text.
         self._batch_record = 0
         self._batch_text = b""
@@ -168,6 +177,11 @@ class TargetPostgres(Target):
         if not isinstance(self.parallel_writes, int) or self.parallel_writes < 1:
             raise ConfigValidationError(f"target-postgres: parallel_writes must be a whole "
                                         f"number of at least 1, got {self.parallel_writes!r}")
+        self._state_interval = self.config.get("state_interval_seconds", 1.0)
+        if self._state_interval < 0:  # the type is checked with the other settings
+            raise ConfigValidationError(f"target-postgres: state_interval_seconds must be a "
+                                        f"number of seconds, 0 or more, got "
+                                        f"{self._state_interval!r}")
         self.field_mappings = self._field_mappings()
 
     def _field_mappings(self) -> dict[str, dict]:
@@ -336,6 +350,8 @@ class TargetPostgres(Target):
         if self._settled:
             self._settled = False  # before the check: a batch finishing during it sets it again
             self._emit_committed_states()
+        elif self._committed_state is not None:
+            self._emit_held_state()
         self._handle_max_record_age()
 
     def _track(self, futures: list) -> None:
@@ -375,13 +391,22 @@ class TargetPostgres(Target):
         return [*self._sinks_to_clear, *self._sinks_active.values()]
 
     def _emit_committed_states(self) -> None:
-        """Write, in order, every pending STATE whose preceding batches are all committed."""
+        """Take, in order, every pending STATE whose preceding batches are all committed, and
+        write each that comes state_interval_seconds or more after the last one written (the
+        newest of the others is held until it is due)."""
         self._reap()
         while self._pending_states and all(f.done() for f in self._pending_states[0][1]):
             state, futures = self._pending_states.popleft()
             for f in futures:
                 f.result()  # a failed batch raises here: its STATE is never written
-            self._emit_state(state)
+            self._committed_state = state
+            self._emit_held_state()
+        self._emit_held_state()  # one held from before, due by now
+
+    def _emit_held_state(self) -> None:
+        """Write the newest committed STATE if one is held and it is due."""
+        if self._committed_state is not None and time.monotonic() >= self._state_due:
+            self._emit_state(self._committed_state)
 
     def _process_activate_version_message(self, message_dict: dict) -> None:
         stream = self._stream_of(message_dict, "version", "ACTIVATE_VERSION")
@@ -400,9 +425,11 @@ class TargetPostgres(Target):
         self._emit_state(state)
 
     def _emit_state(self, state: dict) -> None:
+        self._committed_state = None
         if state == self._last_written_state:  # never repeat an identical STATE
             return
         self._last_written_state = state
+        self._state_due = time.monotonic() + self._state_interval
         sys.stdout.write(json.dumps(state) + "\n")
         sys.stdout.flush()
 

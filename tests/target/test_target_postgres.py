@@ -6,17 +6,20 @@ import io
 import json
 import threading
 import time
+from concurrent.futures import Future
 from contextlib import redirect_stdout
 
 import psycopg2
 import pytest
 from singer_sdk.exceptions import (
+    ConfigValidationError,
     InvalidInputLine,
     MissingKeyPropertiesError,
     RecordsWithoutSchemaException,
 )
 
 from target_postgres import TargetPostgres
+from target_postgres import target as target_module
 from target_postgres.rows import RecordError
 from tenantsync.contract import ContractError
 
@@ -287,6 +290,10 @@ def test_a_tenant_starts_writing_while_another_writes_the_same_table(pg_server_u
     assert holder.seen.is_set()
 
 
+_DONE: Future = Future()
+_DONE.set_result(None)
+
+
 class _StateProbe(io.StringIO):
     """stdout that, whenever the target writes a STATE, records its bookmark and what `sql`
     ({} the schema) finds committed by then (the first column of each row)."""
@@ -309,13 +316,70 @@ def test_state_is_emitted_only_after_the_records_before_it_are_committed(pg_serv
     for i in range(1, 11):
         msgs += [rec(ACC, f"{i:03}", "2024-01-01T00:00:00Z"), state(i)]
     probe = _StateProbe(pg_server_uri, pg_schema)
-    run_target(config(pg_server_uri, pg_schema, batch_size_rows=3), msgs, stdout=probe)
+    run_target(config(pg_server_uri, pg_schema, batch_size_rows=3, state_interval_seconds=0),
+               msgs, stdout=probe)
     # Never ahead of the data: STATE n is written only once records 1..n are committed.
     assert all(n <= committed for n, (committed,) in probe.seen)
     assert [n for n, _ in probe.seen] == sorted({n for n, _ in probe.seen})
     # At least one STATE per committed batch (three full batches of 3, then the last record).
     assert len(probe.seen) >= 4
     assert probe.seen[-1] == (10, [10])
+
+
+class _Clock:
+    """Stands in for the target module's `time`: monotonic() is what the test sets."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def test_states_are_written_at_most_once_per_interval(pg_server_uri, pg_schema, monkeypatch):
+    """A relay persists every STATE it gets (meltano writes each to its system database):
+    within state_interval_seconds only the newest committed STATE is held, and it goes out
+    once the interval has passed; the last is written at the end whatever the clock says."""
+    clock = _Clock()
+    monkeypatch.setattr(target_module, "time", clock)
+    target = TargetPostgres(config=config(pg_server_uri, pg_schema, state_interval_seconds=5))
+    out = io.StringIO()
+
+    def committed(*values):
+        target._pending_states.extend(({"bookmarks": {"n": v}}, [_DONE]) for v in values)
+
+    with redirect_stdout(out):
+        committed(1, 2)
+        target._emit_committed_states()  # nothing written yet: 1 goes out, 2 is held
+        committed(3)
+        target._emit_committed_states()  # 3 is held instead of 2
+        clock.now += 4.9
+        target._after_record(False)  # a record arrives: not due yet
+        committed(4)
+        target._emit_committed_states()
+        clock.now += 0.1
+        target._after_record(False)  # due: the newest committed one
+        clock.now += 10
+        target._after_record(False)  # nothing held: nothing written
+    assert [json.loads(line)["bookmarks"]["n"] for line in out.getvalue().splitlines()] == [1, 4]
+
+    # Through a whole run with the clock standing still: the first committed STATE, then the
+    # last one at the end, never ahead of the data.
+    msgs = [schema_msg(ACC)]
+    for i in range(1, 11):
+        msgs += [rec(ACC, f"{i:03}", "2024-01-01T00:00:00Z"), state(i)]
+    probe = _StateProbe(pg_server_uri, pg_schema)
+    run_target(config(pg_server_uri, pg_schema, batch_size_rows=3), msgs, stdout=probe)
+    assert all(n <= committed for n, (committed,) in probe.seen)
+    assert 1 <= len(probe.seen) <= 2
+    assert probe.seen[-1] == (10, [10])
+
+
+@pytest.mark.parametrize("bad", [-1, "1", True])
+def test_a_bad_state_interval_is_refused_by_name(pg_server_uri, pg_schema, bad):
+    with pytest.raises(ConfigValidationError) as caught:
+        TargetPostgres(config=config(pg_server_uri, pg_schema, state_interval_seconds=bad))
+    assert "state_interval_seconds" in " ".join([str(caught.value), *caught.value.errors])
 
 
 def test_state_passes_through_at_once_when_nothing_is_pending(pg_server_uri, pg_schema):
