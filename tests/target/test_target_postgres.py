@@ -345,17 +345,17 @@ def test_states_are_written_at_most_once_per_interval(pg_server_uri, pg_schema, 
     target = TargetPostgres(config=config(pg_server_uri, pg_schema, state_interval_seconds=5))
     out = io.StringIO()
 
-    def committed(*values):
+    def commit(*values):  # STATEs whose batches have committed
         target._pending_states.extend(({"bookmarks": {"n": v}}, [_DONE]) for v in values)
 
     with redirect_stdout(out):
-        committed(1, 2)
+        commit(1, 2)
         target._emit_committed_states()  # nothing written yet: 1 goes out, 2 is held
-        committed(3)
+        commit(3)
         target._emit_committed_states()  # 3 is held instead of 2
         clock.now += 4.9
         target._after_record(False)  # a record arrives: not due yet
-        committed(4)
+        commit(4)
         target._emit_committed_states()
         clock.now += 0.1
         target._after_record(False)  # due: the newest committed one
@@ -383,7 +383,8 @@ def test_a_bad_state_interval_is_refused_by_name(pg_server_uri, pg_schema, bad):
 
 
 def test_state_passes_through_at_once_when_nothing_is_pending(pg_server_uri, pg_schema):
-    states = run_target(config(pg_server_uri, pg_schema), [schema_msg(ACC), state(1), state(2)])
+    states = run_target(config(pg_server_uri, pg_schema, state_interval_seconds=0),
+                        [schema_msg(ACC), state(1), state(2)])
     assert states == [{"bookmarks": {"n": 1}}, {"bookmarks": {"n": 2}}]
 
 
