@@ -177,7 +177,8 @@ class TargetPostgres(Target):
         if not isinstance(self.parallel_writes, int) or self.parallel_writes < 1:
             raise ConfigValidationError(f"target-postgres: parallel_writes must be a whole "
                                         f"number of at least 1, got {self.parallel_writes!r}")
-        self._state_interval = self.config.get("state_interval_seconds", 1.0)
+        # A config file's decimals are read as Decimal: one float for the clock arithmetic.
+        self._state_interval = float(self.config.get("state_interval_seconds", 1.0))
         if self._state_interval < 0:  # the type is checked with the other settings
             raise ConfigValidationError(f"target-postgres: state_interval_seconds must be a "
                                         f"number of seconds, 0 or more, got "

@@ -33,8 +33,9 @@ def state(n) -> dict:
     return {"type": "STATE", "value": {"bookmarks": {"n": n}}}
 
 
-def run_target(cfg: dict, messages: list, stdout=None) -> list[dict]:
-    """Feed messages (dicts or raw lines) to a fresh target; return the STATE values it wrote."""
+def run_target(cfg: dict | list, messages: list, stdout=None) -> list[dict]:
+    """Feed messages (dicts or raw lines) to a fresh target configured by a dict or config
+    files; return the STATE values it wrote."""
     lines = "".join((m if isinstance(m, str) else json.dumps(m)) + "\n" for m in messages)
     out = stdout if stdout is not None else io.StringIO()
     target = TargetPostgres(config=cfg)

@@ -336,7 +336,8 @@ class _Clock:
         return self.now
 
 
-def test_states_are_written_at_most_once_per_interval(pg_server_uri, pg_schema, monkeypatch):
+def test_states_are_written_at_most_once_per_interval(pg_server_uri, pg_schema, monkeypatch,
+                                                     tmp_path):
     """A relay persists every STATE it gets (meltano writes each to its system database):
     within state_interval_seconds only the newest committed STATE is held, and it goes out
     once the interval has passed; the last is written at the end whatever the clock says."""
@@ -363,13 +364,17 @@ def test_states_are_written_at_most_once_per_interval(pg_server_uri, pg_schema, 
         target._after_record(False)  # nothing held: nothing written
     assert [json.loads(line)["bookmarks"]["n"] for line in out.getvalue().splitlines()] == [1, 4]
 
-    # Through a whole run with the clock standing still: the first committed STATE, then the
-    # last one at the end, never ahead of the data.
+    # Through a whole run with the clock standing still, configured by a file as meltano
+    # does it (its decimals are read as Decimal): the first committed STATE, then the last
+    # one at the end, never ahead of the data.
     msgs = [schema_msg(ACC)]
     for i in range(1, 11):
         msgs += [rec(ACC, f"{i:03}", "2024-01-01T00:00:00Z"), state(i)]
     probe = _StateProbe(pg_server_uri, pg_schema)
-    run_target(config(pg_server_uri, pg_schema, batch_size_rows=3), msgs, stdout=probe)
+    config_file = tmp_path / "config.json"
+    config_file.write_text(json.dumps(config(pg_server_uri, pg_schema, batch_size_rows=3,
+                                             state_interval_seconds=1.5)))
+    run_target([str(config_file)], msgs, stdout=probe)
     assert all(n <= committed for n, (committed,) in probe.seen)
     assert 1 <= len(probe.seen) <= 2
     assert probe.seen[-1] == (10, [10])
