@@ -118,10 +118,10 @@ class HubSpotStream(TapkitStream):
 
     # --- bookmarks ------------------------------------------------------------------------
 
-    def _increment_stream_state(self, latest_record: dict, *, context: Any = None) -> None:
+    @property
+    def in_watermark_order(self) -> bool:
         # Only search pages come in watermark order; list pages (id order) leave it alone.
-        if self._ordered:
-            super()._increment_stream_state(latest_record, context=context)
+        return self._ordered
 
     def _watermark(self, modified: str | None) -> str | None:
         """A modified time as this stream's replication-key value."""

@@ -1,8 +1,10 @@
 """TapkitStream/TapkitTap run in-process on a toy provider: per-page STATE, ACTIVATE_VERSION at
-the end of a full sync only, clean stop, resume, and the fast emission path."""
+the end of a full sync only, clean stop, resume, and the fast emission path, with records
+written directly by the engine and through singer-sdk's per-record loop."""
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 from contextlib import redirect_stdout
@@ -14,6 +16,7 @@ from singer_sdk.exceptions import InvalidStreamSortException
 from tenantsync.tapkit.errors import StopSync
 from tenantsync.tapkit.settings import COMMON_SETTINGS
 from tenantsync.tapkit.stream import TapkitStream, TapkitTap
+from tenantsync.tapkit.writer import BufferedMsgSpecWriter
 
 ROWS = [{"id": f"r{i}", "updated": f"2024-01-01T00:00:{i:02d}+00:00", "value": i}
         for i in range(10)]
@@ -61,6 +64,19 @@ def prefetch(request):
 
 
 PREFETCH = [False]
+WRITES_DIRECTLY = TapkitStream._writes_directly
+
+
+def per_record_loop(monkeypatch):
+    monkeypatch.setattr(TapkitStream, "_writes_directly", lambda self, context: False)
+
+
+@pytest.fixture(params=["direct", "per-record"], autouse=True)
+def loop(request, monkeypatch):
+    """...and with records written directly by the engine, and through singer-sdk's loop."""
+    if request.param == "per-record":
+        per_record_loop(monkeypatch)
+    return request.param
 
 
 def run(config=None, state=None):
@@ -151,6 +167,73 @@ def test_fast_emission_writes_what_singer_sdk_would():
                      for m in slow if m["type"] == "RECORD"]
 
 
+def strip(messages):
+    """The messages less what differs between two runs: extraction times, version stamps."""
+    out = []
+    for m in copy.deepcopy(messages):
+        m.pop("time_extracted", None)
+        if "version" in m:
+            m["version"] = "v"
+        for bookmark in m.get("value", {}).get("bookmarks", {}).values():
+            if bookmark.get("tenantsync", {}).get("full_sync_version"):
+                bookmark["tenantsync"]["full_sync_version"] = "v"
+        out.append(m)
+    return out
+
+
+def test_direct_writing_sends_what_singer_sdks_loop_sends(monkeypatch):
+    """Every message in the same place (a STATE every STATE_MSG_FREQUENCY records too), on a
+    full sync, a stopped one, its resumption and an incremental one with a tie re-read."""
+    monkeypatch.setattr(ToyStream, "STATE_MSG_FREQUENCY", 2)
+
+    def runs():
+        first, state = run({"stop_at_page": 2})
+        second, state = run({}, state=state)
+        third, _ = run({"lookback": True}, state=state)
+        return strip(first + second + third)
+
+    monkeypatch.setattr(TapkitStream, "_writes_directly", WRITES_DIRECTLY)
+    direct = runs()
+    per_record_loop(monkeypatch)
+    assert direct == runs()
+    assert sum(m["type"] == "STATE" for m in direct) > 20
+
+
+def test_the_direct_path_skips_singer_sdks_per_record_calls(monkeypatch, loop):
+    """Not one `_increment_stream_state` call, and the bookmark still follows the records."""
+    if loop != "direct":
+        pytest.skip("the direct path only")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("singer-sdk's per-record loop ran")
+
+    monkeypatch.setattr(TapkitStream, "_increment_stream_state", refuse)
+    messages, state = run()
+    assert len(of(messages, "alpha", "RECORD")) == 10
+    assert state["bookmarks"]["alpha"]["replication_key_value"] == ROWS[-1]["updated"]
+
+
+class Dropping(ToyStream):
+    def post_process(self, row, context=None):
+        return None if row["value"] == 3 else row
+
+
+class DroppingTap(ToyTap):
+    def discover_streams(self):
+        return [Dropping(self, name="alpha", schema=SCHEMA, key="id",
+                         replication_key="updated")]
+
+
+def test_a_stream_overriding_a_per_record_hook_keeps_singer_sdks_loop():
+    buf = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    with redirect_stdout(buf):
+        DroppingTap(config={}).sync_all()
+    buf.seek(0)
+    messages = [json.loads(line) for line in buf.read().splitlines()]
+    assert [m["record"]["value"] for m in of(messages, "alpha", "RECORD")] == \
+        [0, 1, 2, 4, 5, 6, 7, 8, 9]
+
+
 def test_stream_maps_still_apply():
     messages, _ = run({"stream_maps": {"alpha": {"value": "__NULL__"}}})
     assert all("value" not in m["record"] for m in of(messages, "alpha", "RECORD"))
@@ -172,7 +255,8 @@ def test_reading_from_before_the_bookmark_never_moves_it_back():
 
 class LazyPages(TapkitStream):
     """One page, a generator of 40 records with distinct watermarks (the last two tied), that
-    notes how many records it had built ahead of the emission when it built each one."""
+    notes how many records it had built ahead of the emission (the writer's count) when it
+    built each one."""
 
     built: list[int] = []
     emitted = 0
@@ -188,12 +272,16 @@ class LazyPages(TapkitStream):
                     yield {"id": f"r{i}", "updated": updated, "value": i}
         yield page()
 
-    def _increment_stream_state(self, latest_record, *, context=None):
-        type(self).emitted += 1
-        super()._increment_stream_state(latest_record, context=context)
+
+class CountingWriter(BufferedMsgSpecWriter):
+    def write_record(self, stream, record, time_extracted):
+        LazyPages.emitted += 1
+        super().write_record(stream, record, time_extracted)
 
 
 class LazyTap(ToyTap):
+    message_writer_class = CountingWriter
+
     def discover_streams(self):
         return [LazyPages(self, name="lazy", schema=SCHEMA, key="id",
                           replication_key="updated")]

@@ -6,7 +6,8 @@ the stream's state (tapkit.strategy), checkpoints a STATE after every page, ends
 full sync with ACTIVATE_VERSION (the version kept in state across interruptions), stops
 cleanly on `StopSync`, and emits records through a fast path that skips the per-record work
 singer-sdk does for features the stream does not use (field deselection, stream maps, type
-conformance).
+conformance); where nothing needs singer-sdk's per-record loop, the engine writes each page's
+records itself.
 """
 
 from __future__ import annotations
@@ -45,6 +46,9 @@ class _NewQuery:
 
 
 NEW_QUERY = _NewQuery()
+# singer-sdk's per-record hooks: a stream overriding one keeps singer-sdk's per-record loop.
+_RECORD_HOOKS = ("post_process", "_process_record", "_write_record_message",
+                 "_increment_stream_state")
 # The records already emitted at the bookmark's exact watermark (a fingerprint of each), so the
 # next incremental run, which reads from that watermark inclusive, sends none of them again.
 BOUNDARY = "boundary"
@@ -141,6 +145,9 @@ class TapkitStream(Stream):
         self._time_extracted = ""
         self._bookmark: dict = {}
         self._last_emitted: Any = None
+        self._record_counter: Any = None
+        self._direct = False  # this sync writes records itself (see _sync_records)
+        self._emitted = 0  # records written directly this sync
         self.plan: strategies.SyncPlan | None = None
         # Why the full pass just read cannot be the whole object (a provider's display limit
         # cut it): then it ends without ACTIVATE_VERSION, so nothing unread is swept as deleted.
@@ -148,7 +155,10 @@ class TapkitStream(Stream):
 
     def get_record_counter(self, *, endpoint: str | None = None,
                            log_interval: float = RECORD_COUNT_SECONDS) -> Any:
-        return super().get_record_counter(endpoint=endpoint, log_interval=log_interval)
+        # Kept: records written directly (_emit_directly) are counted on it too.
+        self._record_counter = super().get_record_counter(endpoint=endpoint,
+                                                          log_interval=log_interval)
+        return self._record_counter
 
     # --- what a provider stream implements -------------------------------------------------
 
@@ -165,6 +175,13 @@ class TapkitStream(Stream):
         With `prefetch_pages`, this generator runs in a worker thread one page ahead of the
         emission: it must not touch the stream's state (use what it fetched itself)."""
         raise NotImplementedError
+
+    @property
+    def in_watermark_order(self) -> bool:
+        """Whether the records now emitted come in watermark order, so the bookmark moves
+        with each: `ascending`, unless a stream reads some pages in another order (a listing
+        by id before a search by watermark) and says so here, page by page."""
+        return self.ascending
 
     def restart_order(self) -> None:
         """A new query begins: the order check starts over (the bookmark stays)."""
@@ -191,6 +208,8 @@ class TapkitStream(Stream):
         return configured
 
     def get_records(self, context: Any) -> Iterator[dict]:
+        """The records, for singer-sdk's per-record loop; none within a sync that writes them
+        directly (`_sync_records`)."""
         tap = self._tap
         if getattr(tap, "stop_reason", None):
             self.logger.warning("Skipping stream %s: the run is stopping.", self.name)
@@ -206,7 +225,8 @@ class TapkitStream(Stream):
                          "full" if plan.full else "incremental", plan.reason,
                          f", version {plan.version}" if plan.full else "",
                          f", from {plan.resume_from}" if plan.resume_from is not None else "")
-        self._fast_emit = self._can_fast_emit()
+        direct = self._direct
+        self._emitted = 0
         self.restart_order()
         boundary = state.get(BOUNDARY) or {}
         seen = frozenset(boundary.get("records") or ()) if not plan.full \
@@ -224,8 +244,11 @@ class TapkitStream(Stream):
                     continue
                 self._time_extracted = datetime.now(timezone.utc).isoformat()
                 if top is None:
-                    marks = yield from self._page_records(page, key, plan.resume_from, seen)
+                    records = self._page_records(page, key, plan.resume_from, seen)
+                    marks = self._emit_directly(records) if direct else (yield from records)
                     self._note_boundary(state, marks)
+                elif direct:
+                    self._emit_directly(top.scan(page, key, plan.resume_from, seen))
                 else:
                     yield from top.scan(page, key, plan.resume_from, seen)
                 self._write_state_message()  # checkpoint: every record so far is emitted
@@ -289,6 +312,64 @@ class TapkitStream(Stream):
         """None: singer-sdk's batch sync loop is not used; the writer batches (TapkitTap)."""
         return None
 
+    def _sync_records(self, context: Any = None, *, write_messages: bool = True
+                      ) -> Iterator[dict]:
+        self._fast_emit = self._can_fast_emit()
+        self._direct = write_messages and self._writes_directly(context)
+        try:
+            yield from super()._sync_records(context, write_messages=write_messages)
+        finally:
+            self._direct = False
+
+    def _writes_directly(self, context: Any) -> bool:
+        """True where singer-sdk's per-record loop would only write each record, count it and
+        move the bookmark: the fast path's writer, no partitions or child streams, no
+        dry-run record limit, and none of the loop's per-record hooks overridden."""
+        cls = type(self)
+        return (self._fast_emit and context is None and not self.child_streams
+                and self.selected and self.ABORT_AT_RECORD_COUNT is None
+                and all(getattr(cls, hook) is getattr(TapkitStream, hook)
+                        for hook in _RECORD_HOOKS))
+
+    def _emit_directly(self, records: Iterator[dict]) -> Any:
+        """Write the records as singer-sdk's loop would (`_write_record_message`,
+        `_increment_stream_state`, a STATE every STATE_MSG_FREQUENCY records, the record
+        counter) in one loop, without its per-record calls: a tenth of a tap's CPU. Returns
+        what `records` returns (the page's boundary marks)."""
+        write, name, extracted = (self._tap.message_writer.write_record, self.name,
+                                  self._time_extracted)
+        key = self.replication_key if self.in_watermark_order else None
+        last, emitted, every = self._last_emitted, self._emitted, self.STATE_MSG_FREQUENCY
+        counted = emitted
+        try:
+            while True:  # a for loop would lose the generator's return value
+                record = next(records)
+                if key is not None and (value := record.get(key)) is not None:
+                    if last is not None and value < last:
+                        raise self._out_of_order(value, last)
+                    last = value
+                write(name, record, extracted)
+                emitted += 1
+                if not emitted % every:
+                    self._settle(last, emitted - counted)
+                    counted = emitted
+                    self._write_state_message()
+        except StopIteration as done:
+            return done.value
+        finally:
+            self._settle(last, emitted - counted)
+            self._emitted = emitted
+
+    def _settle(self, last: Any, count: int) -> None:
+        """The bookmark and counter after directly written records (`last`: the watermark of
+        the last one)."""
+        if count:
+            self._last_emitted = last
+            if last is not None:
+                self._advance_bookmark(self._bookmark, last)
+            self._record_counter.increment(count)
+            self.state_manager.is_flushed = False
+
     def _can_fast_emit(self) -> bool:
         if not (isinstance(self._tap.message_writer, BufferedMsgSpecWriter)
                 and passes_unchanged(self.stream_maps, self.name)):
@@ -325,16 +406,18 @@ class TapkitStream(Stream):
 
     def _increment_stream_state(self, latest_record: dict, *, context: Any = None) -> None:
         key = self.replication_key
-        value = latest_record.get(key) if key and self.ascending else None
+        value = latest_record.get(key) if key and self.in_watermark_order else None
         if value is None:
             return
         if self._last_emitted is not None and value < self._last_emitted:
-            raise InvalidStreamSortException(
-                f"stream {self.name}: {key} went backwards ({value!r} after "
-                f"{self._last_emitted!r}); the provider did not return records in watermark "
-                "order")
+            raise self._out_of_order(value, self._last_emitted)
         self._last_emitted = value
         self._advance_bookmark(self._bookmark, value)
+
+    def _out_of_order(self, value: Any, last: Any) -> InvalidStreamSortException:
+        return InvalidStreamSortException(
+            f"stream {self.name}: {self.replication_key} went backwards ({value!r} after "
+            f"{last!r}); the provider did not return records in watermark order")
 
     def _advance_bookmark(self, state: dict, value: Any) -> None:
         """The bookmark moves forward only."""
