@@ -12,11 +12,13 @@ of each.
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.checkouts import alternate, cpu_us
+
 PAGE = 50_000  # records a page, as a Salesforce Bulk API 2.0 results page holds
 
 # Run in a child process with the checkout's packages first on sys.path.
@@ -53,22 +55,14 @@ class Tap(TapkitTap):
                      replication_key="LastModifiedDate")]
 
 
-sys.stdout = open(os.devnull, "w")
+sys.stdout = open(os.devnull, "w")  # the tap's output
 before = resource.getrusage(resource.RUSAGE_SELF)
 Tap(config={}).sync_all()
 after = resource.getrusage(resource.RUSAGE_SELF)
+sys.stdout = sys.__stdout__
 cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-sys.stderr.write(f"{cpu / n * 1e6:.2f}\\n")
+print(f"{cpu / n * 1e6:.2f}")
 """
-
-
-def measure(checkout: Path, records: int) -> float:
-    """One run in a fresh process: CPU microseconds per record."""
-    paths = [str(checkout / "kit"), str(checkout)]
-    out = subprocess.run(
-        [sys.executable, "-c", f"import sys; sys.path[:0] = {paths!r}\nPAGE = {PAGE}\n{CHILD}",
-         str(records)], capture_output=True, text=True, check=True).stderr
-    return float(out.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -76,13 +70,9 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=500_000)
     parser.add_argument("--baseline", type=Path, help="another checkout, measured alternately")
     args = parser.parse_args()
-    sides = {"this checkout": ROOT}
-    if args.baseline:
-        sides["baseline"] = args.baseline.resolve()
-    figures: dict[str, list[float]] = {name: [] for name in sides}
-    for _ in range(3):
-        for name, checkout in sides.items():
-            figures[name].append(measure(checkout, args.records))
+    child = f"PAGE = {PAGE}\n{CHILD}"
+    figures = alternate(lambda checkout: cpu_us(checkout, ["kit", "."], child,
+                                                str(args.records)), args.baseline)
     for name, values in figures.items():
         print(f"{name:15s} {' / '.join(f'{v:.2f}' for v in values)} us of CPU per record "
               f"(engine and writer, {args.records:,} records in pages of {PAGE:,})")

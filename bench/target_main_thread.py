@@ -15,11 +15,13 @@ of each; the records are bench/target_postgres_speed.py's Salesforce-Account-lik
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.checkouts import alternate, cpu_us
+
 BATCH_SIZE = 10_000  # records a batch file, as rendered (tenantsync.controller.render)
 
 # Run in a child process with the checkout's packages first on sys.path.
@@ -62,17 +64,6 @@ if batch:
 """
 
 
-def measure(checkout: Path, records: int, batch: bool) -> float:
-    """One run in a fresh process: CPU microseconds per record."""
-    paths = [str(checkout / "bench"), str(checkout), str(checkout / "targets"),
-             str(checkout / "kit")]
-    out = subprocess.run(
-        [sys.executable, "-c", f"import sys; sys.path[:0] = {paths!r}\n"
-         f"BATCH_SIZE = {BATCH_SIZE}\n{CHILD}", str(records), "batch" if batch else "lines"],
-        capture_output=True, text=True, check=True).stdout
-    return float(out)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=50_000)
@@ -80,13 +71,10 @@ def main() -> None:
                         help="records in batch files (BATCH messages), not RECORD lines")
     parser.add_argument("--baseline", type=Path, help="another checkout, measured alternately")
     args = parser.parse_args()
-    sides = {"this checkout": ROOT}
-    if args.baseline:
-        sides["baseline"] = args.baseline.resolve()
-    figures: dict[str, list[float]] = {name: [] for name in sides}
-    for _ in range(3):
-        for name, checkout in sides.items():
-            figures[name].append(measure(checkout, args.records, args.batch))
+    child = f"BATCH_SIZE = {BATCH_SIZE}\n{CHILD}"
+    figures = alternate(lambda checkout: cpu_us(
+        checkout, ["bench", ".", "targets", "kit"], child, str(args.records),
+        "batch" if args.batch else "lines"), args.baseline)
     for name, values in figures.items():
         print(f"{name:15s} {' / '.join(f'{v:.1f}' for v in values)} us of CPU per record "
               f"(main thread, {args.records:,} records in "

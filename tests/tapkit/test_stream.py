@@ -79,10 +79,11 @@ def loop(request, monkeypatch):
     return request.param
 
 
-def run(config=None, state=None):
+def run(config=None, state=None, tap=None):
     buf = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
     with redirect_stdout(buf):
-        ToyTap(config={"prefetch": PREFETCH[0], **(config or {})}, state=state).sync_all()
+        (tap or ToyTap)(config={"prefetch": PREFETCH[0], **(config or {})},
+                        state=state).sync_all()
     buf.seek(0)
     messages = [json.loads(line) for line in buf.read().splitlines()]
     last_state = [m["value"] for m in messages if m["type"] == "STATE"][-1]
@@ -225,11 +226,7 @@ class DroppingTap(ToyTap):
 
 
 def test_a_stream_overriding_a_per_record_hook_keeps_singer_sdks_loop():
-    buf = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
-    with redirect_stdout(buf):
-        DroppingTap(config={}).sync_all()
-    buf.seek(0)
-    messages = [json.loads(line) for line in buf.read().splitlines()]
+    messages, _ = run(tap=DroppingTap)
     assert [m["record"]["value"] for m in of(messages, "alpha", "RECORD")] == \
         [0, 1, 2, 4, 5, 6, 7, 8, 9]
 
@@ -292,20 +289,11 @@ def test_a_page_is_emitted_as_it_is_read_not_held_whole():
     generator of 50,000 rows), only the records at its last watermark held back to be
     fingerprinted; the boundary they make still leaves nothing to send again."""
     LazyPages.built, LazyPages.emitted = [], 0
-    buf = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
-    with redirect_stdout(buf):
-        LazyTap(config={}).sync_all()
-    buf.seek(0)
-    messages = [json.loads(line) for line in buf.read().splitlines()]
+    messages, state = run(tap=LazyTap)
     assert [m["record"]["value"] for m in of(messages, "lazy", "RECORD")] == list(range(40))
     assert max(LazyPages.built) <= 2  # held back: the previous record and this one at most
-    state = [m["value"] for m in messages if m["type"] == "STATE"][-1]
     boundary = state["bookmarks"]["lazy"]["boundary"]
     assert boundary["value"] == "2024-01-01T00:00:38+00:00" and len(boundary["records"]) == 2
     LazyPages.built, LazyPages.emitted = [], 0
-    buf = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
-    with redirect_stdout(buf):
-        LazyTap(config={}, state=state).sync_all()
-    buf.seek(0)
-    again = [json.loads(line) for line in buf.read().splitlines()]
+    again, _ = run(state=state, tap=LazyTap)
     assert of(again, "lazy", "RECORD") == []  # r38 and r39 were sent at the bookmark
