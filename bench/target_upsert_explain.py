@@ -39,7 +39,7 @@ def batch_rows(path: Path, spec) -> bytes:
             if msg["type"] == "RECORD":
                 r = msg["record"]
                 out.append(fields + rows.bigint(seq) + rows.object_fields(
-                    r["Id"], r["SystemModstamp"], False, rows.json_field(r)))
+                    r["Id"], r["SystemModstamp"], False, rows.json_text(r)))
     return b"".join([*out, rows.TRAILER])
 
 

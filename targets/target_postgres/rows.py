@@ -91,7 +91,8 @@ def _jsonb(data: bytes) -> bytes:
     return _JSONB_HEAD(len(data) + 1, 1) + data
 
 
-def _json(value) -> bytes:
+def json_text(value) -> bytes:
+    """A value's JSON text (lone surrogates replaced)."""
     try:
         return _encoder.encode(value)
     except UnicodeEncodeError:
@@ -100,14 +101,7 @@ def _json(value) -> bytes:
 
 def json_field(value) -> bytes:
     """A JSONB field of a value."""
-    return _jsonb(_json(value))
-
-
-def raw_json_field(raw) -> bytes:
-    """A JSONB field of JSON as it arrived (a RECORD's record, or a batch file's line, which
-    msgspec has found well-formed and free of lone surrogates as it decoded the record's
-    fields), not decoded and encoded again."""
-    return _jsonb(bytes(raw))
+    return _jsonb(json_text(value))
 
 
 def text_field(value) -> bytes:
@@ -124,7 +118,7 @@ def text_field(value) -> bytes:
     elif isinstance(value, (dt.datetime, dt.date)):
         data = value.isoformat().encode()
     else:
-        data = _without_json_nul(_json(value))
+        data = _without_json_nul(json_text(value))
     if b"\x00" in data:
         data = data.replace(b"\x00", b"")
     return _length(len(data)) + data
@@ -217,10 +211,14 @@ def record_id(record: dict, key_properties: list[str] | tuple[str, ...]) -> str:
 def object_fields(rid: str, last_modified, is_deleted: bool, raw: bytes,
                   mapped: bytes = EMPTY_JSON, field: str = "last modified") -> bytes:
     """A standard or custom object's record columns: id, last modified (from the record's
-    `field`, named in errors), deleted, raw JSON, mapped JSON (`raw` and `mapped`: JSONB
-    fields, see json_field)."""
+    `field`, named in errors), deleted, raw data, mapped data. `raw` is the record's JSON
+    text (json_text, or JSON as it arrived: a RECORD's record or a batch file's line, which
+    msgspec found well-formed and free of lone surrogates as it decoded the record's fields,
+    not decoded and encoded again); `mapped` a JSONB field (json_field)."""
+    raw = _without_json_nul(raw)
     return b"".join((text_field(rid), timestamp_field(last_modified, field),
-                     TRUE if is_deleted else FALSE, raw, mapped))  # one copy of the raw JSON
+                     TRUE if is_deleted else FALSE, _JSONB_HEAD(len(raw) + 1, 1), raw,
+                     mapped))  # one copy of the raw JSON, into the row
 
 
 def common_fields(spec: TableSpec, record: dict) -> bytes:

@@ -312,7 +312,7 @@ class SupaglueSink(Sink):
                     last_modified, lm_field = value, key
         mapped = rows.json_field(mapped_data(record, self._mapping)) if self._mapping \
             else rows.EMPTY_JSON
-        row = rows.object_fields(rid, last_modified, deleted, rows.json_field(record), mapped,
+        row = rows.object_fields(rid, last_modified, deleted, rows.json_text(record), mapped,
                                  lm_field)
         self._buffer_object(rid, row, last_modified, seq)
 
@@ -334,7 +334,7 @@ class SupaglueSink(Sink):
         keys, last_modified, deleted = fields
         try:
             rid = rows.record_id(keys, self._keys)
-            row = rows.object_fields(rid, last_modified, deleted, rows.raw_json_field(raw))
+            row = rows.object_fields(rid, last_modified, deleted, bytes(raw))
         except rows.RecordError:  # `add` reports it, naming the input line
             return False
         self._buffer_object(rid, row, last_modified, seq)

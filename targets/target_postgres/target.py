@@ -40,6 +40,12 @@ _decode = msgspec.json.Decoder(float_hook=decimal.Decimal).decode
 RAW = ("record as JSON text",)
 
 
+def _open_buffered(path: Path, mode: str) -> t.IO[bytes]:
+    """A batch file, read through a 1 MiB buffer: with the default 8 KiB one, iterating over
+    its lines of a few KB each costs a read call every few lines."""
+    return open(path, mode, buffering=1 << 20)
+
+
 class _Envelope(msgspec.Struct):
     type: str
     stream: t.Any = None
@@ -292,7 +298,7 @@ class TargetPostgres(Target):
         the BATCH is released once they commit, as after RECORD lines."""
         stream = self._stream_of(message_dict, "manifest", "a BATCH")
         try:
-            opener = gzip.open if gzipped(message_dict.get("encoding") or {}) else open
+            opener = gzip.open if gzipped(message_dict.get("encoding") or {}) else _open_buffered
             paths = [local_path(url) for url in message_dict["manifest"]]
         except ValueError as exc:
             raise InvalidInputLine(f"input line {self._line}: BATCH for stream {stream!r}: "
