@@ -2,17 +2,20 @@
 target-postgres -> PostgreSQL, every standard object of the org; then 1% of the records
 changed and an incremental sync; then, on the same records, the tap alone (to a file) and the
 target alone (from that file), and both through a plain pipe, with RECORD lines and with the
-BATCH files tenantsync's rendered projects use; last, the end-to-end full sync once more, into
-a new project and schema (the first comes right after the org is built, on a new server and
-project). Each phase loads tables of its own, dropped once it is measured, and starts when no
-autovacuum worker runs (none pays for vacuuming what an earlier one loaded). Prints
-records/s, peak RSS and CPU seconds of meltano, tap and target, and the machine's, the
-twin's and PostgreSQL's CPU, and the CPU floor (the first end-to-end run's busy core-seconds
-over the cores: no schedule of that work on this machine finishes sooner); with
---profile, py-spy samples meltano, the tap and the target during the full sync and the hottest
-functions of each are printed (self time, % of samples).
+BATCH files tenantsync's rendered projects use. That is round 1; each further round (--rounds,
+2 by default) runs the end-to-end full sync once more, into a new project and schema, then the
+tap alone and the target alone again, so that each round's ratio compares runs made minutes
+apart on this shared machine (round 1's end-to-end run comes right after the org is built, on
+a new server and project). Each phase loads tables of its own, dropped once it is measured,
+and starts when no autovacuum worker runs (none pays for vacuuming what an earlier one
+loaded). Prints records/s, peak RSS and CPU seconds of meltano, tap and target, and the
+machine's, the twin's and PostgreSQL's CPU, each round's end to end / slower alone and their
+median, and the CPU floor (round 1's end-to-end busy core-seconds over the cores: no schedule
+of that work on this machine finishes sooner); with --profile, py-spy samples meltano, the
+tap and the target during the first full sync and the hottest functions of each are printed
+(self time, % of samples).
 
-    .venv/bin/python bench/end_to_end.py --records 1100000 --profile
+    .venv/bin/python bench/end_to_end.py --records 1100000 --profile [--rounds 3]
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import argparse
 import contextlib
 import json
 import random
+import statistics
 import subprocess
 import sys
 import threading
@@ -162,6 +166,9 @@ def main() -> None:
     parser.add_argument("--change", type=float, default=0.01)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--seed", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="end-to-end runs, each with the tap and target alone measured "
+                             "after it (the first also with the incremental run and the pipes)")
     args = parser.parse_args()
     with embedded_pg.scratch("end-to-end-") as (tmp, uri):
         began = time.monotonic()
@@ -216,16 +223,6 @@ def main() -> None:
             (tmp / "tap.json").write_text(json.dumps(cfg))
             tap_cmd = [str(BIN / "tap-salesforce"), "--config", str(tmp / "tap.json")]
             singer = tmp / "records.singer"
-            mark = quiet(uri)
-            with open(singer, "wb") as out:
-                tap, = measured(tap_cmd, stdout=out)
-            with open(singer, "rb") as src:
-                lines = sum(1 for line in src if b'"type":"RECORD"' in line[:40])
-            print(f"tap alone: {lines:,} records in {tap['seconds']:.1f} s = "
-                  f"{lines / tap['seconds']:,.0f}/s; {tap['peak_rss_mb']} MB peak, "
-                  f"{tap['cpu_s']:.1f} CPU s ({singer.stat().st_size / 1e6:,.0f} MB of Singer)",
-                  flush=True)
-            print(where(mark, tap["seconds"]), flush=True)
             schemas = []
 
             def target_cmd(label: str, **settings) -> list[str]:
@@ -243,14 +240,31 @@ def main() -> None:
                     d.drop()
                 schemas.clear()
 
-            mark = quiet(uri)
-            with open(singer, "rb") as src:
-                target, = measured(target_cmd("alone"), stdin=src, stdout=subprocess.DEVNULL)
-            print(f"target alone: {lines:,} records in {target['seconds']:.1f} s = "
-                  f"{lines / target['seconds']:,.0f}/s; {target['peak_rss_mb']} MB peak, "
-                  f"{target['cpu_s']:.1f} CPU s", flush=True)
-            print(where(mark, target["seconds"]), flush=True)
-            drop_schemas()
+            def each_alone() -> tuple[float, int]:
+                """The tap alone into `singer`, then the target alone from it: the slower's
+                seconds, and the records."""
+                mark = quiet(uri)
+                with open(singer, "wb") as out:
+                    tap, = measured(tap_cmd, stdout=out)
+                with open(singer, "rb") as src:
+                    lines = sum(1 for line in src if b'"type":"RECORD"' in line[:40])
+                print(f"tap alone: {lines:,} records in {tap['seconds']:.1f} s = "
+                      f"{lines / tap['seconds']:,.0f}/s; {tap['peak_rss_mb']} MB peak, "
+                      f"{tap['cpu_s']:.1f} CPU s ({singer.stat().st_size / 1e6:,.0f} MB of "
+                      "Singer)", flush=True)
+                print(where(mark, tap["seconds"]), flush=True)
+                mark = quiet(uri)
+                with open(singer, "rb") as src:
+                    target, = measured(target_cmd("alone"), stdin=src,
+                                       stdout=subprocess.DEVNULL)
+                print(f"target alone: {lines:,} records in {target['seconds']:.1f} s = "
+                      f"{lines / target['seconds']:,.0f}/s; {target['peak_rss_mb']} MB peak, "
+                      f"{target['cpu_s']:.1f} CPU s", flush=True)
+                print(where(mark, target["seconds"]), flush=True)
+                drop_schemas()
+                return max(tap["seconds"], target["seconds"]), lines
+
+            slower, lines = each_alone()
 
             # What meltano's relay costs: the same full sync through a plain pipe, with
             # RECORD lines and with BATCH files as the rendered projects have them.
@@ -273,19 +287,28 @@ def main() -> None:
                       f"{piped_target['cpu_s']:.1f} CPU s", flush=True)
                 print(where(mark, piped[label]), flush=True)
                 drop_schemas()
-            # The first run above came straight after the org was built, on a new server and a
-            # new project (Meltano's system database created, no WAL to recycle): once more,
-            # after the others, as a deployment's next tenant would run.
-            again_d, again, _, _ = end_to_end("full sync, end to end, again after the runs "
-                                           "above", tmp / "project-again")
-            again_d.drop()
-            slower = max(tap["seconds"], target["seconds"])
-            print(f"end to end / slower alone: {first / slower:.2f}x the time (first), "
-                  f"{again / slower:.2f}x (again); "
+            print(f"end to end / slower alone: {first / slower:.2f}x the time; "
                   + "; ".join(f"tap | target ({label}) / slower alone: {s / slower:.2f}x"
                               for label, s in piped.items()), flush=True)
+            # The first run above came straight after the org was built, on a new server and a
+            # new project (Meltano's system database created, no WAL to recycle): once more,
+            # after the others, as a deployment's next tenant would run; each further round
+            # measures the tap and the target alone again, minutes from its end-to-end run,
+            # as this shared machine's speed drifts.
+            ratios = [first / slower]
+            for round_ in range(2, args.rounds + 1):
+                again_d, again, _, _ = end_to_end(
+                    f"round {round_}: full sync, end to end, again after the runs above",
+                    tmp / f"project-{round_}")
+                again_d.drop()
+                ratios.append(again / each_alone()[0])
+                print(f"round {round_}: end to end / slower alone: {ratios[-1]:.2f}x", flush=True)
+            print(f"end to end / slower alone, each round: "
+                  f"{', '.join(f'{r:.2f}x' for r in ratios)}; median "
+                  f"{statistics.median(ratios):.2f}x", flush=True)
             # No schedule of that work finishes sooner than its CPU over the cores: the twin's
-            # (the provider's stand-in) included, which in production runs elsewhere.
+            # (the provider's stand-in) included, which in production runs elsewhere. Against
+            # the first round's slower alone.
             floor = first_busy / psutil.cpu_count()
             print(f"CPU floor of the first end-to-end run: {first_busy:.1f} busy core-s / "
                   f"{psutil.cpu_count()} cores = {floor:.1f} s, {floor / slower:.2f}x the slower "
