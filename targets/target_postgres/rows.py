@@ -198,7 +198,7 @@ def record_id(record: dict, key_properties: list[str] | tuple[str, ...]) -> str:
         value = record.get(key_properties[0])
         if value is None:
             raise MissingKeyError(f"key property {key_properties[0]!r} is missing or null")
-        return value if isinstance(value, str) else str(value)
+        return id_text(value)
     if key_properties:
         values = [record.get(k) for k in key_properties]
         if any(v is None for v in values):
@@ -206,6 +206,11 @@ def record_id(record: dict, key_properties: list[str] | tuple[str, ...]) -> str:
             raise MissingKeyError(f"key properties {missing} are missing or null")
         return _encoder.encode(values).decode()
     return hashlib.sha256(_encoder.encode(record)).hexdigest()
+
+
+def id_text(value) -> str:
+    """A single key's value as `_supaglue_id`."""
+    return value if isinstance(value, str) else str(value)
 
 
 def object_fields(rid: str, last_modified, is_deleted: bool, raw: bytes,

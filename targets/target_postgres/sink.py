@@ -99,6 +99,7 @@ class _RawFields:
                                    rename=dict(zip(attrs, names, strict=True)))
         self._decode = msgspec.json.Decoder(struct, float_hook=decimal.Decimal).decode
         self._keys = [(k, own.index(k)) for k in keys]
+        self._key_names = list(keys)
         self._last_modified = own.index(last_modified) if last_modified else None
         self._flags = [own.index(f) for f in delete_flags]
         self._own = len(own)
@@ -112,9 +113,9 @@ class _RawFields:
         return None if META_KEYS.intersection(own) else cls(own, keys, last_modified,
                                                             delete_flags)
 
-    def read(self, raw) -> tuple[dict, t.Any, bool] | None:
-        """({key property: value}, last modified, deleted by its flags), or None: decode the
-        record whole."""
+    def read(self, raw) -> tuple[str, t.Any, bool] | None:
+        """(`_supaglue_id`, last modified, deleted by its flags), or None: decode the record
+        whole (`add` takes it, and reports a missing key or a malformed text)."""
         try:
             values = msgspec.structs.astuple(self._decode(raw))
         except msgspec.MsgspecError:  # malformed, or not an object: the whole decode reports it
@@ -122,9 +123,19 @@ class _RawFields:
         unset = msgspec.UNSET
         if values[self._own:].count(unset) != len(META_KEYS):  # a metadata key is there
             return None
-        keys = {k: None if values[i] is unset else values[i] for k, i in self._keys}
+        if len(self._keys) == 1:  # most streams: no dict of key values to build
+            rid = values[self._keys[0][1]]
+            if rid is None or rid is unset:
+                return None
+            rid = rows.id_text(rid)
+        else:
+            try:
+                rid = rows.record_id({k: None if values[i] is unset else values[i]
+                                      for k, i in self._keys}, self._key_names)
+            except rows.RecordError:
+                return None
         at = self._last_modified
-        return (keys, None if at is None or values[at] is unset else values[at],
+        return (rid, None if at is None or values[at] is unset else values[at],
                 any(values[i] is True for i in self._flags))
 
 
@@ -331,9 +342,8 @@ class SupaglueSink(Sink):
         fields = self._raw_fields.read(raw)
         if fields is None:
             return False
-        keys, last_modified, deleted = fields
+        rid, last_modified, deleted = fields
         try:
-            rid = rows.record_id(keys, self._keys)
             row = rows.object_fields(rid, last_modified, deleted, bytes(raw))
         except rows.RecordError:  # `add` reports it, naming the input line
             return False
