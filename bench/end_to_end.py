@@ -89,10 +89,11 @@ def measured(*cmds: list[str], stdin=None, stdout=None) -> list[dict]:
     return [{**u, "seconds": seconds, "peak_rss_mb": round(u["peak_rss_mb"])} for u in usage]
 
 
-def cpu_now() -> tuple[float, float, float]:
+def cpu_now() -> tuple[float, ...]:
     """Busy core-seconds of the whole machine, CPU seconds of this process (the twin), and of
     PostgreSQL (every `postgres` process, with the backends that ended counted in the
-    postmaster's children)."""
+    postmaster's children); then the machine's idle core-seconds waiting on I/O, and those its
+    hypervisor gave to other machines (steal, counted busy)."""
     t = psutil.cpu_times()
     own = psutil.Process().cpu_times()
     # Linux counts guest time inside user time as well: leave it out so nothing counts twice.
@@ -103,18 +104,21 @@ def cpu_now() -> tuple[float, float, float]:
             with contextlib.suppress(psutil.Error):
                 c = proc.cpu_times()
                 server += c.user + c.system + c.children_user + c.children_system
-    return sum(t) - idle, own.user + own.system, server
+    return (sum(t) - idle, own.user + own.system, server, getattr(t, "iowait", 0.0),
+            getattr(t, "steal", 0.0))
 
 
-def where(began: tuple[float, float, float], seconds: float) -> str:
-    """What the machine spent between `began` and now: it says whether the cores were full."""
-    busy, own, server = (b - a for a, b in zip(began, cpu_now(), strict=True))
+def where(began: tuple[float, ...], seconds: float) -> str:
+    """What the machine spent between `began` and now: it says whether the cores were full,
+    and whether idle ones waited on the disk."""
+    busy, own, server, iowait, steal = (b - a for a, b in zip(began, cpu_now(), strict=True))
     cores = psutil.cpu_count()
-    return (f"  machine: {busy:.1f} of {cores * seconds:.1f} core-s busy ({cores} cores); "
+    return (f"  machine: {busy:.1f} of {cores * seconds:.1f} core-s busy ({cores} cores; "
+            f"{steal:.1f} of them stolen by the hypervisor), {iowait:.1f} idle waiting on I/O; "
             f"the twin {own:.1f} CPU s, PostgreSQL {server:.1f}")
 
 
-def quiet(uri: str, limit: float = 120.0) -> tuple[float, float, float]:
+def quiet(uri: str, limit: float = 120.0) -> tuple[float, ...]:
     """Wait until no autovacuum worker runs, then `cpu_now()` to measure a phase from: each
     phase starts on a quiet server, so that none pays for vacuuming or analyzing what an
     earlier phase loaded."""
