@@ -86,9 +86,10 @@ def _without_json_nul(data: bytes) -> bytes:
     return data
 
 
-def _jsonb(data: bytes) -> bytes:
+def _jsonb(data: bytes) -> tuple[bytes, bytes]:
+    """A JSONB field of JSON text, in two pieces (its head, the text) that join into a row."""
     data = _without_json_nul(data)
-    return _JSONB_HEAD(len(data) + 1, 1) + data
+    return _JSONB_HEAD(len(data) + 1, 1), data
 
 
 def json_text(value) -> bytes:
@@ -101,7 +102,7 @@ def json_text(value) -> bytes:
 
 def json_field(value) -> bytes:
     """A JSONB field of a value."""
-    return _jsonb(json_text(value))
+    return b"".join(_jsonb(json_text(value)))
 
 
 def text_field(value) -> bytes:
@@ -220,10 +221,8 @@ def object_fields(rid: str, last_modified, is_deleted: bool, raw: bytes,
     text (json_text, or JSON as it arrived: a RECORD's record or a batch file's line, which
     msgspec found well-formed and free of lone surrogates as it decoded the record's fields,
     not decoded and encoded again); `mapped` a JSONB field (json_field)."""
-    raw = _without_json_nul(raw)
     return b"".join((text_field(rid), timestamp_field(last_modified, field),
-                     TRUE if is_deleted else FALSE, _JSONB_HEAD(len(raw) + 1, 1), raw,
-                     mapped))  # one copy of the raw JSON, into the row
+                     TRUE if is_deleted else FALSE, *_jsonb(raw), mapped))  # one copy of raw
 
 
 def common_fields(spec: TableSpec, record: dict) -> bytes:
