@@ -99,7 +99,6 @@ class _RawFields:
                                    rename=dict(zip(attrs, names, strict=True)))
         self._decode = msgspec.json.Decoder(struct, float_hook=decimal.Decimal).decode
         self._keys = [(k, own.index(k)) for k in keys]
-        self._key_names = list(keys)
         self._last_modified = own.index(last_modified) if last_modified else None
         self._flags = [own.index(f) for f in delete_flags]
         self._own = len(own)
@@ -129,9 +128,9 @@ class _RawFields:
                 return None
             rid = rows.id_text(rid)
         else:
+            keys = {k: None if values[i] is unset else values[i] for k, i in self._keys}
             try:
-                rid = rows.record_id({k: None if values[i] is unset else values[i]
-                                      for k, i in self._keys}, self._key_names)
+                rid = rows.record_id(keys, tuple(keys))
             except rows.RecordError:
                 return None
         at = self._last_modified
