@@ -4,16 +4,17 @@ changed and an incremental sync; then, on the same records, the tap alone (to a 
 target alone (from that file), and both through a plain pipe, with RECORD lines and with the
 BATCH files tenantsync's rendered projects use. That is round 1; each further round (--rounds,
 2 by default) runs the end-to-end full sync once more, into a new project and schema, then the
-tap alone and the target alone again, so that each round's ratio compares runs made minutes
-apart on this shared machine (round 1's end-to-end run comes right after the org is built, on
-a new server and project). Each phase loads tables of its own, dropped once it is measured,
-and starts when no autovacuum worker runs (none pays for vacuuming what an earlier one
-loaded). Prints records/s, peak RSS and CPU seconds of meltano, tap and target, and the
-machine's, the twin's and PostgreSQL's CPU, each round's end to end / slower alone and their
-median, and the CPU floor (round 1's end-to-end busy core-seconds over the cores: no schedule
-of that work on this machine finishes sooner); with --profile, py-spy samples meltano, the
-tap and the target during the first full sync and the hottest functions of each are printed
-(self time, % of samples).
+tap alone, the target alone and the BATCH pipe again, so that each round's ratios compare runs
+made minutes apart on this shared machine (round 1's end-to-end run comes right after the org
+is built, on a new server and project). Each phase loads tables of its own, dropped once it is
+measured, and starts when no autovacuum worker runs (none pays for vacuuming what an earlier
+one loaded). Prints records/s, peak RSS and CPU seconds of meltano, tap and target, and the
+machine's, the twin's and PostgreSQL's CPU; for each round, end to end / slower alone, the
+BATCH pipe / slower alone and end to end - BATCH pipe (what `tenantsync run` and meltano add
+to the same tap and target), with the medians over rounds; and the CPU floor (round 1's
+end-to-end busy core-seconds over the cores: no schedule of that work on this machine finishes
+sooner); with --profile, py-spy samples meltano, the tap and the target during the first
+full sync and the hottest functions of each are printed (self time, % of samples).
 
     .venv/bin/python bench/end_to_end.py --records 1100000 --profile [--rounds 3]
 """
@@ -277,39 +278,54 @@ def main() -> None:
                              "root": str(tmp / "batches")}}}
             (tmp / "tap-batch.json").write_text(json.dumps(batch_cfg))
             batch_tap = [str(BIN / "tap-salesforce"), "--config", str(tmp / "tap-batch.json")]
-            piped = {}
-            for label, cmds in (("RECORD lines", (tap_cmd, target_cmd("piped"))),
-                                ("BATCH files", (batch_tap, target_cmd(
-                                    "batched", delete_batch_files=True)))):
+            pipes = {"RECORD lines": lambda: (tap_cmd, target_cmd("piped")),
+                     "BATCH files": lambda: (batch_tap, target_cmd(
+                         "batched", delete_batch_files=True))}
+
+            def piped(label: str) -> float:
+                """The full sync through a plain pipe without tenantsync and meltano: seconds."""
                 mark = quiet(uri)
-                piped_tap, piped_target = measured(*cmds, stdout=subprocess.DEVNULL)
-                piped[label] = piped_tap["seconds"]
+                piped_tap, piped_target = measured(*pipes[label](), stdout=subprocess.DEVNULL)
+                seconds = piped_tap["seconds"]
                 print(f"tap | target, no meltano, {label}: {lines:,} records in "
-                      f"{piped[label]:.1f} s = {lines / piped[label]:,.0f}/s; tap "
+                      f"{seconds:.1f} s = {lines / seconds:,.0f}/s; tap "
                       f"{piped_tap['peak_rss_mb']} MB peak, {piped_tap['cpu_s']:.1f} CPU s; "
                       f"target {piped_target['peak_rss_mb']} MB peak, "
                       f"{piped_target['cpu_s']:.1f} CPU s", flush=True)
-                print(where(mark, piped[label]), flush=True)
+                print(where(mark, seconds), flush=True)
                 drop_schemas()
+                return seconds
+
+            records_pipe, batch_pipe = piped("RECORD lines"), piped("BATCH files")
             print(f"end to end / slower alone: {first / slower:.2f}x the time; "
-                  + "; ".join(f"tap | target ({label}) / slower alone: {s / slower:.2f}x"
-                              for label, s in piped.items()), flush=True)
+                  f"tap | target (RECORD lines) / slower alone: {records_pipe / slower:.2f}x; "
+                  f"tap | target (BATCH files) / slower alone: {batch_pipe / slower:.2f}x; "
+                  f"end to end - BATCH pipe: {first - batch_pipe:.1f} s", flush=True)
             # The first run above came straight after the org was built, on a new server and a
             # new project (Meltano's system database created, no WAL to recycle): once more,
             # after the others, as a deployment's next tenant would run; each further round
             # measures the tap and the target alone again, minutes from its end-to-end run,
             # as this shared machine's speed drifts.
-            ratios = [first / slower]
+            ratios, pipe_ratios = [first / slower], [batch_pipe / slower]
+            added = [first - batch_pipe]
             for round_ in range(2, args.rounds + 1):
                 again_d, again, _, _ = end_to_end(
                     f"round {round_}: full sync, end to end, again after the runs above",
                     tmp / f"project-{round_}")
                 again_d.drop()
-                ratios.append(again / each_alone()[0])
-                print(f"round {round_}: end to end / slower alone: {ratios[-1]:.2f}x", flush=True)
-            print(f"end to end / slower alone, each round: "
-                  f"{', '.join(f'{r:.2f}x' for r in ratios)}; median "
-                  f"{statistics.median(ratios):.2f}x", flush=True)
+                slower = each_alone()[0]
+                batch_pipe = piped("BATCH files")
+                ratios.append(again / slower)
+                pipe_ratios.append(batch_pipe / slower)
+                added.append(again - batch_pipe)
+                print(f"round {round_}: end to end / slower alone: {ratios[-1]:.2f}x; BATCH "
+                      f"pipe / slower alone: {pipe_ratios[-1]:.2f}x; end to end - BATCH pipe: "
+                      f"{added[-1]:.1f} s", flush=True)
+            for label, values, unit in (("end to end / slower alone", ratios, "x"),
+                                        ("BATCH pipe / slower alone", pipe_ratios, "x"),
+                                        ("end to end - BATCH pipe", added, " s")):
+                print(f"{label}, each round: {', '.join(f'{v:.2f}{unit}' for v in values)}; "
+                      f"median {statistics.median(values):.2f}{unit}", flush=True)
             # No schedule of that work finishes sooner than its CPU over the cores: the twin's
             # (the provider's stand-in) included, which in production runs elsewhere. Against
             # the first round's slower alone.
