@@ -35,5 +35,9 @@ def test_bulk_load_settings_apply_and_a_users_own_value_is_kept():
         conn.close()
         assert setting(uri, "max_wal_size", "2GB")[0] == "2GB"
         assert embedded_pg.start(work / "pg") == uri  # joins the running server
-        time.sleep(0.2)  # a reload start() might have asked for would have reached it by now
+        # what postgresql.auto.conf says now (read from the file: no reload to wait for)
+        with psycopg2.connect(uri) as conn, conn.cursor() as cur:
+            cur.execute("SELECT setting FROM pg_file_settings WHERE name = 'max_wal_size' "
+                        "AND sourcefile LIKE '%%postgresql.auto.conf'")
+            assert cur.fetchall() == [("2GB",)]
         assert setting(uri, "max_wal_size", "2GB")[0] == "2GB"
